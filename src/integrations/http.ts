@@ -1,0 +1,516 @@
+/**
+ * The one outbound HTTP layer every provider client uses. It owns what must be identical everywhere:
+ * timeouts, the retryable / not-retryable verdict (design invariant 5), Retry-After, idempotency keys,
+ * response validation, OAuth2 client-credentials tokens and a call hook for metrics and timelines.
+ *
+ * Errors never carry credentials: messages name the provider, method and path (never the query string or
+ * headers), and response bodies are truncated, stripped of token/secret fields and of any secret we sent.
+ */
+import { z } from 'zod';
+import { AppError } from '../lib/errors.js';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Longest Retry-After we honour; a provider asking for more gets re-asked after this. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** Characters of a provider's response body kept on a ProviderError. */
+export const RESPONSE_BODY_LIMIT = 2048;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What went wrong: an HTTP answer we refuse, no answer in time, no connection, or an unusable 2xx. */
+export type ProviderFailure = 'http' | 'timeout' | 'network' | 'invalid_response';
+
+export interface ProviderErrorInit {
+  provider: string;
+  method: string;
+  path: string;
+  reason: ProviderFailure;
+  message: string;
+  retryable: boolean;
+  httpStatus?: number;
+  responseBody?: string;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+/**
+ * A call to a provider failed. `retryable` is the verdict the workers act on; `retryAfterMs` is the
+ * provider's own Retry-After, when it sent one.
+ */
+export class ProviderError extends AppError {
+  readonly provider: string;
+  readonly method: string;
+  readonly path: string;
+  readonly reason: ProviderFailure;
+  /** Undefined when no HTTP answer arrived (timeout, connection error). */
+  readonly httpStatus?: number;
+  /** The provider's answer, truncated to RESPONSE_BODY_LIMIT and scrubbed of secrets. */
+  readonly responseBody?: string;
+
+  constructor(init: ProviderErrorInit) {
+    super(init.retryable ? 'unavailable' : 'provider_rejected', init.message, {
+      retryable: init.retryable,
+      cause: init.cause,
+      details: { provider: init.provider, method: init.method, path: init.path, httpStatus: init.httpStatus },
+      ...(init.retryAfterMs === undefined ? {} : { retryAfterMs: init.retryAfterMs }),
+    });
+    this.name = 'ProviderError';
+    this.provider = init.provider;
+    this.method = init.method;
+    this.path = init.path;
+    this.reason = init.reason;
+    if (init.httpStatus !== undefined) this.httpStatus = init.httpStatus;
+    if (init.responseBody !== undefined) this.responseBody = init.responseBody;
+  }
+}
+
+/** 5xx, 408 and 429 can succeed later; any other 4xx will fail the same way again. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * Parses a Retry-After header (delay-seconds or HTTP-date) into milliseconds from `now`, capped at
+ * MAX_RETRY_AFTER_MS. A date in the past gives 0; anything unparseable gives undefined.
+ */
+export function parseRetryAfter(
+  header: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.min(Math.round(Number(value) * 1000), MAX_RETRY_AFTER_MS);
+  // Only a date may follow: bare or signed numbers that failed the check above are garbage, not years.
+  if (!/[a-z]/i.test(value)) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
+}
+
+/** `Authorization` value for HTTP basic auth (e.g. Razorpay key id : key secret). */
+export function basicAuthHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Call hook
+
+export interface ProviderCallEvent {
+  provider: string;
+  method: string;
+  /** URL path without the query string (queries can carry ids and tokens). */
+  path: string;
+  status: number | 'timeout' | 'network';
+  durationMs: number;
+}
+
+export type ProviderCallListener = (event: ProviderCallEvent) => void;
+
+const listeners = new Set<ProviderCallListener>();
+
+/** Subscribes to every provider call (one event per HTTP attempt). Returns the unsubscribe function. */
+export function onProviderCall(listener: ProviderCallListener): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+function emitCall(event: ProviderCallEvent): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch {
+      // Metrics must never turn a successful provider call into a failed one.
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests
+
+export interface ProviderRequestBase {
+  /** Provider name used in errors and call events, e.g. 'yemeksepeti'. */
+  provider: string;
+  /** Defaults to GET. */
+  method?: HttpMethod;
+  url: string | URL;
+  headers?: Record<string, string>;
+  /** JSON request body (sets Content-Type: application/json). */
+  json?: unknown;
+  /** Form-encoded request body (sets Content-Type: application/x-www-form-urlencoded). */
+  form?: URLSearchParams | Record<string, string | number | boolean | undefined>;
+  /** Whole-call budget including reading the body. Defaults to DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Sent as `Idempotency-Key` (or `idempotencyHeader`); keep it stable across retries of one job. */
+  idempotencyKey?: string;
+  idempotencyHeader?: string;
+  /** Extra secret strings to scrub from error bodies (the Authorization value is always scrubbed). */
+  redact?: readonly string[];
+}
+
+export interface ProviderRequestOptions<T = unknown> extends ProviderRequestBase {
+  /** The 2xx JSON body must match it; otherwise a non-retryable ProviderError ('invalid_response'). */
+  schema?: z.ZodType<T>;
+  /** Ignore the 2xx body entirely; `data` is undefined. */
+  expectEmpty?: boolean;
+}
+
+export interface ProviderResponse<T> {
+  status: number;
+  data: T;
+  headers: Headers;
+}
+
+export function providerRequest<T>(
+  opts: ProviderRequestBase & { schema: z.ZodType<T>; expectEmpty?: false },
+): Promise<ProviderResponse<T>>;
+export function providerRequest(
+  opts: ProviderRequestBase & { expectEmpty: true; schema?: undefined },
+): Promise<ProviderResponse<undefined>>;
+export function providerRequest(opts: ProviderRequestOptions<unknown>): Promise<ProviderResponse<unknown>>;
+export function providerRequest(opts: ProviderRequestOptions<unknown>): Promise<ProviderResponse<unknown>> {
+  return send(opts);
+}
+
+const sensitiveKey = /token|secret|password|authorization|api[_-]?key/i;
+
+/** Blanks credential-looking fields of a JSON body and every known secret, then truncates. */
+function sanitizeBody(text: string, secrets: readonly string[]): string {
+  let out = text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object') out = JSON.stringify(redactKeys(parsed));
+  } catch {
+    // Not JSON: keep the text, literal secrets are still scrubbed below.
+  }
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out.length > RESPONSE_BODY_LIMIT ? `${out.slice(0, RESPONSE_BODY_LIMIT)}…[truncated]` : out;
+}
+
+function redactKeys(value: unknown, depth = 0): unknown {
+  if (depth > 10 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => redactKeys(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] =
+      sensitiveKey.test(key) && typeof item !== 'object' ? '[redacted]' : redactKeys(item, depth + 1);
+  }
+  return out;
+}
+
+function secretsOf(headers: Headers, extra: readonly string[] | undefined): string[] {
+  const secrets = [...(extra ?? [])];
+  const authorization = headers.get('authorization');
+  if (authorization) {
+    secrets.push(authorization);
+    const credential = /^\S+\s+(.+)$/.exec(authorization)?.[1];
+    if (credential) secrets.push(credential);
+  }
+  // Longest first so a secret containing another is replaced whole.
+  return secrets.sort((a, b) => b.length - a.length);
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
+/** A short, secret-free description of why the connection failed (e.g. 'ECONNREFUSED'). */
+function networkCause(err: unknown): string {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return err instanceof Error ? err.message : 'unknown error';
+}
+
+function formBody(form: NonNullable<ProviderRequestBase['form']>): string {
+  if (form instanceof URLSearchParams) return form.toString();
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(form)) {
+    if (value !== undefined) params.append(key, String(value));
+  }
+  return params.toString();
+}
+
+async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResponse<unknown>> {
+  const method = opts.method ?? 'GET';
+  const url = new URL(opts.url);
+  const path = url.pathname;
+  const where = { provider: opts.provider, method, path };
+  const label = `${opts.provider} ${method} ${path}`;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  const headers = new Headers(opts.headers);
+  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  let body: string | undefined;
+  if (opts.json !== undefined && opts.form !== undefined) {
+    throw new TypeError(`${label}: pass either json or form, not both`);
+  }
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  } else if (opts.form !== undefined) {
+    body = formBody(opts.form);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
+  }
+  if (opts.idempotencyKey !== undefined) {
+    headers.set(opts.idempotencyHeader ?? 'Idempotency-Key', opts.idempotencyKey);
+  }
+  const secrets = secretsOf(headers, opts.redact);
+
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let response: Response;
+  let text: string;
+  try {
+    // redirect 'manual': a provider API has no business redirecting us, and following one could carry the
+    // Authorization header somewhere else.
+    response = await fetch(url, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text =
+      opts.expectEmpty && response.ok ? await response.arrayBuffer().then(() => '') : await response.text();
+  } catch (err) {
+    const timedOut = isTimeout(err);
+    emitCall({ ...where, status: timedOut ? 'timeout' : 'network', durationMs: elapsed() });
+    throw new ProviderError({
+      ...where,
+      reason: timedOut ? 'timeout' : 'network',
+      retryable: true,
+      message: timedOut
+        ? `${label} did not answer within ${timeoutMs} ms`
+        : `${label} failed: ${networkCause(err)}`,
+      cause: err,
+    });
+  }
+  const status = response.status;
+  emitCall({ ...where, status, durationMs: elapsed() });
+
+  if (status < 200 || status >= 300) {
+    const retryable = isRetryableStatus(status);
+    const retryAfterMs =
+      status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+    throw new ProviderError({
+      ...where,
+      reason: 'http',
+      httpStatus: status,
+      retryable,
+      responseBody: sanitizeBody(text, secrets),
+      message:
+        status >= 300 && status < 400
+          ? `${label} answered with an unexpected redirect (${status})`
+          : `${label} answered ${status}`,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+
+  const invalid = (problem: string) =>
+    new ProviderError({
+      ...where,
+      reason: 'invalid_response',
+      httpStatus: status,
+      retryable: false,
+      responseBody: sanitizeBody(text, secrets),
+      message: `${label} answered ${status} ${problem}`,
+    });
+
+  if (opts.expectEmpty) return { status, data: undefined, headers: response.headers };
+
+  let data: unknown;
+  if (text.trim() !== '') {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      if (opts.schema) throw invalid('with a body that is not JSON');
+      data = text;
+    }
+  }
+  if (opts.schema) {
+    const parsed = opts.schema.safeParse(data);
+    if (!parsed.success) {
+      // Zod issue messages name paths and expected types, never the received values.
+      const issues = parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        .join('; ');
+      throw invalid(`with a body that does not match the expected schema (${issues})`);
+    }
+    data = parsed.data;
+  }
+  return { status, data, headers: response.headers };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OAuth2 client credentials
+
+export interface OAuthClientCredentialsOptions {
+  provider: string;
+  /** Full token endpoint URL, e.g. https://partner.example.com/v2/oauth/token. */
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  timeoutMs?: number;
+  /** Extra form fields for providers that want them (e.g. audience). */
+  extraForm?: Record<string, string>;
+  /** 'body' (default): client_id/client_secret in the form; 'basic': HTTP basic auth. */
+  clientAuth?: 'body' | 'basic';
+  /** Lifetime assumed when the token response has no expires_in. Defaults to 300 s. */
+  defaultExpiresInSec?: number;
+}
+
+const tokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.union([z.number().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
+  token_type: z.string().nullish(),
+});
+
+/** Requests made through an OAuth client; `provider` defaults to the client's. */
+export type AuthorizedRequestBase = Omit<ProviderRequestBase, 'provider'> & { provider?: string };
+
+/** Refresh this long before expiry: 10% of the lifetime, at most 30 s. */
+function safetyMarginMs(lifetimeMs: number): number {
+  return Math.min(30_000, lifetimeMs * 0.1);
+}
+
+/**
+ * OAuth2 client-credentials tokens for one provider account: cached until shortly before expiry, one token
+ * request in flight at a time however many callers ask, and one transparent retry when the API says 401.
+ */
+export class OAuthClientCredentials {
+  private readonly options: OAuthClientCredentialsOptions;
+  private cached: { token: string; refreshAt: number } | undefined;
+  private inflight: Promise<string> | undefined;
+  /** Bumped by invalidate() so a token request started before it is not cached after it. */
+  private generation = 0;
+
+  constructor(options: OAuthClientCredentialsOptions) {
+    this.options = options;
+  }
+
+  get provider(): string {
+    return this.options.provider;
+  }
+
+  getToken(): Promise<string> {
+    const cached = this.cached;
+    if (cached && Date.now() < cached.refreshAt) return Promise.resolve(cached.token);
+    if (this.inflight) return this.inflight;
+    const generation = this.generation;
+    const request: Promise<string> = this.requestToken()
+      .then(({ token, refreshAt }) => {
+        if (generation === this.generation) this.cached = { token, refreshAt };
+        return token;
+      })
+      .finally(() => {
+        if (this.inflight === request) this.inflight = undefined;
+      });
+    this.inflight = request;
+    return request;
+  }
+
+  /**
+   * Forgets the cached token. With `token`, only if it is still the cached one, so many callers that saw
+   * the same 401 cause one refresh, not one each.
+   */
+  invalidate(token?: string): void {
+    if (token !== undefined) {
+      if (this.cached?.token !== token) return;
+      this.cached = undefined;
+      this.generation++;
+      return;
+    }
+    this.cached = undefined;
+    this.inflight = undefined;
+    this.generation++;
+  }
+
+  authorizedRequest<T>(
+    opts: AuthorizedRequestBase & { schema: z.ZodType<T>; expectEmpty?: false },
+  ): Promise<ProviderResponse<T>>;
+  authorizedRequest(
+    opts: AuthorizedRequestBase & { expectEmpty: true; schema?: undefined },
+  ): Promise<ProviderResponse<undefined>>;
+  authorizedRequest(
+    opts: AuthorizedRequestBase & { schema?: undefined; expectEmpty?: boolean },
+  ): Promise<ProviderResponse<unknown>>;
+  async authorizedRequest(
+    opts: AuthorizedRequestBase & { schema?: z.ZodType<unknown>; expectEmpty?: boolean },
+  ): Promise<ProviderResponse<unknown>> {
+    const attempt = (token: string) => {
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries(opts.headers ?? {})) {
+        if (key.toLowerCase() !== 'authorization') headers[key] = value;
+      }
+      headers.authorization = `Bearer ${token}`;
+      return send({ ...opts, provider: opts.provider ?? this.options.provider, headers });
+    };
+
+    const first = await this.getToken();
+    try {
+      return await attempt(first);
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.httpStatus !== 401) throw err;
+      this.invalidate(first);
+    }
+    const second = await this.getToken();
+    try {
+      return await attempt(second);
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.httpStatus !== 401) throw err;
+      throw new ProviderError({
+        provider: err.provider,
+        method: err.method,
+        path: err.path,
+        reason: 'http',
+        httpStatus: 401,
+        retryable: false,
+        message: `${err.message} even with a freshly issued token`,
+        cause: err,
+        ...(err.responseBody === undefined ? {} : { responseBody: err.responseBody }),
+      });
+    }
+  }
+
+  private async requestToken(): Promise<{ token: string; refreshAt: number }> {
+    const { provider, tokenUrl, clientId, clientSecret, scope, extraForm, clientAuth } = this.options;
+    const form: Record<string, string> = { grant_type: 'client_credentials' };
+    const headers: Record<string, string> = {};
+    if (clientAuth === 'basic') {
+      headers.authorization = basicAuthHeader(encodeURIComponent(clientId), encodeURIComponent(clientSecret));
+    } else {
+      form.client_id = clientId;
+      form.client_secret = clientSecret;
+    }
+    if (scope !== undefined) form.scope = scope;
+    Object.assign(form, extraForm);
+
+    const requestedAt = Date.now();
+    const response = await providerRequest({
+      provider,
+      method: 'POST',
+      url: tokenUrl,
+      headers,
+      form,
+      schema: tokenResponseSchema,
+      redact: [clientSecret],
+      ...(this.options.timeoutMs === undefined ? {} : { timeoutMs: this.options.timeoutMs }),
+    });
+    const lifetimeMs = (response.data.expires_in ?? this.options.defaultExpiresInSec ?? 300) * 1000;
+    // Measured from before the request: the token's clock started no later than that.
+    return {
+      token: response.data.access_token,
+      refreshAt: requestedAt + lifetimeMs - safetyMarginMs(lifetimeMs),
+    };
+  }
+}
