@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { integrationEnvShape } from './integrations/env.js';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional());
+
+const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalUrl,
+  REDIS_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default('.data'),
+  ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
+  QUEUE_PREFIX: z.string().min(1).default('{ordergate}'),
+  WORKER_CONCURRENCY: intFromEnv(16),
+  INBOX_ATTEMPTS: intFromEnv(8),
+  OUTBOUND_ATTEMPTS: intFromEnv(10),
+  BACKOFF_BASE_MS: intFromEnv(1000),
+  /** How old an unprocessed inbox row must be before the sweeper re-enqueues it. */
+  SWEEP_AFTER_MS: intFromEnv(30_000),
+  SWEEP_INTERVAL_MS: intFromEnv(15_000),
+  OUTBOX_POLL_MS: intFromEnv(1000),
+  SHUTDOWN_TIMEOUT_MS: intFromEnv(25_000),
+  BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
+  ...integrationEnvShape,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws a ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
+    throw new ConfigError(['ADMIN_TOKEN: required when NODE_ENV=production']);
+  }
+  return config;
+}
+
+/** For entry points: parse or print the list of problems and exit 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

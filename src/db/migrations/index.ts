@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as init from './2026_11_23_1500_init.js';
+
+/**
+ * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
+ * built JS and the tests, on pg and on PGlite. Add new ones at the end.
+ */
+const migrations: Record<string, Migration> = {
+  '2026_11_23_1500_init': init,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,172 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** jsonb: objects in, objects out. */
+type Json<T = Record<string, unknown>> = ColumnType<T, T | string | undefined, T | string>;
+/** Money and other bigint columns, read as JS numbers (type parser installed in db/index.ts). */
+type BigIntColumn = ColumnType<number, number | bigint | undefined, number | bigint>;
+type IdentityColumn = ColumnType<number, never, never>;
+
+export type InboundEventStatus = 'received' | 'failed' | 'processed' | 'dead' | 'attention';
+
+export interface InboundEventsTable {
+  id: Generated<string>;
+  source: string;
+  dedup_key: string;
+  event_type: string;
+  external_order_id: string | null;
+  payload: Json<unknown>;
+  meta: Json;
+  status: ColumnType<InboundEventStatus, InboundEventStatus | undefined, InboundEventStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  outcome: string | null;
+  received_at: CreatedAt;
+  processed_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface CustomersTable {
+  id: Generated<string>;
+  channel: string;
+  external_id: string | null;
+  phone: string | null;
+  email: string | null;
+  name: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface WarehousesTable {
+  code: string;
+  category: string;
+  name: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface StockLevelsTable {
+  warehouse_code: string;
+  sku: string;
+  on_hand: number;
+  reserved: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface OrderNumberSequencesTable {
+  day: ColumnType<Date, string, string>;
+  last_value: number;
+}
+
+export interface OrdersTable {
+  id: Generated<string>;
+  order_number: string;
+  channel: string;
+  external_order_id: string;
+  status: string;
+  channel_status: string | null;
+  payment_status: Generated<string>;
+  currency: string;
+  subtotal: BigIntColumn;
+  discount_total: BigIntColumn;
+  shipping_total: BigIntColumn;
+  tax_total: BigIntColumn;
+  total: BigIntColumn;
+  refunded_total: BigIntColumn;
+  customer_id: string | null;
+  warehouse_code: string | null;
+  external_refs: Json<Record<string, string>>;
+  attributes: Json;
+  attention_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OrderItemsTable {
+  id: Generated<string>;
+  order_id: string;
+  line_no: number;
+  external_id: string | null;
+  sku: string;
+  name: string;
+  quantity: number;
+  weight_grams: number | null;
+  pricing_type: ColumnType<'unit' | 'kg', 'unit' | 'kg' | undefined, 'unit' | 'kg'>;
+  unit_price: BigIntColumn;
+  total_price: BigIntColumn;
+  tax_rate_bp: number | null;
+  status: Generated<string>;
+  metadata: Json;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface StockReservationsTable {
+  order_id: string;
+  warehouse_code: string;
+  sku: string;
+  quantity: number;
+  status: ColumnType<'reserved' | 'committed' | 'released', 'reserved' | undefined, 'committed' | 'released'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OrderEventsTable {
+  id: IdentityColumn;
+  order_id: string;
+  type: string;
+  from_status: string | null;
+  to_status: string | null;
+  actor: string;
+  message: string;
+  metadata: Json;
+  created_at: CreatedAt;
+}
+
+export interface OrderChannelStatusesTable {
+  id: IdentityColumn;
+  order_id: string;
+  channel_status: string;
+  applied: boolean;
+  note: string | null;
+  event_id: string | null;
+  occurred_at: Timestamp | null;
+  recorded_at: CreatedAt;
+}
+
+export interface OutboxTable {
+  id: IdentityColumn;
+  order_id: string | null;
+  topic: string;
+  payload: Json<unknown>;
+  status: ColumnType<'pending' | 'enqueued', 'pending' | undefined, 'enqueued'>;
+  created_at: CreatedAt;
+  enqueued_at: Timestamp | null;
+}
+
+export interface Database {
+  inbound_events: InboundEventsTable;
+  customers: CustomersTable;
+  warehouses: WarehousesTable;
+  stock_levels: StockLevelsTable;
+  order_number_sequences: OrderNumberSequencesTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  stock_reservations: StockReservationsTable;
+  order_events: OrderEventsTable;
+  order_channel_statuses: OrderChannelStatusesTable;
+  outbox: OutboxTable;
+}
+
+export type InboundEvent = Selectable<InboundEventsTable>;
+export type NewInboundEvent = Insertable<InboundEventsTable>;
+export type Customer = Selectable<CustomersTable>;
+export type Order = Selectable<OrdersTable>;
+export type OrderUpdate = Updateable<OrdersTable>;
+export type OrderItem = Selectable<OrderItemsTable>;
+export type NewOrderItem = Insertable<OrderItemsTable>;
+export type OrderEvent = Selectable<OrderEventsTable>;
+export type OrderChannelStatus = Selectable<OrderChannelStatusesTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type Warehouse = Selectable<WarehousesTable>;

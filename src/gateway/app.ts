@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Integration } from '../integrations/types.js';
+import { AppError, errorMessage, statusForCode } from '../lib/errors.js';
+import { adminAuth } from './auth.js';
+import type { AppEnv, GatewayDeps } from './env.js';
+import type { ErrorEnvelope } from './http.js';
+import { registerAdminActionRoutes } from './routes/admin-actions.js';
+import { registerAdminEventRoutes } from './routes/admin-events.js';
+import { registerAdminOrderRoutes } from './routes/admin-orders.js';
+import { registerHealthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  deps: GatewayDeps;
+  integrations: readonly Integration[];
+  adminToken: string;
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** The gateway's composition root: request id, logging, the error envelope, then every route. */
+export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('logger', deps.logger.child({ requestId }));
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    const level = status >= 500 ? 'error' : 'debug';
+    c.var.logger[level](
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError('payload_too_large', `request body exceeds ${deps.config.BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+
+  const requireAdmin = adminAuth(adminToken);
+  app.use('/admin/*', requireAdmin);
+
+  registerHealthRoutes(app, deps);
+  registerAdminOrderRoutes(app, deps);
+  registerAdminEventRoutes(app, deps);
+  registerAdminActionRoutes(app, deps, integrations);
+  for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
+
+  app.notFound((c) =>
+    c.json(envelope('not_found', `no route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404),
+  );
+
+  app.onError((err, c) => {
+    const requestId = c.var.requestId ?? randomUUID();
+    const logger = c.var.logger ?? deps.logger;
+    if (err instanceof AppError) {
+      if (err.retryAfterMs !== undefined) c.header('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
+      if (err.status >= 500)
+        logger.error({ err, code: err.code, cause: errorMessage(err.cause) }, err.message);
+      return c.json(envelope(err.code, err.message, requestId, err.details), statusForCode(err.code) as 400);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'bad_request';
+      return c.json(envelope(code, err.message || 'bad request', requestId), status);
+    }
+    logger.error({ err }, 'unhandled error');
+    return c.json(envelope('internal', 'internal error', requestId), 500);
+  });
+
+  return app;
+}
+
+export function envelope(code: string, message: string, requestId: string, details?: unknown): ErrorEnvelope {
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+}

@@ -1,0 +1,79 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { Order } from '../../db/schema.js';
+import {
+  type Integration,
+  type OrderAction,
+  type OrderActionName,
+  orderActionNames,
+} from '../../integrations/types.js';
+import { AppError, RuleViolation } from '../../lib/errors.js';
+import { getOrderDetail } from '../../orders/queries.js';
+import {
+  advanceOrder,
+  findOrderById,
+  getOrderForUpdate,
+  refundOrder,
+  transitionOrder,
+  withOrderLock,
+} from '../../orders/service.js';
+import type { AppEnv, GatewayDeps } from '../env.js';
+import { readJsonBody, validate } from '../http.js';
+
+export const cancelBody = z.object({ reason: z.string().trim().min(3).max(500) });
+export const refundBody = z.object({
+  /** Minor units. */
+  amount: z.number().int().positive(),
+  reason: z.string().trim().min(3).max(500),
+  items: z.array(z.object({ sku: z.string().min(1), quantity: z.number().int().positive() })).optional(),
+});
+
+/** What an order action does on a channel that has no rules of its own (the `manual` channel). */
+const coreActions: Partial<Record<OrderActionName, OrderAction>> = {
+  cancel: (trx, order, body, { actor }) => {
+    const { reason } = validate(cancelBody, body);
+    return transitionOrder(trx, order, 'cancelled', { actor, reason });
+  },
+  refund: (trx, order, body, { actor }) => {
+    const input = validate(refundBody, body);
+    return refundOrder(trx, order, { actor, ...input });
+  },
+  dispatch: (trx, order, _body, { actor }) =>
+    advanceOrder(trx, order, 'shipped', { actor, reason: 'dispatched' }),
+};
+
+const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
+
+/**
+ * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready}`: one transaction holding the order's
+ * lock; the order's channel supplies the rules, the core the default. A refused action is a 409 whose code
+ * names the rule.
+ */
+export function registerAdminActionRoutes(
+  app: Hono<AppEnv>,
+  deps: GatewayDeps,
+  integrations: readonly Integration[],
+): void {
+  const byChannel = new Map(integrations.map((i) => [i.source, i]));
+
+  app.post('/admin/orders/:id/:action', async (c) => {
+    const { id, action } = validate(actionParams, c.req.param(), 'path');
+    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding');
+    const body = hasBody ? (await readJsonBody(c)).json : {};
+    const found = await findOrderById(deps.db, id);
+    if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
+    const handler = byChannel.get(found.channel)?.orderActions?.[action] ?? coreActions[action];
+    if (!handler) {
+      throw new RuleViolation(
+        'action_not_supported',
+        `${action} is not an action on ${found.channel} orders`,
+      );
+    }
+    await withOrderLock(deps.db, found.channel, found.external_order_id, async (trx) => {
+      const order: Order = await getOrderForUpdate(trx, id);
+      await handler(trx, order, body, { actor: 'admin', config: deps.config });
+    });
+    const detail = await getOrderDetail(deps.db, id);
+    return c.json(detail);
+  });
+}

@@ -1,0 +1,55 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
+import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { orderStatuses, paymentStatuses } from '../../orders/status.js';
+import type { AppEnv, GatewayDeps } from '../env.js';
+import { parseQuery, validate } from '../http.js';
+
+const csvOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(values)).min(1));
+
+const minor = z.coerce.number().int().nonnegative();
+
+export const orderListQuery = z
+  .object({
+    channel: z.string().min(1).max(64).optional(),
+    status: csvOf(orderStatuses).optional(),
+    paymentStatus: csvOf(paymentStatuses).optional(),
+    externalOrderId: z.string().min(1).max(200).optional(),
+    orderNumber: z.string().min(1).max(64).optional(),
+    customerId: z.uuid().optional(),
+    from: z.coerce.date().optional(),
+    to: z.coerce.date().optional(),
+    minTotal: minor.optional(),
+    maxTotal: minor.optional(),
+    page: z.coerce.number().int().min(1).max(100_000).default(1),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+export type OrderListQuery = z.infer<typeof orderListQuery>;
+
+export const orderIdParam = z.object({ id: z.uuid() });
+
+export function registerAdminOrderRoutes(app: Hono<AppEnv>, deps: GatewayDeps): void {
+  app.get('/admin/orders', async (c) => {
+    const query = parseQuery(c, orderListQuery);
+    const { data, total } = await searchOrders(deps.db, query);
+    return c.json({ data, page: query.page, limit: query.limit, total });
+  });
+
+  app.get('/admin/orders/:id', async (c) => {
+    const { id } = validate(orderIdParam, c.req.param(), 'order id');
+    const order = await getOrderDetail(deps.db, id);
+    if (!order) throw new AppError('not_found', 'order not found', { details: { id } });
+    return c.json(order);
+  });
+}

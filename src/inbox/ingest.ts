@@ -1,0 +1,108 @@
+import type { Queue } from 'bullmq';
+import type { Db } from '../db/index.js';
+import { sha256Hex } from '../lib/crypto.js';
+import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { type InboxJob, withTimeout } from '../workers/queues.js';
+
+export interface IngestInput {
+  /** The integration the event belongs to: `manual`, `yemeksepeti`, `gofood`, ... */
+  source: string;
+  /** The provider's event id or idempotency key; else a hash of the raw body is used. */
+  dedupKey?: string | null | undefined;
+  eventType: string;
+  externalOrderId?: string | null | undefined;
+  payload: unknown;
+  /** The exact bytes received, for the fallback dedup key. */
+  rawBody?: string;
+  /** Facts the route established that the handler needs (e.g. the category a token belongs to). */
+  meta?: Record<string, unknown>;
+}
+
+export interface IngestResult {
+  eventId: string;
+  duplicate: boolean;
+  /** False when Redis refused the job; the sweeper enqueues the stored row later. */
+  enqueued: boolean;
+}
+
+export interface IngestDeps {
+  db: Db;
+  inboxQueue: Pick<Queue<InboxJob>, 'add'>;
+  logger: Logger;
+  enqueueTimeoutMs?: number;
+}
+
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+export function dedupKeyFor(input: Pick<IngestInput, 'dedupKey' | 'rawBody' | 'payload'>): string {
+  if (input.dedupKey) return input.dedupKey;
+  return `sha256:${sha256Hex(input.rawBody ?? JSON.stringify(input.payload))}`;
+}
+
+/**
+ * The ingestion contract every integration uses: store the event in the inbox (unique on source + dedup
+ * key), then enqueue a job whose id is the inbox id. A 2xx may be sent once this returns: the row is in
+ * Postgres. A duplicate returns the first event's id and is not enqueued again.
+ */
+export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
+  const dedupKey = dedupKeyFor(input);
+  let inserted: { id: string } | undefined;
+  try {
+    inserted = await deps.db
+      .insertInto('inbound_events')
+      .values({
+        source: input.source,
+        dedup_key: dedupKey,
+        event_type: input.eventType,
+        external_order_id: input.externalOrderId ?? null,
+        payload: JSON.stringify(input.payload),
+        meta: input.meta ?? {},
+        updated_at: new Date(),
+      })
+      .onConflict((oc) => oc.columns(['source', 'dedup_key']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await deps.db
+        .selectFrom('inbound_events')
+        .select('id')
+        .where('source', '=', input.source)
+        .where('dedup_key', '=', dedupKey)
+        .executeTakeFirstOrThrow();
+      return { eventId: existing.id, duplicate: true, enqueued: false };
+    }
+  } catch (err) {
+    if (isConnectionError(err)) {
+      throw new AppError('unavailable', 'the event store is unavailable; retry later', {
+        cause: err,
+        retryAfterMs: DATABASE_RETRY_AFTER_SECONDS * 1000,
+      });
+    }
+    throw err;
+  }
+  const eventId = inserted.id;
+  const enqueued = await enqueueInboxJob(deps, eventId);
+  return { eventId, duplicate: false, enqueued };
+}
+
+/** Adds the inbox job; a Redis failure is logged and left to the sweeper, never surfaced to the sender. */
+export async function enqueueInboxJob(
+  deps: Pick<IngestDeps, 'inboxQueue' | 'logger' | 'enqueueTimeoutMs'>,
+  eventId: string,
+): Promise<boolean> {
+  try {
+    await withTimeout(
+      deps.inboxQueue.add('inbound', { eventId }, { jobId: eventId }),
+      deps.enqueueTimeoutMs ?? 2000,
+      'enqueue',
+    );
+    return true;
+  } catch (err) {
+    deps.logger.warn(
+      { eventId, err: errorMessage(err) },
+      'event stored but not enqueued; the sweeper will retry',
+    );
+    return false;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Queue } from 'bullmq';
+import type { Db } from '../db/index.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { InboxJob } from '../workers/queues.js';
+import { findUnfinishedEvents, markEvent } from './repository.js';
+
+export interface SweepResult {
+  checked: number;
+  requeued: number;
+  markedDead: number;
+}
+
+/**
+ * Redis is the work queue, not the system of record. Inbox rows that are still unfinished after a grace
+ * period are checked against BullMQ: a row whose job vanished (Redis lost its data, the enqueue failed after
+ * the row was stored) gets its job again; a row whose job ended without the row being updated is settled
+ * from the job's state.
+ */
+export async function sweepInbox(
+  db: Db,
+  inbox: Queue<InboxJob>,
+  logger: Logger,
+  olderThanMs: number,
+  limit = 500,
+): Promise<SweepResult> {
+  const rows = await findUnfinishedEvents(db, olderThanMs, limit);
+  const result: SweepResult = { checked: rows.length, requeued: 0, markedDead: 0 };
+  for (const row of rows) {
+    try {
+      const job = await inbox.getJob(row.id);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'failed' && job) {
+        await markEvent(db, row.id, 'dead', {
+          error: job.failedReason || row.last_error,
+          attempts: job.attemptsMade,
+        });
+        result.markedDead++;
+        continue;
+      }
+      if (state === 'missing' || state === 'unknown' || state === 'completed') {
+        if (job) await job.remove();
+        await inbox.add('inbound', { eventId: row.id }, { jobId: row.id });
+        result.requeued++;
+      }
+    } catch (err) {
+      logger.warn({ eventId: row.id, err: errorMessage(err) }, 'sweeper could not check event');
+    }
+  }
+  if (result.requeued || result.markedDead) logger.info(result, 'inbox sweep');
+  return result;
+}

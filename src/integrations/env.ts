@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables owned by integrations, merged into the one config schema (src/config.ts). Each
+ * integration exports its own zod shape from `<provider>/env.ts` and adds it here.
+ */
+export const integrationEnvShape = {
+  /** Where `delivery.requested` outbox messages are POSTed (the delivery domain); unset = not sent. */
+  DELIVERY_WEBHOOK_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.url().optional()),
+};

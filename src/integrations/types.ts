@@ -1,0 +1,75 @@
+import type { Job } from 'bullmq';
+import type { Hono } from 'hono';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import type { InboundEvent, Order } from '../db/schema.js';
+import type { AppEnv, RouteDeps } from '../gateway/env.js';
+import type { IngestInput, IngestResult } from '../inbox/ingest.js';
+import type { Logger } from '../lib/logger.js';
+import type { Trx } from '../orders/service.js';
+import type { OutboundJob, Queues } from '../workers/queues.js';
+
+/** What workers hand to integration code. */
+export interface WorkerContext {
+  config: Config;
+  db: Db;
+  queues: Queues;
+  logger: Logger;
+  ingest(input: IngestInput): Promise<IngestResult>;
+}
+
+export type HandlerResult =
+  | { status: 'processed'; outcome?: string; orderId?: string }
+  /** Stored and understood, but a person must look (unknown status, unmapped store, ...). Not retried. */
+  | { status: 'attention'; outcome: string; orderId?: string };
+
+export type OutboundProcessor = (
+  ctx: WorkerContext,
+  job: OutboundJob,
+  bullJob: Job<OutboundJob>,
+) => Promise<void>;
+export type MaintenanceProcessor = (
+  ctx: WorkerContext,
+  data: Record<string, unknown>,
+  job: Job,
+) => Promise<unknown>;
+
+export const orderActionNames = ['dispatch', 'cancel', 'refund', 'accept', 'reject', 'ready'] as const;
+export type OrderActionName = (typeof orderActionNames)[number];
+
+/**
+ * A merchant/operator decision on an order, run by the admin API inside one transaction holding the order
+ * row. The integration enforces its channel's rules (throwing RuleViolation → 409) and records the outbox
+ * messages that tell the provider.
+ */
+export type OrderAction = (
+  trx: Trx,
+  order: Order,
+  body: unknown,
+  ctx: { actor: string; config: Config },
+) => Promise<Order>;
+
+export interface Schedule {
+  name: string;
+  /** Cron pattern or interval in ms. */
+  pattern?: string;
+  every?: number;
+  data?: Record<string, unknown>;
+}
+
+/** Everything about one external system. A new marketplace is a new folder exporting one of these. */
+export interface Integration {
+  /** The inbox `source` and the orders' `channel`. */
+  source: string;
+  /** Turns one inbox event into order commands. Runs at least once: must be idempotent. */
+  handleEvent(ctx: WorkerContext, event: InboundEvent): Promise<HandlerResult>;
+  /** Mounts the integration's own endpoints (inbound webhooks, its admin settings). */
+  registerRoutes?(app: Hono<AppEnv>, deps: RouteDeps): void;
+  /** Outbox topics this integration delivers (provider API calls), keyed by topic. */
+  outbound?: Record<string, OutboundProcessor>;
+  /** Maintenance job names (delayed deadlines, recovery, reconciliation), keyed by job name. */
+  maintenance?: Record<string, MaintenanceProcessor>;
+  schedules?: Schedule[];
+  /** Channel-specific order actions; absent ones fall back to the core behaviour or 409. */
+  orderActions?: Partial<Record<OrderActionName, OrderAction>>;
+}

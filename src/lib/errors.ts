@@ -1,0 +1,105 @@
+/**
+ * One error vocabulary for the whole product. Every code maps to exactly one HTTP status; the gateway
+ * renders them in the single error envelope, the workers use `retryable` to decide whether BullMQ should
+ * try again.
+ */
+export const errorStatus = {
+  bad_request: 400,
+  validation_failed: 400,
+  malformed_json: 400,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  illegal_transition: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  /** A provider refused our call (a 4xx other than 408/429, or an answer we cannot use): retrying won't help. */
+  provider_rejected: 502,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus | `rule_${string}`;
+
+export function statusForCode(code: ErrorCode): number {
+  if (code.startsWith('rule_')) return 409;
+  return errorStatus[code as keyof typeof errorStatus];
+}
+
+export interface AppErrorOptions {
+  details?: unknown;
+  cause?: unknown;
+  /** Whether repeating the same operation later can succeed. */
+  retryable?: boolean;
+  /** Delay hint for retryable errors (e.g. a provider's Retry-After). */
+  retryAfterMs?: number;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = statusForCode(code);
+    this.details = options.details;
+    this.retryable = options.retryable ?? this.status >= 500;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** A business rule refused the action: 409 with a code naming the rule. */
+export class RuleViolation extends AppError {
+  constructor(rule: string, message: string, details?: unknown) {
+    super(`rule_${rule}`, message, { details, retryable: false });
+    this.name = 'RuleViolation';
+  }
+}
+
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+/** True when the error means the database (or another dependency) could not be reached at all. */
+export function isConnectionError(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && connectionErrorCodes.has(code)) return true;
+    if (
+      /connection terminated|timeout exceeded when trying to connect|Connection terminated/i.test(
+        current.message,
+      )
+    )
+      return true;
+    if (current instanceof AggregateError && current.errors.some(isConnectionError)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,246 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/index.js';
+import type { Customer, Order, OrderChannelStatus, OrderEvent, OrderItem } from '../db/schema.js';
+import type { OrderStatus, PaymentStatus } from './status.js';
+
+/** The order as the admin API shows it: camelCase, money in minor units. */
+export interface OrderDto {
+  id: string;
+  orderNumber: string;
+  channel: string;
+  externalOrderId: string;
+  status: string;
+  channelStatus: string | null;
+  paymentStatus: string;
+  currency: string;
+  subtotal: number;
+  discountTotal: number;
+  shippingTotal: number;
+  taxTotal: number;
+  total: number;
+  refundedTotal: number;
+  warehouseCode: string | null;
+  externalRefs: Record<string, string>;
+  attributes: Record<string, unknown>;
+  attentionReason: string | null;
+  customer: CustomerDto | null;
+  items: OrderItemDto[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CustomerDto {
+  id: string;
+  externalId: string | null;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface OrderItemDto {
+  lineNo: number;
+  sku: string;
+  name: string;
+  quantity: number;
+  weightGrams: number | null;
+  pricingType: string;
+  unitPrice: number;
+  totalPrice: number;
+  status: string;
+  externalId: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface OrderDetailDto extends OrderDto {
+  timeline: TimelineDto[];
+  channelStatusHistory: ChannelStatusDto[];
+}
+
+export interface TimelineDto {
+  id: number;
+  type: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  actor: string;
+  message: string;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface ChannelStatusDto {
+  channelStatus: string;
+  applied: boolean;
+  note: string | null;
+  eventId: string | null;
+  occurredAt: string | null;
+  recordedAt: string;
+}
+
+export function toCustomerDto(c: Customer): CustomerDto {
+  return { id: c.id, externalId: c.external_id, name: c.name, phone: c.phone, email: c.email };
+}
+
+export function toItemDto(i: OrderItem): OrderItemDto {
+  return {
+    lineNo: i.line_no,
+    sku: i.sku,
+    name: i.name,
+    quantity: i.quantity,
+    weightGrams: i.weight_grams,
+    pricingType: i.pricing_type,
+    unitPrice: i.unit_price,
+    totalPrice: i.total_price,
+    status: i.status,
+    externalId: i.external_id,
+    metadata: i.metadata,
+  };
+}
+
+export function toOrderDto(o: Order, customer: Customer | undefined, items: OrderItem[]): OrderDto {
+  return {
+    id: o.id,
+    orderNumber: o.order_number,
+    channel: o.channel,
+    externalOrderId: o.external_order_id,
+    status: o.status,
+    channelStatus: o.channel_status,
+    paymentStatus: o.payment_status,
+    currency: o.currency,
+    subtotal: o.subtotal,
+    discountTotal: o.discount_total,
+    shippingTotal: o.shipping_total,
+    taxTotal: o.tax_total,
+    total: o.total,
+    refundedTotal: o.refunded_total,
+    warehouseCode: o.warehouse_code,
+    externalRefs: o.external_refs,
+    attributes: o.attributes,
+    attentionReason: o.attention_reason,
+    customer: customer ? toCustomerDto(customer) : null,
+    items: items.map(toItemDto),
+    createdAt: o.created_at.toISOString(),
+    updatedAt: o.updated_at.toISOString(),
+  };
+}
+
+function toTimelineDto(e: OrderEvent): TimelineDto {
+  return {
+    id: e.id,
+    type: e.type,
+    fromStatus: e.from_status,
+    toStatus: e.to_status,
+    actor: e.actor,
+    message: e.message,
+    metadata: e.metadata,
+    createdAt: e.created_at.toISOString(),
+  };
+}
+
+function toChannelStatusDto(s: OrderChannelStatus): ChannelStatusDto {
+  return {
+    channelStatus: s.channel_status,
+    applied: s.applied,
+    note: s.note,
+    eventId: s.event_id,
+    occurredAt: s.occurred_at ? s.occurred_at.toISOString() : null,
+    recordedAt: s.recorded_at.toISOString(),
+  };
+}
+
+export interface OrderSearch {
+  channel?: string | undefined;
+  status?: OrderStatus[] | undefined;
+  paymentStatus?: PaymentStatus[] | undefined;
+  externalOrderId?: string | undefined;
+  /** Exact, or a prefix when it ends with `*`. */
+  orderNumber?: string | undefined;
+  customerId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  minTotal?: number | undefined;
+  maxTotal?: number | undefined;
+  page: number;
+  limit: number;
+}
+
+export async function searchOrders(
+  db: Executor,
+  search: OrderSearch,
+): Promise<{ data: OrderDto[]; total: number }> {
+  let query = db.selectFrom('orders');
+  if (search.channel) query = query.where('channel', '=', search.channel);
+  if (search.status?.length) query = query.where('status', 'in', search.status);
+  if (search.paymentStatus?.length) query = query.where('payment_status', 'in', search.paymentStatus);
+  if (search.externalOrderId) query = query.where('external_order_id', '=', search.externalOrderId);
+  if (search.orderNumber) {
+    query = search.orderNumber.endsWith('*')
+      ? query.where('order_number', 'like', `${search.orderNumber.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`)
+      : query.where('order_number', '=', search.orderNumber);
+  }
+  if (search.customerId) query = query.where('customer_id', '=', search.customerId);
+  if (search.from) query = query.where('created_at', '>=', search.from);
+  if (search.to) query = query.where('created_at', '<', search.to);
+  if (search.minTotal !== undefined) query = query.where('total', '>=', search.minTotal);
+  if (search.maxTotal !== undefined) query = query.where('total', '<=', search.maxTotal);
+
+  const [rows, count] = await Promise.all([
+    query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(search.limit)
+      .offset((search.page - 1) * search.limit)
+      .execute(),
+    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+  ]);
+  const orderIds = rows.map((r) => r.id);
+  const customerIds = [...new Set(rows.map((r) => r.customer_id).filter((id): id is string => id !== null))];
+  const [items, customers] = await Promise.all([
+    orderIds.length
+      ? db
+          .selectFrom('order_items')
+          .selectAll()
+          .where('order_id', 'in', orderIds)
+          .orderBy('line_no')
+          .execute()
+      : Promise.resolve([]),
+    customerIds.length
+      ? db.selectFrom('customers').selectAll().where('id', 'in', customerIds).execute()
+      : Promise.resolve([]),
+  ]);
+  const customerById = new Map(customers.map((c) => [c.id, c]));
+  const itemsByOrder = new Map<string, OrderItem[]>();
+  for (const item of items) {
+    const list = itemsByOrder.get(item.order_id) ?? [];
+    list.push(item);
+    itemsByOrder.set(item.order_id, list);
+  }
+  return {
+    data: rows.map((o) =>
+      toOrderDto(
+        o,
+        o.customer_id ? customerById.get(o.customer_id) : undefined,
+        itemsByOrder.get(o.id) ?? [],
+      ),
+    ),
+    total: count.total,
+  };
+}
+
+export async function getOrderDetail(db: Executor, id: string): Promise<OrderDetailDto | undefined> {
+  const order = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!order) return undefined;
+  const [customer, items, timeline, history] = await Promise.all([
+    order.customer_id
+      ? db.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirst()
+      : Promise.resolve(undefined),
+    db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
+    db.selectFrom('order_events').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+    db.selectFrom('order_channel_statuses').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+  ]);
+  return {
+    ...toOrderDto(order, customer, items),
+    timeline: timeline.map(toTimelineDto),
+    channelStatusHistory: history.map(toChannelStatusDto),
+  };
+}

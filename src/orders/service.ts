@@ -1,0 +1,465 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db, Executor } from '../db/index.js';
+import type { Database, Order } from '../db/schema.js';
+import { AppError } from '../lib/errors.js';
+import { type CustomerInput, upsertCustomer } from './customers.js';
+import { sumMinor } from './money.js';
+import { allocateOrderNumber } from './order-number.js';
+import {
+  canTransition,
+  isOrderStatus,
+  type OrderStatus,
+  type PaymentStatus,
+  paymentStatuses,
+  transitionPath,
+} from './status.js';
+import { releaseStock, reserveStock } from './stock.js';
+import { addTimelineEvent } from './timeline.js';
+
+export type Trx = Transaction<Database>;
+
+export class IllegalTransitionError extends AppError {
+  constructor(from: string, to: string, orderId: string) {
+    super('illegal_transition', `order cannot move from ${from} to ${to}`, {
+      details: { orderId, from, to },
+      retryable: false,
+    });
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export interface OrderItemInput {
+  sku: string;
+  name: string;
+  quantity: number;
+  /** Minor units per unit (or per kg for `pricingType: 'kg'`). */
+  unitPrice: number;
+  /** Minor units; defaults to unitPrice × quantity. */
+  totalPrice?: number;
+  pricingType?: 'unit' | 'kg';
+  weightGrams?: number | null;
+  taxRateBp?: number | null;
+  externalId?: string | null;
+  /** Item status as the channel knows it (e.g. IN_CART, NOT_FOUND); `active` by default. */
+  status?: string;
+  /** Reserve stock for this line (default true when the order has a warehouse). */
+  reserve?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+export interface CreateOrderInput {
+  channel: string;
+  externalOrderId: string;
+  status?: OrderStatus;
+  channelStatus?: string | null;
+  paymentStatus?: PaymentStatus;
+  currency: string;
+  customer?: CustomerInput;
+  items: OrderItemInput[];
+  totals?: { subtotal?: number; discount?: number; shipping?: number; tax?: number; total?: number };
+  warehouseCode?: string | null;
+  externalRefs?: Record<string, string>;
+  attributes?: Record<string, unknown>;
+  actor: string;
+  /** The inbox event that caused the creation, for the audit trail. */
+  eventId?: string;
+  occurredAt?: Date | null;
+}
+
+export interface CreateOrderResult {
+  order: Order;
+  created: boolean;
+}
+
+/**
+ * Serialises every command on one external order: a transaction-scoped advisory lock on (channel, external
+ * id). Two first events for the same order therefore never race to create it; the unique constraint on
+ * (channel, external_order_id) is the backstop.
+ */
+export async function lockExternalOrder(
+  trx: Executor,
+  channel: string,
+  externalOrderId: string,
+): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`${channel.length}:${channel}:${externalOrderId}`}, 0))`.execute(
+    trx,
+  );
+}
+
+/** Runs `fn` in one transaction holding the external order's lock. */
+export function withOrderLock<T>(
+  db: Db,
+  channel: string,
+  externalOrderId: string,
+  fn: (trx: Trx) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await lockExternalOrder(trx, channel, externalOrderId);
+    return fn(trx);
+  });
+}
+
+export function findOrderByExternalId(
+  db: Executor,
+  channel: string,
+  externalOrderId: string,
+  forUpdate = false,
+): Promise<Order | undefined> {
+  let query = db
+    .selectFrom('orders')
+    .selectAll()
+    .where('channel', '=', channel)
+    .where('external_order_id', '=', externalOrderId);
+  if (forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export function findOrderById(db: Executor, id: string, forUpdate = false): Promise<Order | undefined> {
+  let query = db.selectFrom('orders').selectAll().where('id', '=', id);
+  if (forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function getOrderForUpdate(trx: Executor, id: string): Promise<Order> {
+  const order = await findOrderById(trx, id, true);
+  if (!order) throw new AppError('not_found', 'order not found', { details: { orderId: id } });
+  return order;
+}
+
+function lineTotal(item: OrderItemInput): number {
+  return item.totalPrice ?? item.unitPrice * item.quantity;
+}
+
+/**
+ * Creates customer, order, items and stock reservation in one transaction, idempotent on (channel, external
+ * order id): a second call returns the existing order with `created: false`. `inTx` runs inside the same
+ * transaction after the order exists (outbox messages, channel-specific records).
+ */
+export async function createOrder(
+  db: Db,
+  input: CreateOrderInput,
+  inTx?: (trx: Trx, order: Order) => Promise<void>,
+): Promise<CreateOrderResult> {
+  const existing = await findOrderByExternalId(db, input.channel, input.externalOrderId);
+  if (existing) return { order: existing, created: false };
+  // Allocated before the transaction so the day's counter row is locked for one statement only.
+  const orderNumber = await allocateOrderNumber(db);
+  return withOrderLock(db, input.channel, input.externalOrderId, async (trx) => {
+    const raced = await findOrderByExternalId(trx, input.channel, input.externalOrderId);
+    if (raced) return { order: raced, created: false };
+    const order = await insertOrder(trx, input, orderNumber);
+    if (inTx) await inTx(trx, order);
+    return { order, created: true };
+  });
+}
+
+async function insertOrder(trx: Trx, input: CreateOrderInput, orderNumber: string): Promise<Order> {
+  const status = input.status ?? 'pending';
+  const customerId = input.customer ? await upsertCustomer(trx, input.channel, input.customer) : undefined;
+  const subtotal = input.totals?.subtotal ?? sumMinor(input.items.filter(isActive).map(lineTotal));
+  const discount = input.totals?.discount ?? 0;
+  const shipping = input.totals?.shipping ?? 0;
+  const tax = input.totals?.tax ?? 0;
+  const total = input.totals?.total ?? subtotal - discount + shipping;
+  if (!Number.isSafeInteger(total) || total < 0) {
+    throw new AppError('validation_failed', 'order total must be a non-negative integer in minor units', {
+      details: { total },
+      retryable: false,
+    });
+  }
+  const order = await trx
+    .insertInto('orders')
+    .values({
+      order_number: orderNumber,
+      channel: input.channel,
+      external_order_id: input.externalOrderId,
+      status,
+      channel_status: input.channelStatus ?? null,
+      payment_status: input.paymentStatus ?? 'pending',
+      currency: input.currency.toUpperCase(),
+      subtotal,
+      discount_total: discount,
+      shipping_total: shipping,
+      tax_total: tax,
+      total,
+      customer_id: customerId ?? null,
+      warehouse_code: input.warehouseCode ?? null,
+      external_refs: input.externalRefs ?? {},
+      attributes: input.attributes ?? {},
+      updated_at: sql`now()`,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  if (input.items.length > 0) {
+    await trx
+      .insertInto('order_items')
+      .values(
+        input.items.map((item, index) => ({
+          order_id: order.id,
+          line_no: index + 1,
+          external_id: item.externalId ?? null,
+          sku: item.sku,
+          name: item.name,
+          quantity: item.quantity,
+          weight_grams: item.weightGrams ?? null,
+          pricing_type: item.pricingType ?? 'unit',
+          unit_price: item.unitPrice,
+          total_price: lineTotal(item),
+          tax_rate_bp: item.taxRateBp ?? null,
+          status: item.status ?? 'active',
+          metadata: item.metadata ?? {},
+          updated_at: sql`now()`,
+        })),
+      )
+      .execute();
+  }
+
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'created',
+    actor: input.actor,
+    toStatus: status,
+    message: `order ${orderNumber} created from ${input.channel} order ${input.externalOrderId}`,
+    metadata: {
+      eventId: input.eventId ?? null,
+      channelStatus: input.channelStatus ?? null,
+      items: input.items.length,
+    },
+  });
+  if (input.channelStatus) {
+    await recordChannelStatus(trx, order, input.channelStatus, {
+      applied: true,
+      eventId: input.eventId,
+      occurredAt: input.occurredAt ?? null,
+    });
+  }
+
+  if (input.warehouseCode) {
+    const lines = input.items
+      .filter((item) => isActive(item) && item.reserve !== false)
+      .map((item) => ({ sku: item.sku, quantity: item.quantity }));
+    await reserveStock(trx, order.id, input.warehouseCode, lines);
+    if (lines.length > 0) {
+      await addTimelineEvent(trx, {
+        orderId: order.id,
+        type: 'stock_reserved',
+        actor: input.actor,
+        message: `reserved ${lines.length} line(s) in warehouse ${input.warehouseCode}`,
+        metadata: { warehouse: input.warehouseCode, lines },
+      });
+    }
+  }
+  return order;
+}
+
+function isActive(item: OrderItemInput): boolean {
+  return item.status === undefined || item.status === 'active' || item.status === 'IN_CART';
+}
+
+export interface TransitionOptions {
+  actor: string;
+  reason?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Moves the order to `to` through the transition table, or throws IllegalTransitionError. The caller holds
+ * the order row (`getOrderForUpdate`) or the external order lock.
+ */
+export async function transitionOrder(
+  trx: Executor,
+  order: Order,
+  to: OrderStatus,
+  options: TransitionOptions,
+): Promise<Order> {
+  const from = order.status;
+  if (!isOrderStatus(from) || !canTransition(from, to)) throw new IllegalTransitionError(from, to, order.id);
+  const updated = await trx
+    .updateTable('orders')
+    .set({ status: to, updated_at: sql`now()` })
+    .where('id', '=', order.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: to === 'cancelled' ? 'cancelled' : to === 'refunded' ? 'refunded' : 'status_changed',
+    actor: options.actor,
+    fromStatus: from,
+    toStatus: to,
+    message: options.reason ?? `status ${from} → ${to}`,
+    metadata: options.metadata ?? {},
+  });
+  if (to === 'cancelled') {
+    const released = await releaseStock(trx, order.id);
+    if (released > 0) {
+      await addTimelineEvent(trx, {
+        orderId: order.id,
+        type: 'stock_released',
+        actor: options.actor,
+        message: `released ${released} reserved line(s)`,
+      });
+    }
+  }
+  return updated;
+}
+
+/**
+ * Walks the shortest legal path to `to`, one timeline entry per step. Throws IllegalTransitionError when
+ * `to` cannot be reached from the current status.
+ */
+export async function advanceOrder(
+  trx: Executor,
+  order: Order,
+  to: OrderStatus,
+  options: TransitionOptions,
+): Promise<Order> {
+  const from = order.status;
+  const path = isOrderStatus(from) ? transitionPath(from, to) : undefined;
+  if (!path) throw new IllegalTransitionError(from, to, order.id);
+  let current = order;
+  for (const step of path) current = await transitionOrder(trx, current, step, options);
+  return current;
+}
+
+export interface ChannelStatusOptions {
+  /** Whether the channel status changed our order (false: stale or illegal, recorded only). */
+  applied: boolean;
+  note?: string;
+  eventId?: string | undefined;
+  occurredAt?: Date | null;
+}
+
+/**
+ * Keeps the channel's own status beside the internal one, with its history. A stale or illegal external
+ * status is recorded with `applied: false` and a note, never silently dropped.
+ */
+export async function recordChannelStatus(
+  trx: Executor,
+  order: Order,
+  channelStatus: string,
+  options: ChannelStatusOptions,
+): Promise<void> {
+  await trx
+    .insertInto('order_channel_statuses')
+    .values({
+      order_id: order.id,
+      channel_status: channelStatus,
+      applied: options.applied,
+      note: options.note ?? null,
+      event_id: options.eventId ?? null,
+      occurred_at: options.occurredAt ?? null,
+    })
+    .execute();
+  if (options.applied) {
+    await trx
+      .updateTable('orders')
+      .set({ channel_status: channelStatus, updated_at: sql`now()` })
+      .where('id', '=', order.id)
+      .execute();
+  }
+  if (!options.applied || options.note) {
+    await addTimelineEvent(trx, {
+      orderId: order.id,
+      type: 'channel_status',
+      actor: `channel:${order.channel}`,
+      message: options.applied
+        ? `${order.channel} status ${channelStatus}: ${options.note}`
+        : `${order.channel} status ${channelStatus} recorded, not applied: ${options.note ?? 'stale'}`,
+      metadata: { channelStatus, applied: options.applied, eventId: options.eventId ?? null },
+    });
+  }
+}
+
+export async function setPaymentStatus(
+  trx: Executor,
+  order: Order,
+  paymentStatus: PaymentStatus,
+  options: TransitionOptions,
+): Promise<Order> {
+  if (order.payment_status === paymentStatus) return order;
+  if (!(paymentStatuses as readonly string[]).includes(paymentStatus)) {
+    throw new AppError('validation_failed', `unknown payment status ${paymentStatus}`, { retryable: false });
+  }
+  const updated = await trx
+    .updateTable('orders')
+    .set({ payment_status: paymentStatus, updated_at: sql`now()` })
+    .where('id', '=', order.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'payment_status_changed',
+    actor: options.actor,
+    message: options.reason ?? `payment ${order.payment_status} → ${paymentStatus}`,
+    metadata: { from: order.payment_status, to: paymentStatus, ...options.metadata },
+  });
+  return updated;
+}
+
+export interface RefundInput extends TransitionOptions {
+  /** Minor units. */
+  amount: number;
+  items?: { sku: string; quantity: number }[];
+}
+
+/**
+ * Records a refund. A refund of the whole remaining amount moves the order to `refunded` (when the table
+ * allows it); a partial one only raises `refundedTotal`.
+ */
+export async function refundOrder(trx: Executor, order: Order, input: RefundInput): Promise<Order> {
+  const remaining = order.total - order.refunded_total;
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
+    throw new AppError('validation_failed', 'refund amount must be a positive integer in minor units', {
+      retryable: false,
+    });
+  }
+  if (input.amount > remaining) {
+    throw new AppError('conflict', `refund of ${input.amount} exceeds the refundable ${remaining}`, {
+      details: { remaining },
+      retryable: false,
+    });
+  }
+  const refunded = order.refunded_total + input.amount;
+  const full = refunded === order.total;
+  let updated = await trx
+    .updateTable('orders')
+    .set({
+      refunded_total: refunded,
+      payment_status: full ? 'refunded' : 'partially_refunded',
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', order.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'refunded',
+    actor: input.actor,
+    message: input.reason ?? (full ? 'full refund' : 'partial refund'),
+    metadata: { amount: input.amount, refundedTotal: refunded, items: input.items ?? [], ...input.metadata },
+  });
+  const status = updated.status;
+  if (full && isOrderStatus(status) && canTransition(status, 'refunded')) {
+    updated = await transitionOrder(trx, updated, 'refunded', {
+      actor: input.actor,
+      reason: input.reason ?? 'fully refunded',
+    });
+  }
+  return updated;
+}
+
+/** Flags an order for an operator; the reason is on the order and its timeline. */
+export async function flagAttention(
+  trx: Executor,
+  order: Order,
+  reason: string,
+  actor: string,
+): Promise<void> {
+  await trx
+    .updateTable('orders')
+    .set({ attention_reason: reason, updated_at: sql`now()` })
+    .where('id', '=', order.id)
+    .execute();
+  await addTimelineEvent(trx, { orderId: order.id, type: 'attention', actor, message: reason });
+}

@@ -1,0 +1,115 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { type Config, loadConfigOrExit } from './config.js';
+import { createApp } from './gateway/app.js';
+import { integrations } from './integrations/index.js';
+import { errorMessage } from './lib/errors.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { RedisUnavailableError } from './redis/connection.js';
+import { openServices, resolveAdminToken, type Services } from './runtime.js';
+import { type RunningWorkers, startWorkers } from './workers/index.js';
+
+export interface Roles {
+  web: boolean;
+  worker: boolean;
+}
+
+export interface RunningProcess {
+  services: Services;
+  server?: ServerType;
+  port?: number;
+  workers?: RunningWorkers;
+  stop(): Promise<void>;
+}
+
+/** Starts the gateway and/or the workers against the configured (or embedded) Postgres and Redis. */
+export async function startProcess(config: Config, logger: Logger, roles: Roles): Promise<RunningProcess> {
+  const services = await openServices(config, logger);
+  let server: ServerType | undefined;
+  let workers: RunningWorkers | undefined;
+  let port: number | undefined;
+  try {
+    if (roles.worker) {
+      workers = await startWorkers(services.ctx, integrations, { connection: services.workerConnection });
+      logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'workers started');
+    }
+    if (roles.web) {
+      const adminToken = await resolveAdminToken(config, logger);
+      const app = createApp({ deps: services.gatewayDeps, integrations, adminToken });
+      port = await new Promise<number>((resolve, reject) => {
+        server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
+          resolve(info.port),
+        );
+        server.once('error', reject);
+      });
+      // Slow or stalled clients must not hold sockets forever.
+      const httpServer = server as unknown as {
+        requestTimeout: number;
+        headersTimeout: number;
+        keepAliveTimeout: number;
+      };
+      httpServer.requestTimeout = 30_000;
+      httpServer.headersTimeout = 10_000;
+      httpServer.keepAliveTimeout = 5_000;
+      logger.info({ port }, 'gateway listening');
+    }
+  } catch (err) {
+    await workers?.close();
+    await services.close();
+    throw err;
+  }
+  const runningServer = server;
+  return {
+    services,
+    ...(runningServer ? { server: runningServer } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(workers ? { workers } : {}),
+    stop: async () => {
+      // Stop accepting first, then let active jobs finish, then close connections.
+      if (runningServer) {
+        await new Promise<void>((resolve) => runningServer.close(() => resolve()));
+      }
+      await workers?.close();
+      await services.close();
+    },
+  };
+}
+
+/** Entry point body shared by `main`, `web` and `worker`: config, start, SIGTERM/SIGINT → graceful exit 0. */
+export async function runMain(roles: Roles): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.LOG_LEVEL);
+  let running: RunningProcess;
+  try {
+    running = await startProcess(config, logger, roles);
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    logger.fatal({ err }, 'failed to start');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err: errorMessage(err) }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

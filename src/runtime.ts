@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import type { Config } from './config.js';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/index.js';
+import type { GatewayDeps } from './gateway/env.js';
+import { type IngestInput, ingest } from './inbox/ingest.js';
+import type { WorkerContext } from './integrations/types.js';
+import type { Logger } from './lib/logger.js';
+import {
+  createRedisConnection,
+  type ResolvedRedis,
+  resolveRedis,
+  warnIfEvictingPolicy,
+} from './redis/connection.js';
+import { createQueues, type Queues } from './workers/queues.js';
+
+/** The shared dependencies of every entry point, opened once and closed in reverse order. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  redis: ResolvedRedis;
+  /** Producer connection (fails fast when Redis is down). */
+  producer: Redis;
+  queues: Queues;
+  ctx: WorkerContext;
+  gatewayDeps: GatewayDeps;
+  /** A new connection for a BullMQ Worker. */
+  workerConnection(): Redis;
+  close(): Promise<void>;
+}
+
+export async function openServices(
+  config: Config,
+  logger: Logger,
+  options: { migrate?: boolean } = {},
+): Promise<Services> {
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const closers: (() => Promise<unknown>)[] = [() => database.close()];
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrateToLatest(database.db);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    logger.info({ database: database.kind }, 'database ready');
+    const redis = await resolveRedis({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, logger });
+    closers.unshift(() => redis.stop());
+    const producer = createRedisConnection(redis.url);
+    closers.unshift(() => producer.quit().catch(() => producer.disconnect()));
+    await warnIfEvictingPolicy(producer, logger);
+    const queues = createQueues(producer, config);
+    closers.unshift(() => queues.close());
+    const workerConnections: Redis[] = [];
+    closers.unshift(async () => {
+      await Promise.all(workerConnections.map((c) => c.quit().catch(() => c.disconnect())));
+    });
+
+    const db = database.db;
+    const boundIngest = (input: IngestInput) => ingest({ db, inboxQueue: queues.inbox, logger }, input);
+    const ctx: WorkerContext = { config, db, queues, logger, ingest: boundIngest };
+    const gatewayDeps: GatewayDeps = {
+      config,
+      db,
+      queues,
+      logger,
+      ingest: boundIngest,
+      checkDatabase: async () => {
+        await sql`select 1`.execute(db);
+      },
+      checkRedis: async () => {
+        await producer.ping();
+      },
+    };
+    return {
+      config,
+      logger,
+      database,
+      redis,
+      producer,
+      queues,
+      ctx,
+      gatewayDeps,
+      workerConnection: () => {
+        const connection = createRedisConnection(redis.url, { forWorker: true });
+        workerConnections.push(connection);
+        return connection;
+      },
+      close: async () => {
+        for (const close of closers) await close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * ADMIN_TOKEN, or outside production a generated one kept under DATA_DIR (so it survives restarts) and
+ * printed at start.
+ */
+export async function resolveAdminToken(config: Config, logger: Logger): Promise<string> {
+  if (config.ADMIN_TOKEN) return config.ADMIN_TOKEN;
+  if (config.NODE_ENV === 'production') throw new Error('ADMIN_TOKEN is required in production');
+  const file = path.resolve(config.DATA_DIR, 'admin-token');
+  let token = await readFile(file, 'utf8').then(
+    (t) => t.trim(),
+    () => '',
+  );
+  if (token.length < 16) {
+    token = randomBytes(24).toString('base64url');
+    await mkdir(config.DATA_DIR, { recursive: true });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+  }
+  process.stdout.write(`\nADMIN_TOKEN was not set; using the generated token in ${file}:\n  ${token}\n\n`);
+  logger.info({ file }, 'using a generated admin token');
+  return token;
+}

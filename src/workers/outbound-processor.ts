@@ -1,0 +1,76 @@
+import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import { sql } from 'kysely';
+import type { Integration, OutboundProcessor, WorkerContext } from '../integrations/types.js';
+import { errorMessage } from '../lib/errors.js';
+import { addTimelineEvent } from '../orders/timeline.js';
+import { type OutboundJob, outboundJobSchema } from './queues.js';
+import { isRetryable, toJobError } from './retry.js';
+
+export function outboundProcessors(integrations: Iterable<Integration>): Map<string, OutboundProcessor> {
+  const byTopic = new Map<string, OutboundProcessor>();
+  for (const integration of integrations) {
+    for (const [topic, processor] of Object.entries(integration.outbound ?? {})) {
+      if (byTopic.has(topic)) throw new Error(`outbound topic ${topic} is registered twice`);
+      byTopic.set(topic, processor);
+    }
+  }
+  return byTopic;
+}
+
+/**
+ * Delivers one outbox message. Every attempt and its outcome goes on the order's timeline; a message that
+ * exhausts its attempts (or is refused for good) flags the order for attention with the provider's answer.
+ */
+export function createOutboundProcessor(
+  ctx: WorkerContext,
+  processors: ReadonlyMap<string, OutboundProcessor>,
+) {
+  return async (job: Job<OutboundJob>): Promise<void> => {
+    const parsed = outboundJobSchema.safeParse(job.data);
+    if (!parsed.success)
+      throw new UnrecoverableError(`invalid outbound job payload: ${parsed.error.message}`);
+    const data = parsed.data;
+    const processor = processors.get(data.topic);
+    if (!processor) throw new UnrecoverableError(`no processor for outbound topic ${data.topic}`);
+    const attempt = job.attemptsMade + 1;
+    const logger = ctx.logger.child({ outboxId: data.outboxId, topic: data.topic, orderId: data.orderId });
+    try {
+      await processor({ ...ctx, logger }, data, job);
+      if (data.orderId) {
+        await addTimelineEvent(ctx.db, {
+          orderId: data.orderId,
+          type: 'provider_call',
+          actor: 'worker',
+          message: `${data.topic} delivered (attempt ${attempt})`,
+          metadata: { topic: data.topic, outboxId: data.outboxId, attempt, outcome: 'succeeded' },
+        });
+      }
+    } catch (err) {
+      const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
+      logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');
+      if (data.orderId) {
+        await addTimelineEvent(ctx.db, {
+          orderId: data.orderId,
+          type: 'provider_call',
+          actor: 'worker',
+          message: `${data.topic} failed (attempt ${attempt})${final ? ', giving up' : ', will retry'}: ${errorMessage(err)}`,
+          metadata: {
+            topic: data.topic,
+            outboxId: data.outboxId,
+            attempt,
+            outcome: final ? 'dead' : 'retrying',
+          },
+        });
+        if (final) {
+          await ctx.db
+            .updateTable('orders')
+            .set({ attention_reason: `${data.topic} failed: ${errorMessage(err)}`, updated_at: sql`now()` })
+            .where('id', '=', data.orderId)
+            .execute();
+        }
+      }
+      throw toJobError(err);
+    }
+  };
+}
