@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { currencyExponent, sumMinor, toMinorUnits, weightLineTotal } from './money.js';
+
+describe('toMinorUnits', () => {
+  describe('when the currency has two decimals', () => {
+    it('converts numbers and decimal strings alike', () => {
+      expect(toMinorUnits(12.5, 'TRY')).toBe(1250);
+      expect(toMinorUnits('12.50', 'TRY')).toBe(1250);
+      expect(toMinorUnits('12.5', 'try')).toBe(1250);
+      expect(toMinorUnits(12, 'EUR')).toBe(1200);
+      expect(toMinorUnits('12', 'EUR')).toBe(1200);
+      expect(toMinorUnits('12.', 'EUR')).toBe(1200);
+      expect(toMinorUnits('.5', 'EUR')).toBe(50);
+      expect(toMinorUnits(' 7.05 ', 'EUR')).toBe(705);
+      expect(toMinorUnits(0, 'EUR')).toBe(0);
+    });
+
+    it('is not fooled by binary floating point', () => {
+      expect(toMinorUnits(0.1 + 0.2, 'EUR')).toBe(30);
+      expect(toMinorUnits(1.005, 'EUR')).toBe(101);
+      expect(toMinorUnits(19.99, 'EUR')).toBe(1999);
+      expect(toMinorUnits(4.35, 'EUR')).toBe(435);
+      expect(toMinorUnits(1.15 * 3, 'EUR')).toBe(345);
+      expect(toMinorUnits(123456789.99, 'EUR')).toBe(12345678999);
+    });
+
+    it('rounds half away from zero on the first dropped digit', () => {
+      expect(toMinorUnits('0.125', 'EUR')).toBe(13);
+      expect(toMinorUnits('0.1249', 'EUR')).toBe(12);
+      expect(toMinorUnits('0.995', 'EUR')).toBe(100);
+      expect(toMinorUnits('-0.125', 'EUR')).toBe(-13);
+      expect(toMinorUnits('-12.5', 'EUR')).toBe(-1250);
+    });
+
+    it('converts numbers too small for plain notation', () => {
+      expect(toMinorUnits(1e-7, 'EUR')).toBe(0);
+      expect(toMinorUnits(0.005, 'EUR')).toBe(1);
+    });
+  });
+
+  describe('when the currency has three decimals', () => {
+    it('keeps three digits (KWD, BHD, JOD, OMR, TND)', () => {
+      expect(toMinorUnits('1.234', 'KWD')).toBe(1234);
+      expect(toMinorUnits(1.5, 'BHD')).toBe(1500);
+      expect(toMinorUnits('1.2345', 'JOD')).toBe(1235);
+      expect(toMinorUnits('0.0004', 'OMR')).toBe(0);
+      expect(toMinorUnits('2', 'tnd')).toBe(2000);
+      expect(currencyExponent('KWD')).toBe(3);
+    });
+  });
+
+  describe('when the currency has no minor unit', () => {
+    it('keeps whole units and rounds fractions (JPY, KRW)', () => {
+      expect(toMinorUnits(1500, 'JPY')).toBe(1500);
+      expect(toMinorUnits('1500', 'JPY')).toBe(1500);
+      expect(toMinorUnits('1500.4', 'JPY')).toBe(1500);
+      expect(toMinorUnits('1500.5', 'JPY')).toBe(1501);
+      expect(toMinorUnits(99.9, 'krw')).toBe(100);
+      expect(currencyExponent('JPY')).toBe(0);
+    });
+  });
+
+  describe('when the amount is not a decimal number', () => {
+    it.each([
+      ['abc'],
+      [''],
+      ['  '],
+      ['.'],
+      ['-'],
+      ['+'],
+      ['1,50'],
+      ['1.2.3'],
+      ['12 EUR'],
+      ['1e3'],
+      ['0x10'],
+      ['--1'],
+    ])('rejects %j', (value) => {
+      expect(() => toMinorUnits(value, 'EUR')).toThrow(RangeError);
+    });
+
+    it('rejects non-finite numbers', () => {
+      expect(() => toMinorUnits(Number.NaN, 'EUR')).toThrow(RangeError);
+      expect(() => toMinorUnits(Number.POSITIVE_INFINITY, 'EUR')).toThrow(RangeError);
+      expect(() => toMinorUnits(Number.NEGATIVE_INFINITY, 'EUR')).toThrow(RangeError);
+    });
+
+    it('rejects amounts beyond safe integers instead of losing precision', () => {
+      expect(() => toMinorUnits('90071992547409.93', 'EUR')).toThrow(RangeError);
+      expect(() => toMinorUnits(1e21, 'EUR')).toThrow(RangeError);
+    });
+  });
+});
+
+describe('weightLineTotal', () => {
+  it('prices grams against a per-kg price, rounding half up', () => {
+    expect(weightLineTotal(10_000, 1500)).toBe(15_000);
+    expect(weightLineTotal(999, 500)).toBe(500);
+    expect(weightLineTotal(1, 499)).toBe(0);
+  });
+});
+
+describe('sumMinor', () => {
+  it('adds integers exactly', () => {
+    expect(sumMinor([])).toBe(0);
+    expect(sumMinor([10, 20, 30])).toBe(60);
+  });
+});
