@@ -28,12 +28,29 @@ export function backoffStrategy(baseMs: number) {
     computeBackoff(attemptsMade, baseMs, err);
 }
 
-/** Whether running the job again can help: invalid payloads and refused business rules cannot. */
+/**
+ * Whether running the job again can help: invalid payloads, refused business rules and statements the
+ * database rejects for their data cannot. Anything unknown (connection loss, timeouts, bugs) is retried.
+ */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof UnrecoverableError) return false;
   if (err instanceof ZodError) return false;
   if (err instanceof AppError) return err.retryable;
+  if (isPermanentDatabaseError(err)) return false;
   return true;
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation: a foreign key to a warehouse
+ * that does not exist, a check constraint) fail the same way on every retry until someone changes the data;
+ * the event goes dead at once and is replayed after the fix. A unique violation (23505) is the exception: a
+ * concurrent insert of the same row causes it, and the retry finds that row.
+ */
+export function isPermanentDatabaseError(err: unknown): boolean {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  if (code === '23505') return false;
+  return code.startsWith('22') || code.startsWith('23');
 }
 
 /** Converts a non-retryable error to BullMQ's UnrecoverableError so it fails at once, keeping the message. */
