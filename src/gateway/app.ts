@@ -10,6 +10,7 @@ import type { ErrorEnvelope } from './http.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
+import { registerQueueDashboard } from './routes/admin-queues.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
@@ -61,6 +62,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminOrderRoutes(app, deps);
   registerAdminEventRoutes(app, deps);
   registerAdminActionRoutes(app, deps, integrations);
+  registerQueueDashboard(app, deps);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
 
   app.notFound((c) =>
