@@ -28,6 +28,14 @@ export class IllegalTransitionError extends AppError {
   }
 }
 
+/** The order changed since the caller read it (it did not hold the order's lock): reload and retry. */
+function staleOrderError(orderId: string): AppError {
+  return new AppError('conflict', 'the order changed while this command ran; reload it and retry', {
+    details: { orderId },
+    retryable: true,
+  });
+}
+
 export interface OrderItemInput {
   sku: string;
   name: string;
@@ -275,12 +283,15 @@ export async function transitionOrder(
 ): Promise<Order> {
   const from = order.status;
   if (!isOrderStatus(from) || !canTransition(from, to)) throw new IllegalTransitionError(from, to, order.id);
+  // Compare-and-set on the status: a caller holding a stale copy (no lock) cannot overwrite a newer status.
   const updated = await trx
     .updateTable('orders')
     .set({ status: to, updated_at: sql`now()` })
     .where('id', '=', order.id)
+    .where('status', '=', from)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!updated) throw staleOrderError(order.id);
   await addTimelineEvent(trx, {
     orderId: order.id,
     type: to === 'cancelled' ? 'cancelled' : to === 'refunded' ? 'refunded' : 'status_changed',
@@ -422,7 +433,7 @@ export async function refundOrder(trx: Executor, order: Order, input: RefundInpu
   }
   const refunded = order.refunded_total + input.amount;
   const full = refunded === order.total;
-  let updated = await trx
+  const refundedRow = await trx
     .updateTable('orders')
     .set({
       refunded_total: refunded,
@@ -430,8 +441,11 @@ export async function refundOrder(trx: Executor, order: Order, input: RefundInpu
       updated_at: sql`now()`,
     })
     .where('id', '=', order.id)
+    .where('refunded_total', '=', order.refunded_total)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!refundedRow) throw staleOrderError(order.id);
+  let updated = refundedRow;
   await addTimelineEvent(trx, {
     orderId: order.id,
     type: 'refunded',
