@@ -35,6 +35,10 @@ export const configSchema = z.object({
   OUTBOX_POLL_MS: intFromEnv(1000),
   SHUTDOWN_TIMEOUT_MS: intFromEnv(25_000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
+  /** Inbox group commit: most events per insert (1 turns batching off). */
+  INGEST_BATCH_MAX: intFromEnv(128),
+  /** Inbox group commit: most batch inserts running at once. */
+  INGEST_BATCH_IN_FLIGHT: intFromEnv(4),
   ...integrationEnvShape,
 });
 

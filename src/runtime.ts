@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/index.js';
 import type { GatewayDeps } from './gateway/env.js';
+import { createInboxBatcher } from './inbox/batcher.js';
 import { type IngestInput, ingest } from './inbox/ingest.js';
 import type { WorkerContext } from './integrations/types.js';
 import type { Logger } from './lib/logger.js';
@@ -59,7 +60,16 @@ export async function openServices(
     });
 
     const db = database.db;
-    const boundIngest = (input: IngestInput) => ingest({ db, inboxQueue: queues.inbox, logger }, input);
+    const ingestDeps = { db, inboxQueue: queues.inbox, logger };
+    const batcher =
+      config.INGEST_BATCH_MAX > 1
+        ? createInboxBatcher(ingestDeps, {
+            maxBatch: config.INGEST_BATCH_MAX,
+            maxInFlight: Math.max(1, config.INGEST_BATCH_IN_FLIGHT),
+          })
+        : undefined;
+    const boundIngest = (input: IngestInput) =>
+      ingest(batcher ? { ...ingestDeps, batcher } : ingestDeps, input);
     const ctx: WorkerContext = { config, db, queues, logger, ingest: boundIngest };
     const gatewayDeps: GatewayDeps = {
       config,

@@ -31,6 +31,11 @@ export interface IngestDeps {
   inboxQueue: Pick<Queue<InboxJob>, 'add'>;
   logger: Logger;
   enqueueTimeoutMs?: number;
+  /**
+   * Group commit (see `createInboxBatcher`): when set, calls are coalesced with concurrent ones into one
+   * insert and one enqueue, with the same contract.
+   */
+  batcher?: { ingest(input: IngestInput): Promise<IngestResult> };
 }
 
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -45,7 +50,12 @@ export function dedupKeyFor(input: Pick<IngestInput, 'dedupKey' | 'rawBody' | 'p
  * key), then enqueue a job whose id is the inbox id. A 2xx may be sent once this returns: the row is in
  * Postgres. A duplicate returns the first event's id and is not enqueued again.
  */
-export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
+export function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
+  return deps.batcher ? deps.batcher.ingest(input) : ingestOne(deps, input);
+}
+
+/** The unbatched path: one insert (plus a select for a duplicate) and one `add`. */
+export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
   const dedupKey = dedupKeyFor(input);
   let inserted: { id: string } | undefined;
   try {

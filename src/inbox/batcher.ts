@@ -1,0 +1,237 @@
+import type { Queue } from 'bullmq';
+import type { Db } from '../db/index.js';
+import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { type InboxJob, withTimeout } from '../workers/queues.js';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  dedupKeyFor,
+  type IngestInput,
+  type IngestResult,
+  ingestOne,
+} from './ingest.js';
+
+/**
+ * Group commit for the inbox. Concurrent `ingest` calls are coalesced into one multi-row
+ * `insert ... on conflict do nothing returning` and one BullMQ `addBulk`, so the gateway pays one Postgres
+ * commit (one WAL flush) and one Redis round trip per batch instead of per request. The per-request contract
+ * is unchanged: each caller's promise resolves only after its row is committed (and its job added, or the
+ * enqueue failure logged for the sweeper); a duplicate, also within one batch, gets the first event's id and
+ * `duplicate: true`; a database outage rejects every caller of the batch with the 503 `unavailable` error.
+ *
+ * There is no fixed linger: the first call schedules a flush for the end of the current event-loop turn
+ * (so requests parsed in the same turn share it), and while `maxInFlight` flushes are running, new calls
+ * wait and ride the next one. Under light load a request is flushed alone and immediately; under heavy
+ * load batches grow to `maxBatch` by themselves.
+ */
+export interface InboxBatcherOptions {
+  /** Most rows in one insert. */
+  maxBatch?: number;
+  /** Most flushes running at once (each holds one pool connection). */
+  maxInFlight?: number;
+  /** Extra wait before a flush, to grow batches at moderate load; 0 = end of the current turn. */
+  lingerMs?: number;
+}
+
+export interface InboxBatcherDeps {
+  db: Db;
+  inboxQueue: Pick<Queue<InboxJob>, 'add' | 'addBulk'>;
+  logger: Logger;
+  enqueueTimeoutMs?: number;
+}
+
+export interface InboxBatcher {
+  ingest(input: IngestInput): Promise<IngestResult>;
+  /** Resolves when every accepted call has settled. */
+  drain(): Promise<void>;
+}
+
+interface Pending {
+  input: IngestInput;
+  key: string;
+  payload: string;
+  resolve(result: IngestResult): void;
+  reject(err: unknown): void;
+}
+
+/** One unique (source, dedup key) of a batch and every caller that asked for it. */
+interface Group {
+  source: string;
+  dedupKey: string;
+  first: Pending;
+  callers: Pending[];
+}
+
+const KEY_SEPARATOR = '\u0000';
+
+export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcherOptions = {}): InboxBatcher {
+  const maxBatch = Math.max(1, options.maxBatch ?? 128);
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 4);
+  const lingerMs = options.lingerMs ?? 0;
+  let queue: Pending[] = [];
+  let scheduled = false;
+  let inFlight = 0;
+  const idle: (() => void)[] = [];
+
+  const schedule = () => {
+    if (scheduled || queue.length === 0 || inFlight >= maxInFlight) return;
+    scheduled = true;
+    const run = () => {
+      scheduled = false;
+      while (queue.length > 0 && inFlight < maxInFlight) {
+        const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+        queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+        inFlight++;
+        void flush(batch).finally(() => {
+          inFlight--;
+          if (queue.length > 0) schedule();
+          else if (inFlight === 0) for (const done of idle.splice(0)) done();
+        });
+      }
+    };
+    if (lingerMs > 0 && queue.length < maxBatch) setTimeout(run, lingerMs);
+    else setImmediate(run);
+  };
+
+  const flush = async (batch: Pending[]): Promise<void> => {
+    const groups = new Map<string, Group>();
+    for (const p of batch) {
+      const id = `${p.input.source}${KEY_SEPARATOR}${p.key}`;
+      const group = groups.get(id);
+      if (group) group.callers.push(p);
+      else groups.set(id, { source: p.input.source, dedupKey: p.key, first: p, callers: [p] });
+    }
+    let stored: Map<string, { id: string; inserted: boolean }>;
+    try {
+      stored = await storeGroups(deps.db, [...groups.values()]);
+    } catch (err) {
+      if (isConnectionError(err)) {
+        const unavailable = new AppError('unavailable', 'the event store is unavailable; retry later', {
+          cause: err,
+          retryAfterMs: DATABASE_RETRY_AFTER_SECONDS * 1000,
+        });
+        for (const p of batch) p.reject(unavailable);
+        return;
+      }
+      // One bad row (a payload Postgres refuses) must not fail the others: fall back to one at a time.
+      if (groups.size > 1) {
+        await Promise.all(
+          [...groups.values()].map((g) =>
+            ingestOne(deps, g.first.input).then(
+              (result) => settleGroup(g, result),
+              (e: unknown) => {
+                for (const p of g.callers) p.reject(e);
+              },
+            ),
+          ),
+        );
+        return;
+      }
+      for (const p of batch) p.reject(err);
+      return;
+    }
+
+    const fresh: string[] = [];
+    for (const row of stored.values()) if (row.inserted) fresh.push(row.id);
+    let enqueued = true;
+    if (fresh.length > 0) {
+      try {
+        await withTimeout(
+          deps.inboxQueue.addBulk(
+            fresh.map((eventId) => ({ name: 'inbound', data: { eventId }, opts: { jobId: eventId } })),
+          ),
+          deps.enqueueTimeoutMs ?? 2000,
+          'enqueue',
+        );
+      } catch (err) {
+        enqueued = false;
+        deps.logger.warn(
+          { events: fresh.length, err: errorMessage(err) },
+          'events stored but not enqueued; the sweeper will retry',
+        );
+      }
+    }
+    for (const [id, group] of groups) {
+      const row = stored.get(id);
+      if (!row) {
+        // Cannot happen (every key was inserted or selected); never leave a caller hanging.
+        const missing = new Error(`inbox row for ${group.source}/${group.dedupKey} not found after insert`);
+        for (const p of group.callers) p.reject(missing);
+        continue;
+      }
+      settleGroup(group, {
+        eventId: row.id,
+        duplicate: !row.inserted,
+        enqueued: row.inserted ? enqueued : false,
+      });
+    }
+  };
+
+  return {
+    ingest(input) {
+      let key: string;
+      let payload: string;
+      try {
+        key = dedupKeyFor(input);
+        payload = JSON.stringify(input.payload);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise<IngestResult>((resolve, reject) => {
+        queue.push({ input, key, payload, resolve, reject });
+        schedule();
+      });
+    },
+    drain() {
+      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idle.push(resolve));
+    },
+  };
+}
+
+/** The first caller of a key gets the result; the others of the same batch are its duplicates. */
+function settleGroup(group: Group, result: IngestResult): void {
+  group.first.resolve(result);
+  for (const p of group.callers) {
+    if (p !== group.first) p.resolve({ eventId: result.eventId, duplicate: true, enqueued: false });
+  }
+}
+
+/** Inserts the batch in one statement; keys that already existed are looked up in a second one. */
+async function storeGroups(db: Db, groups: Group[]): Promise<Map<string, { id: string; inserted: boolean }>> {
+  const now = new Date();
+  const inserted = await db
+    .insertInto('inbound_events')
+    .values(
+      groups.map((g) => ({
+        source: g.source,
+        dedup_key: g.dedupKey,
+        event_type: g.first.input.eventType,
+        external_order_id: g.first.input.externalOrderId ?? null,
+        payload: g.first.payload,
+        meta: g.first.input.meta ?? {},
+        updated_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['source', 'dedup_key']).doNothing())
+    .returning(['id', 'source', 'dedup_key'])
+    .execute();
+  const result = new Map<string, { id: string; inserted: boolean }>();
+  for (const row of inserted) {
+    result.set(`${row.source}${KEY_SEPARATOR}${row.dedup_key}`, { id: row.id, inserted: true });
+  }
+  if (result.size < groups.length) {
+    const missing = groups.filter((g) => !result.has(`${g.source}${KEY_SEPARATOR}${g.dedupKey}`));
+    const existing = await db
+      .selectFrom('inbound_events')
+      .select(['id', 'source', 'dedup_key'])
+      .where((eb) =>
+        eb.or(missing.map((g) => eb.and([eb('source', '=', g.source), eb('dedup_key', '=', g.dedupKey)]))),
+      )
+      .execute();
+    for (const row of existing) {
+      result.set(`${row.source}${KEY_SEPARATOR}${row.dedup_key}`, { id: row.id, inserted: false });
+    }
+  }
+  return result;
+}
