@@ -49,7 +49,9 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   app.use(
     bodyLimit({
       maxSize: deps.config.BODY_LIMIT_BYTES,
-      onError: () => {
+      onError: (c) => {
+        // The unread rest of the body makes the connection unusable: tell keep-alive clients not to reuse it.
+        c.header('Connection', 'close');
         throw new AppError('payload_too_large', `request body exceeds ${deps.config.BODY_LIMIT_BYTES} bytes`);
       },
     }),
