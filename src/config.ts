@@ -34,6 +34,12 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: intFromEnv(15_000),
   OUTBOX_POLL_MS: intFromEnv(1000),
   SHUTDOWN_TIMEOUT_MS: intFromEnv(25_000),
+  /**
+   * BullMQ job lock and stalled-job check: a job whose worker died (SIGKILL, OOM) goes back to the queue
+   * once its lock expires and the next check runs, so recovery after a crash takes up to lock + interval.
+   */
+  WORKER_LOCK_MS: intFromEnv(30_000),
+  WORKER_STALLED_INTERVAL_MS: intFromEnv(30_000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
   /** Inbox group commit: most events per insert (1 turns batching off). */
   INGEST_BATCH_MAX: intFromEnv(128),

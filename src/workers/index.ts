@@ -51,6 +51,8 @@ export async function startWorkers(
       ...base,
       connection: options.connection(),
       concurrency: workerConcurrency,
+      lockDuration: config.WORKER_LOCK_MS,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
     return worker;
