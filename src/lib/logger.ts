@@ -51,13 +51,96 @@ export const redactPaths = [
   '*.customer',
 ];
 
+const CENSOR = '[redacted]';
+const MAX_DEPTH = 8;
+
+/**
+ * Key names (compared lower-case, without `-` and `_`) whose values are blanked at any depth. The redact
+ * paths above only reach fixed depths; a provider payload or an error's request config can nest a customer
+ * or a token deeper than that.
+ */
+const sensitiveKeys = new Set(
+  [
+    'authorization',
+    'cookie',
+    'set-cookie',
+    'token',
+    'access_token',
+    'refresh_token',
+    'id_token',
+    'client_secret',
+    'password',
+    'secret',
+    'api_key',
+    'x-go-signature',
+    'x-razorpay-signature',
+    'name',
+    'first_name',
+    'last_name',
+    'full_name',
+    'phone',
+    'phone_number',
+    'mobile',
+    'email',
+    'address',
+    'delivery_address',
+    'street',
+    'customer',
+  ].map(normalizeKey),
+);
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[-_]/g, '');
+}
+
+/** Plain data (including pino's serialized errors), not Dates, Buffers or class instances. */
+function isPlainObject(value: object): boolean {
+  return Object.getPrototypeOf(value) === null || value.constructor === Object;
+}
+
+/** A copy of `value` with every sensitive key blanked, however deep. Errors are serialized first. */
+export function scrub(value: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[truncated]';
+  if (value instanceof Error) return scrub(pino.stdSerializers.err(value), depth, seen);
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  seen.add(value);
+  let result: unknown;
+  if (Array.isArray(value)) {
+    result = value.map((item) => scrub(item, depth + 1, seen));
+  } else {
+    const copy: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      copy[key] = sensitiveKeys.has(normalizeKey(key)) ? CENSOR : scrub(child, depth + 1, seen);
+    }
+    result = copy;
+  }
+  seen.delete(value);
+  return result;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'ordergate' },
-      redact: { paths: redactPaths, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
+      redact: { paths: redactPaths, censor: CENSOR },
+      formatters: {
+        log: (object) => {
+          const scrubbed: Record<string, unknown> = {};
+          for (const [key, value] of Object.entries(object)) {
+            // `err` stays an Error here so pino's serializer (wrapped below) keeps its type and stack.
+            scrubbed[key] = sensitiveKeys.has(normalizeKey(key))
+              ? CENSOR
+              : value instanceof Error
+                ? value
+                : scrub(value, 1);
+          }
+          return scrubbed;
+        },
+      },
+      serializers: { err: (err: unknown) => scrub(pino.stdSerializers.err(err as Error)) },
     },
     destination,
   );
