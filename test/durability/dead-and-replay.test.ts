@@ -1,0 +1,192 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueInboxJob } from '../../src/inbox/ingest.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
+import { manualOrder, postOrder } from './helpers.js';
+
+const ATTEMPTS = 3;
+
+interface EventDto {
+  id: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  outcome: string | null;
+}
+
+describe('dead events and replay', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({ env: { INBOX_ATTEMPTS: String(ATTEMPTS) } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const event = async (id: string): Promise<EventDto> => {
+    const res = await system.admin(`/admin/events/${id}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as EventDto;
+  };
+  const settled = (id: string, status: string) =>
+    waitFor(async () => {
+      const e = await event(id);
+      return e.status === status ? e : undefined;
+    });
+  const jobOf = async (id: string) => {
+    const job = await system.process.services.queues.inbox.getJob(id);
+    if (!job) throw new Error(`no job ${id}`);
+    return { state: await job.getState(), attemptsMade: job.attemptsMade };
+  };
+  const replay = (id: string) => system.admin(`/admin/events/${id}/replay`, { method: 'POST' });
+  /** An inbox row written as ingest would, then enqueued: for payloads no route would accept. */
+  const storeAndEnqueue = async (source: string, payload: unknown): Promise<string> => {
+    const row = await system.db
+      .insertInto('inbound_events')
+      .values({
+        source,
+        dedup_key: `direct-${Math.random()}`,
+        event_type: 'order.create',
+        payload: JSON.stringify(payload),
+        meta: {},
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const enqueued = await enqueueInboxJob(
+      { inboxQueue: system.process.services.queues.inbox, logger: createLogger('silent') },
+      row.id,
+    );
+    expect(enqueued).toBe(true);
+    return row.id;
+  };
+
+  describe('when a stored event has a payload its handler cannot parse', () => {
+    it('is dead after one attempt with the validation error, and stays dead when replayed', async () => {
+      const id = await storeAndEnqueue('manual', { externalOrderId: '', currency: 'EURO', items: [] });
+      const dead = await settled(id, 'dead');
+      expect(dead.attempts).toBe(1);
+      expect(dead.lastError).toContain('externalOrderId');
+      expect(await jobOf(id)).toEqual({ state: 'failed', attemptsMade: 1 });
+
+      const res = await replay(id);
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ eventId: id, status: 'received' });
+      await waitFor(async () => (await jobOf(id)).state === 'failed');
+      expect(await event(id)).toMatchObject({ status: 'dead', attempts: 1 });
+    });
+  });
+
+  describe('when no integration handles the event source', () => {
+    it('is dead at once, naming the source', async () => {
+      const id = await storeAndEnqueue('nobody-handles-this', { any: 'thing' });
+      const dead = await settled(id, 'dead');
+      expect(dead).toMatchObject({
+        attempts: 1,
+        lastError: 'no integration handles source nobody-handles-this',
+      });
+    });
+  });
+
+  describe('when a manual order names a warehouse that does not exist', () => {
+    let eventId: string;
+
+    it('is dead after one attempt with the database error (a retry cannot create the warehouse)', async () => {
+      const res = await postOrder(
+        system.baseUrl,
+        manualOrder('wh-missing-1', { warehouse: 'WH-NOWHERE' }),
+        'idem-wh-missing-1',
+      );
+      expect(res.status).toBe(202);
+      eventId = ((await res.json()) as { eventId: string }).eventId;
+      const dead = await settled(eventId, 'dead');
+      expect(dead.attempts).toBe(1);
+      expect(dead.lastError).toMatch(/foreign key/);
+      expect(await jobOf(eventId)).toEqual({ state: 'failed', attemptsMade: 1 });
+      const listed = await system.admin('/admin/events?status=dead');
+      const body = (await listed.json()) as { data: { id: string; lastError: string | null }[] };
+      expect(body.data.map((e) => e.id)).toContain(eventId);
+      expect(
+        await system.db.selectFrom('orders').where('external_order_id', '=', 'wh-missing-1').execute(),
+      ).toEqual([]);
+    });
+
+    it('is processed when replayed after the warehouse exists, into exactly one order', async () => {
+      await system.db
+        .insertInto('warehouses')
+        .values({ code: 'WH-NOWHERE', category: 'grocery', name: 'Found at last' })
+        .execute();
+      await system.db
+        .insertInto('stock_levels')
+        .values({ warehouse_code: 'WH-NOWHERE', sku: 'SKU-1', on_hand: 5 })
+        .execute();
+
+      const res = await replay(eventId);
+      expect(res.status).toBe(202);
+      const processed = await settled(eventId, 'processed');
+      expect(processed.attempts).toBe(1);
+      expect(processed.lastError).toBeNull();
+      const orders = await system.db
+        .selectFrom('orders')
+        .select(['warehouse_code'])
+        .where('external_order_id', '=', 'wh-missing-1')
+        .execute();
+      expect(orders).toEqual([{ warehouse_code: 'WH-NOWHERE' }]);
+    });
+
+    it('refuses to replay it again once processed (409 in the error envelope)', async () => {
+      const res = await replay(eventId);
+      expect(res.status).toBe(409);
+      const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+      expect(body.error).toMatchObject({ code: 'conflict' });
+      expect(body.error.requestId).toBeTruthy();
+      expect((await event(eventId)).status).toBe('processed');
+    });
+  });
+
+  describe('when the database keeps failing an order with an error a retry could fix', () => {
+    let eventId: string;
+    beforeAll(async () => {
+      // A real Postgres failure on the real path: serialization_failure (40001) on this order's insert.
+      await sql`
+        create function og_test_refuse_order() returns trigger language plpgsql as $$
+        begin
+          raise exception 'simulated serialization failure for %', new.external_order_id using errcode = '40001';
+        end $$`.execute(system.db);
+      await sql`
+        create trigger og_test_refuse_order before insert on orders for each row
+        when (new.external_order_id = 'flaky-1') execute function og_test_refuse_order()`.execute(system.db);
+    });
+
+    it('is retried until its attempts are exhausted, then dead with the last error', async () => {
+      const res = await postOrder(system.baseUrl, manualOrder('flaky-1'), 'idem-flaky-1');
+      expect(res.status).toBe(202);
+      eventId = ((await res.json()) as { eventId: string }).eventId;
+      const dead = await settled(eventId, 'dead');
+      expect(dead.attempts).toBe(ATTEMPTS);
+      expect(dead.lastError).toContain('simulated serialization failure for flaky-1');
+      expect(await jobOf(eventId)).toEqual({ state: 'failed', attemptsMade: ATTEMPTS });
+    });
+
+    it('is processed when replayed after the cause is gone', async () => {
+      await sql`drop trigger og_test_refuse_order on orders`.execute(system.db);
+      const res = await replay(eventId);
+      expect(res.status).toBe(202);
+      const processed = await settled(eventId, 'processed');
+      expect(processed.attempts).toBe(1);
+      const orders = await system.db
+        .selectFrom('orders')
+        .where('external_order_id', '=', 'flaky-1')
+        .execute();
+      expect(orders).toHaveLength(1);
+    });
+  });
+
+  describe('when the event to replay does not exist', () => {
+    it('answers 404 in the error envelope', async () => {
+      const res = await replay('7b0e7a52-5a6c-4d43-9f43-3c8a9d1f0c11');
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    });
+  });
+});
