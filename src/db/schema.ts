@@ -145,6 +145,16 @@ export interface OutboxTable {
   enqueued_at: Timestamp | null;
 }
 
+export type GofoodAcceptanceMode = 'auto' | 'auto_accept_on_timeout' | 'manual';
+
+export interface GofoodOutletsTable {
+  outlet_id: string;
+  acceptance_mode: GofoodAcceptanceMode;
+  warehouse_code: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   inbound_events: InboundEventsTable;
   customers: CustomersTable;
@@ -157,6 +167,7 @@ export interface Database {
   order_events: OrderEventsTable;
   order_channel_statuses: OrderChannelStatusesTable;
   outbox: OutboxTable;
+  gofood_outlets: GofoodOutletsTable;
 }
 
 export type InboundEvent = Selectable<InboundEventsTable>;
@@ -170,3 +181,4 @@ export type OrderEvent = Selectable<OrderEventsTable>;
 export type OrderChannelStatus = Selectable<OrderChannelStatusesTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type Warehouse = Selectable<WarehousesTable>;
+export type GofoodOutlet = Selectable<GofoodOutletsTable>;

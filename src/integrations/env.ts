@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gofoodEnvShape } from './gofood/env.js';
 
 /**
  * Environment variables owned by integrations, merged into the one config schema (src/config.ts). Each
@@ -11,4 +12,5 @@ export const integrationEnvShape = {
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .pipe(z.url().optional()),
+  ...gofoodEnvShape,
 };

@@ -1,5 +1,6 @@
+import { gofoodIntegration } from './gofood/index.js';
 import { manualIntegration } from './manual/index.js';
 import type { Integration } from './types.js';
 
 /** Every integration the product runs. A new marketplace is a new folder and one line here. */
-export const integrations: readonly Integration[] = [manualIntegration];
+export const integrations: readonly Integration[] = [manualIntegration, gofoodIntegration];

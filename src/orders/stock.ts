@@ -144,3 +144,29 @@ async function settleReservations(
   }
   return open.length;
 }
+
+/**
+ * Reserves an order's lines again after its reservation was released (a provisional rejection that the
+ * channel overruled). The released rows are history (the timeline keeps it) and make way for new ones;
+ * all or nothing like reserveStock, throwing StockShortageError when the stock is gone meanwhile.
+ */
+export async function reserveStockAgain(
+  trx: Executor,
+  orderId: string,
+  warehouseCode: string,
+  lines: readonly StockLine[],
+): Promise<void> {
+  const open = await trx
+    .selectFrom('stock_reservations')
+    .select('sku')
+    .where('order_id', '=', orderId)
+    .where('status', '!=', 'released')
+    .execute();
+  if (open.length > 0) return;
+  await trx
+    .deleteFrom('stock_reservations')
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'released')
+    .execute();
+  await reserveStock(trx, orderId, warehouseCode, lines);
+}

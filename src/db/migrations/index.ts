@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as init from './2026_11_23_1500_init.js';
+import * as gofoodOutlets from './2026_11_24_1100_gofood_outlets.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -7,6 +8,7 @@ import * as init from './2026_11_23_1500_init.js';
  */
 const migrations: Record<string, Migration> = {
   '2026_11_23_1500_init': init,
+  '2026_11_24_1100_gofood_outlets': gofoodOutlets,
 };
 
 export const migrationProvider: MigrationProvider = {

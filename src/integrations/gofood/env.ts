@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v?.replace(/\/+$/, '')))
+  .pipe(z.url().optional());
+
+/** GoFood (GoBiz) settings; see docs/gofood.md. Unset credentials disable the matching half of the flow. */
+export const gofoodEnvShape = {
+  /** Key of the `X-Go-Signature` HMAC; unset = every notification is refused with 401. */
+  GOFOOD_NOTIFICATION_SECRET: optionalString,
+  /** OAuth server base URL; the token endpoint is `$GOFOOD_OAUTH_URL/oauth2/token`. */
+  GOFOOD_OAUTH_URL: optionalUrl,
+  /** GoBiz API base URL. */
+  GOFOOD_API_URL: optionalUrl,
+  GOFOOD_CLIENT_ID: optionalString,
+  GOFOOD_CLIENT_SECRET: optionalString,
+  /** Our deadline for `auto_accept_on_timeout` outlets (GoFood's own window is 1 minute). */
+  GOFOOD_AUTO_ACCEPT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** Our deadline for `manual` outlets (GoFood's own window is 3 minutes). */
+  GOFOOD_MANUAL_ACCEPT_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
+  /** `country_code` of the food-prepared call. */
+  GOFOOD_COUNTRY_CODE: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'ISO 3166-1 alpha-2 code')
+    .default('ID')
+    .transform((v) => v.toUpperCase()),
+};
