@@ -41,6 +41,11 @@ export const configSchema = z.object({
   WORKER_LOCK_MS: intFromEnv(30_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(30_000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
+  /** A request (headers and body) must arrive within this; slow or stalled clients get 408 and are dropped. */
+  REQUEST_TIMEOUT_MS: intFromEnv(30_000),
+  /** The headers must arrive within this (capped at REQUEST_TIMEOUT_MS). */
+  HEADERS_TIMEOUT_MS: intFromEnv(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: intFromEnv(5_000),
   /** Inbox group commit: most events per insert (1 turns batching off). */
   INGEST_BATCH_MAX: intFromEnv(128),
   /** Inbox group commit: most batch inserts running at once. */

@@ -1,6 +1,8 @@
+import { Server as HttpServer } from 'node:http';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
+import { answerClientErrorsInEnvelope, httpServerOptions } from './gateway/node-server.js';
 import { integrations } from './integrations/index.js';
 import { errorMessage } from './lib/errors.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -36,20 +38,20 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
       const adminToken = await resolveAdminToken(config, logger);
       const app = createApp({ deps: services.gatewayDeps, integrations, adminToken });
       port = await new Promise<number>((resolve, reject) => {
-        server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
-          resolve(info.port),
+        // Slow or stalled clients must not hold sockets forever (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS).
+        const started = serve(
+          {
+            fetch: app.fetch,
+            port: config.PORT,
+            hostname: config.HOST,
+            serverOptions: httpServerOptions(config),
+          },
+          (info) => resolve(info.port),
         );
-        server.once('error', reject);
+        server = started;
+        started.once('error', reject);
+        if (started instanceof HttpServer) answerClientErrorsInEnvelope(started, logger);
       });
-      // Slow or stalled clients must not hold sockets forever.
-      const httpServer = server as unknown as {
-        requestTimeout: number;
-        headersTimeout: number;
-        keepAliveTimeout: number;
-      };
-      httpServer.requestTimeout = 30_000;
-      httpServer.headersTimeout = 10_000;
-      httpServer.keepAliveTimeout = 5_000;
       logger.info({ port }, 'gateway listening');
     }
   } catch (err) {

@@ -42,10 +42,48 @@ export async function readJsonBody(c: Context): Promise<RawJson> {
     if (err instanceof AppError) throw err;
     throw new AppError('malformed_json', 'request body is not valid UTF-8', { cause: err });
   }
+  let json: unknown;
   try {
-    return { raw, json: JSON.parse(raw) as unknown };
+    json = JSON.parse(raw) as unknown;
   } catch {
     throw new AppError('malformed_json', 'request body is not valid JSON');
+  }
+  assertStorableJson(json);
+  return { raw, json };
+}
+
+/** Deeper than any provider payload; deep enough that stringifying and jsonb never hit their own limits. */
+export const MAX_JSON_DEPTH = 64;
+
+// NUL and unpaired surrogates parse as JSON but Postgres refuses them (text cannot hold NUL, jsonb rejects
+// `\u0000` and lone surrogate escapes), and a very deep value overflows JSON.stringify's stack: each would
+// surface as a 500 at insert time, so they are refused here as malformed input.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isStorable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+
+/** Throws `malformed_json` when a parsed body nests too deep or holds strings Postgres cannot store. */
+export function assertStorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): void {
+  // Iterative: the point is to survive inputs that would overflow a recursive walk.
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value: current, depth } = next;
+    if (typeof current === 'string') {
+      if (!isStorable(current)) {
+        throw new AppError('malformed_json', 'JSON strings must not contain NUL or unpaired surrogates');
+      }
+      continue;
+    }
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= maxDepth) {
+      throw new AppError('malformed_json', `JSON nests deeper than ${maxDepth} levels`);
+    }
+    if (Array.isArray(current)) {
+      for (const item of current) stack.push({ value: item, depth: depth + 1 });
+    } else {
+      for (const [key, item] of Object.entries(current)) {
+        stack.push({ value: key, depth: depth + 1 }, { value: item, depth: depth + 1 });
+      }
+    }
   }
 }
 

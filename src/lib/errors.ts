@@ -13,6 +13,8 @@ export const errorStatus = {
   not_found: 404,
   conflict: 409,
   illegal_transition: 409,
+  /** The client did not send the whole request in time (Node's request/headers timeout). */
+  request_timeout: 408,
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,

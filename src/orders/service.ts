@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import type { Database, Order } from '../db/schema.js';
-import { AppError } from '../lib/errors.js';
+import { AppError, RuleViolation } from '../lib/errors.js';
 import { type CustomerInput, upsertCustomer } from './customers.js';
 import { sumMinor } from './money.js';
 import { allocateOrderNumber } from './order-number.js';
@@ -424,6 +424,14 @@ export async function refundOrder(trx: Executor, order: Order, input: RefundInpu
     throw new AppError('validation_failed', 'refund amount must be a positive integer in minor units', {
       retryable: false,
     });
+  }
+  // Only money that was taken can be given back: an unpaid (or failed, or only authorized) order has none.
+  if (order.payment_status !== 'paid' && order.payment_status !== 'partially_refunded') {
+    throw new RuleViolation(
+      'refund_requires_payment',
+      `an order whose payment is ${order.payment_status} has nothing to refund`,
+      { paymentStatus: order.payment_status },
+    );
   }
   if (input.amount > remaining) {
     throw new AppError('conflict', `refund of ${input.amount} exceeds the refundable ${remaining}`, {

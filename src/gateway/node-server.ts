@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { type Server, type ServerOptions, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Config } from '../config.js';
+import type { ErrorCode } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { envelope } from './app.js';
+
+/**
+ * Node's own limits for slow or stalled clients. They must be given when the server is created: Node checks
+ * them on `connectionsCheckingInterval` (30 s by default), so a short request timeout needs a finer check.
+ */
+export function httpServerOptions(
+  config: Pick<Config, 'REQUEST_TIMEOUT_MS' | 'HEADERS_TIMEOUT_MS' | 'KEEP_ALIVE_TIMEOUT_MS'>,
+): ServerOptions {
+  const requestTimeout = config.REQUEST_TIMEOUT_MS;
+  // Node refuses a headers timeout longer than a (non-zero) request timeout.
+  const headersTimeout =
+    requestTimeout > 0 && config.HEADERS_TIMEOUT_MS > 0
+      ? Math.min(config.HEADERS_TIMEOUT_MS, requestTimeout)
+      : config.HEADERS_TIMEOUT_MS || requestTimeout;
+  const enforced = [requestTimeout, headersTimeout].filter((t) => t > 0);
+  const shortest = enforced.length > 0 ? Math.min(...enforced) : 120_000;
+  return {
+    requestTimeout,
+    headersTimeout,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(shortest / 4))),
+  };
+}
+
+const clientErrorStatus: Record<string, number> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_HEADER_OVERFLOW: 431,
+};
+
+/**
+ * Requests Node refuses before they reach the app (a timeout, unparsable HTTP, oversized headers) are still
+ * answered in the error envelope, then the connection is dropped.
+ */
+export function answerClientErrorsInEnvelope(server: Server, logger: Logger): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const status = clientErrorStatus[err.code ?? ''] ?? 400;
+    // Only answer when nothing of a response was written on this connection yet (as Node's default does).
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const code: ErrorCode = status === 408 ? 'request_timeout' : 'bad_request';
+    const message =
+      status === 408
+        ? 'the request did not arrive in time'
+        : status === 431
+          ? 'request headers are too large'
+          : 'malformed HTTP request';
+    const requestId = randomUUID();
+    logger.debug({ requestId, status, code: err.code }, 'client error');
+    const body = JSON.stringify(envelope(code, message, requestId));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+      () => socket.destroy(),
+    );
+  });
+}

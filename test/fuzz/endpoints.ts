@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { TEST_ADMIN_TOKEN } from '../support/system.js';
+
+/**
+ * Every public endpoint that accepts a JSON body, described once so each property in the fuzz suite runs
+ * against all of them. A new integration adds one entry (and its env) here.
+ */
+export interface JsonEndpoint {
+  name: string;
+  path: string;
+  /** Headers that make exactly these bytes authentic (admin token, or a signature over `raw`). */
+  authentic(raw: string): Record<string, string>;
+  /** A fresh valid body; `seq` keeps ids unique. */
+  validBody(seq: number): unknown;
+  /** Credentials that must be refused with 401/403, given the raw body that is sent. */
+  badCredentials: { name: string; headers(raw: string): Record<string, string> }[];
+  /** Changes the endpoint's schema must refuse (the result is never a valid body). */
+  invalidMutations: { name: string; apply(body: unknown): unknown }[];
+}
+
+/** Env every fuzzed system needs (secrets and tokens of the integrations under test). */
+export const fuzzEnv: Record<string, string> = {};
+
+const json = { 'content-type': 'application/json' };
+
+function set(body: unknown, apply: (b: Record<string, unknown>) => void): unknown {
+  const copy = structuredClone(body) as Record<string, unknown>;
+  apply(copy);
+  return copy;
+}
+
+function firstItem(b: Record<string, unknown>): Record<string, unknown> {
+  const items = b.items as Record<string, unknown>[];
+  return items[0] ?? {};
+}
+
+const manualOrders: JsonEndpoint = {
+  name: 'POST /api/orders (manual)',
+  path: '/api/orders',
+  authentic: () => ({
+    ...json,
+    authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+    'idempotency-key': `fuzz-${randomUUID()}`,
+  }),
+  validBody: (seq) => ({
+    externalOrderId: `fuzz-${seq}-${randomUUID().slice(0, 8)}`,
+    currency: 'TRY',
+    customer: { externalId: 'c-1', name: 'Ayşe Yılmaz', phone: '+905551112233', email: 'a@example.com' },
+    items: [
+      { sku: 'SKU-1', name: 'Çay', quantity: 2, unitPrice: 12_550 },
+      { sku: 'SKU-2', name: 'Su', quantity: 1, unitPrice: 4_000 },
+    ],
+    shippingTotal: 1_000,
+    paid: false,
+  }),
+  badCredentials: [
+    { name: 'no Authorization header', headers: () => ({ ...json, 'idempotency-key': `k-${randomUUID()}` }) },
+    {
+      name: 'a wrong bearer token',
+      headers: () => ({
+        ...json,
+        authorization: 'Bearer not-the-admin-token-at-all',
+        'idempotency-key': `k-${randomUUID()}`,
+      }),
+    },
+    {
+      name: 'the admin token with a different scheme',
+      headers: () => ({
+        ...json,
+        authorization: `Basic ${TEST_ADMIN_TOKEN}`,
+        'idempotency-key': `k-${randomUUID()}`,
+      }),
+    },
+    {
+      name: 'a prefix of the admin token',
+      headers: () => ({
+        ...json,
+        authorization: `Bearer ${TEST_ADMIN_TOKEN.slice(0, -1)}`,
+        'idempotency-key': `k-${randomUUID()}`,
+      }),
+    },
+    {
+      name: 'an empty bearer token',
+      headers: () => ({ ...json, authorization: 'Bearer ', 'idempotency-key': `k-${randomUUID()}` }),
+    },
+  ],
+  invalidMutations: [
+    { name: 'no externalOrderId', apply: (b) => set(b, (x) => delete x.externalOrderId) },
+    { name: 'blank externalOrderId', apply: (b) => set(b, (x) => (x.externalOrderId = '   ')) },
+    { name: 'externalOrderId is a number', apply: (b) => set(b, (x) => (x.externalOrderId = 42)) },
+    { name: 'externalOrderId with NUL', apply: (b) => set(b, (x) => (x.externalOrderId = 'a\u0000b')) },
+    { name: 'currency with 4 letters', apply: (b) => set(b, (x) => (x.currency = 'EURO')) },
+    { name: 'no items', apply: (b) => set(b, (x) => (x.items = [])) },
+    { name: 'items is an object', apply: (b) => set(b, (x) => (x.items = { 0: firstItem(x) })) },
+    { name: 'fractional unitPrice', apply: (b) => set(b, (x) => (firstItem(x).unitPrice = 125.5)) },
+    { name: 'negative unitPrice', apply: (b) => set(b, (x) => (firstItem(x).unitPrice = -1)) },
+    { name: 'unitPrice as a string', apply: (b) => set(b, (x) => (firstItem(x).unitPrice = '12550')) },
+    { name: 'zero quantity', apply: (b) => set(b, (x) => (firstItem(x).quantity = 0)) },
+    { name: 'quantity beyond 2^53', apply: (b) => set(b, (x) => (firstItem(x).quantity = 2 ** 60)) },
+    { name: 'item sku with lone surrogate', apply: (b) => set(b, (x) => (firstItem(x).sku = 'SKU-\ud800')) },
+    { name: 'unknown top-level key', apply: (b) => set(b, (x) => (x.isAdmin = true)) },
+    { name: 'paid as a string', apply: (b) => set(b, (x) => (x.paid = 'yes')) },
+    {
+      name: 'email not an email',
+      apply: (b) => set(b, (x) => ((x.customer as { email: string }).email = 'nope')),
+    },
+    { name: 'body is an array of the order', apply: (b) => [b] },
+    { name: 'body is a JSON string', apply: (b) => JSON.stringify(b) },
+    { name: 'body is null', apply: () => null },
+    {
+      name: '501 items',
+      apply: (b) => set(b, (x) => (x.items = Array.from({ length: 501 }, () => firstItem(x)))),
+    },
+  ],
+};
+
+export const jsonEndpoints: JsonEndpoint[] = [manualOrders];
