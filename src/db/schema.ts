@@ -46,6 +46,14 @@ export interface WarehousesTable {
   updated_at: Timestamp;
 }
 
+/** Which warehouse serves a channel's store (e.g. a Yemeksepeti store id); one warehouse per store. */
+export interface WarehouseExternalStoresTable {
+  channel: string;
+  external_store_id: string;
+  warehouse_code: string;
+  created_at: CreatedAt;
+}
+
 export interface StockLevelsTable {
   warehouse_code: string;
   sku: string;
@@ -159,6 +167,7 @@ export interface Database {
   inbound_events: InboundEventsTable;
   customers: CustomersTable;
   warehouses: WarehousesTable;
+  warehouse_external_stores: WarehouseExternalStoresTable;
   stock_levels: StockLevelsTable;
   order_number_sequences: OrderNumberSequencesTable;
   orders: OrdersTable;

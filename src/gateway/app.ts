@@ -11,6 +11,7 @@ import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
 import { registerQueueDashboard } from './routes/admin-queues.js';
+import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
@@ -64,6 +65,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminOrderRoutes(app, deps);
   registerAdminEventRoutes(app, deps);
   registerAdminActionRoutes(app, deps, integrations);
+  registerAdminWarehouseRoutes(app, deps);
   registerQueueDashboard(app, deps);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { gofoodEnvShape } from './gofood/env.js';
+import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
 
 /**
  * Environment variables owned by integrations, merged into the one config schema (src/config.ts). Each
@@ -13,4 +14,5 @@ export const integrationEnvShape = {
     .transform((v) => (v === '' ? undefined : v))
     .pipe(z.url().optional()),
   ...gofoodEnvShape,
+  ...yemeksepetiEnvShape,
 };

@@ -23,11 +23,18 @@ export type HandlerResult =
   /** Stored and understood, but a person must look (unknown status, unmapped store, ...). Not retried. */
   | { status: 'attention'; outcome: string; orderId?: string };
 
+/**
+ * What a processor may say about a call that did not throw. `sent: false` means the message was completed
+ * without being delivered (e.g. the destination is not configured) and the timeline says so.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: processors that have nothing to say return Promise<void>.
+export type OutboundResult = void | { sent: boolean; message?: string };
+
 export type OutboundProcessor = (
   ctx: WorkerContext,
   job: OutboundJob,
   bullJob: Job<OutboundJob>,
-) => Promise<void>;
+) => Promise<OutboundResult>;
 export type MaintenanceProcessor = (
   ctx: WorkerContext,
   data: Record<string, unknown>,

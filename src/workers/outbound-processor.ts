@@ -36,14 +36,23 @@ export function createOutboundProcessor(
     const attempt = job.attemptsMade + 1;
     const logger = ctx.logger.child({ outboxId: data.outboxId, topic: data.topic, orderId: data.orderId });
     try {
-      await processor({ ...ctx, logger }, data, job);
+      const result = await processor({ ...ctx, logger }, data, job);
       if (data.orderId) {
+        const sent = !result || result.sent;
+        const detail = result?.message ? `: ${result.message}` : '';
         await addTimelineEvent(ctx.db, {
           orderId: data.orderId,
           type: 'provider_call',
           actor: 'worker',
-          message: `${data.topic} delivered (attempt ${attempt})`,
-          metadata: { topic: data.topic, outboxId: data.outboxId, attempt, outcome: 'succeeded' },
+          message: sent
+            ? `${data.topic} delivered (attempt ${attempt})${detail}`
+            : `${data.topic} not sent${detail}`,
+          metadata: {
+            topic: data.topic,
+            outboxId: data.outboxId,
+            attempt,
+            outcome: sent ? 'succeeded' : 'not_sent',
+          },
         });
       }
     } catch (err) {

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
+import { providerRequest } from '../http.js';
+import type { Integration, OutboundProcessor } from '../types.js';
+
+export const DELIVERY_SOURCE = 'delivery';
+export const DELIVERY_REQUESTED = 'delivery.requested';
+
+const deliveryPayloadSchema = z.looseObject({ orderId: z.uuid() });
+
+/**
+ * Hands an order to the delivery domain: POST the outbox payload to DELIVERY_WEBHOOK_URL with an
+ * idempotency key stable across retries (one per order). 5xx, timeouts and 429 retry on the outbound queue;
+ * other 4xx fail at once into attention. Without DELIVERY_WEBHOOK_URL nothing is sent and the timeline says
+ * "not sent (not configured)": the job completes, it does not pretend the delivery domain has the order.
+ */
+export const deliveryRequestedProcessor: OutboundProcessor = async (ctx, job) => {
+  const payload = deliveryPayloadSchema.parse(job.payload);
+  const url = ctx.config.DELIVERY_WEBHOOK_URL;
+  if (!url) return { sent: false, message: 'DELIVERY_WEBHOOK_URL is not configured' };
+  await providerRequest({
+    provider: 'delivery',
+    method: 'POST',
+    url,
+    json: { type: DELIVERY_REQUESTED, ...payload },
+    idempotencyKey: `delivery-requested-${payload.orderId}`,
+  });
+  return { sent: true, message: `POSTed to the delivery domain` };
+};
+
+/** The delivery domain as an outbound-only integration: it receives no inbound events. */
+export const deliveryIntegration: Integration = {
+  source: DELIVERY_SOURCE,
+  handleEvent: () => {
+    throw new AppError('validation_failed', 'the delivery integration receives no inbound events', {
+      retryable: false,
+    });
+  },
+  outbound: { [DELIVERY_REQUESTED]: deliveryRequestedProcessor },
+};

@@ -1,0 +1,103 @@
+import { validate } from '../../gateway/http.js';
+import { cancelBody, refundBody } from '../../gateway/routes/admin-actions.js';
+import { RuleViolation } from '../../lib/errors.js';
+import { enqueueOutbox } from '../../orders/outbox.js';
+import { advanceOrder, recordChannelStatus, refundOrder, transitionOrder } from '../../orders/service.js';
+import { commitStock } from '../../orders/stock.js';
+import { addTimelineEvent } from '../../orders/timeline.js';
+import type { OrderAction, OrderActionName } from '../types.js';
+import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './handler.js';
+
+/**
+ * Our decisions on a Yemeksepeti order, with seed 003's rules (each refusal is a 409 naming the rule):
+ * - dispatch: our completion is DISPATCHED (only Yemeksepeti sets DELIVERED); once only (`already_dispatched`).
+ * - cancel: not after DISPATCHED (`no_cancel_after_dispatch`); Yemeksepeti itself may, through its webhook.
+ * - refund: not after DISPATCHED (`no_refund_after_dispatch`), and at most once (`refund_once`), whoever
+ *   recorded the first one (us, or Yemeksepeti's ORDER_RECONCILED).
+ * accept / reject / ready have no Yemeksepeti meaning and answer 409 `action_not_supported`.
+ */
+const dispatch: OrderAction = async (trx, order, _body, { actor }) => {
+  if (isDispatched(order)) {
+    throw new RuleViolation('already_dispatched', 'the order is already DISPATCHED', { orderId: order.id });
+  }
+  let updated = await advanceOrder(trx, order, 'shipped', {
+    actor,
+    reason: 'dispatched (DISPATCHED sent to Yemeksepeti)',
+  });
+  const committed = await commitStock(trx, order.id);
+  if (committed > 0) {
+    await addTimelineEvent(trx, {
+      orderId: order.id,
+      type: 'stock_committed',
+      actor,
+      message: `committed ${committed} reserved line(s)`,
+    });
+  }
+  await recordChannelStatus(trx, updated, 'DISPATCHED', {
+    applied: true,
+    note: 'set by us; sent to Yemeksepeti',
+  });
+  updated = await patchYsAttributes(trx, updated, {
+    dispatched: true,
+    dispatchedAt: new Date().toISOString(),
+    bisuStatus: 'ORDER_COMPLETED',
+  });
+  await enqueueOutbox(trx, {
+    orderId: order.id,
+    topic: YS_UPDATE_TOPIC,
+    payload: {
+      chainId: order.external_refs.chainId ?? null,
+      orderId: order.external_order_id,
+      status: 'DISPATCHED',
+    },
+  });
+  return updated;
+};
+
+const cancel: OrderAction = async (trx, order, body, { actor }) => {
+  if (isDispatched(order)) {
+    throw new RuleViolation('no_cancel_after_dispatch', 'a DISPATCHED order cannot be cancelled by us', {
+      orderId: order.id,
+    });
+  }
+  const { reason } = validate(cancelBody, body);
+  let updated = await transitionOrder(trx, order, 'cancelled', { actor, reason });
+  updated = await patchYsAttributes(trx, updated, {
+    bisuStatus: 'ORDER_CANCELLED',
+    cancellation: { reason, cancelledBy: 'us' },
+  });
+  await enqueueOutbox(trx, {
+    orderId: order.id,
+    topic: YS_UPDATE_TOPIC,
+    payload: {
+      chainId: order.external_refs.chainId ?? null,
+      orderId: order.external_order_id,
+      status: 'CANCELLED',
+      cancellation: { reason },
+    },
+  });
+  return updated;
+};
+
+const refund: OrderAction = async (trx, order, body, { actor }) => {
+  if (isDispatched(order)) {
+    throw new RuleViolation('no_refund_after_dispatch', 'a DISPATCHED order cannot be refunded by us', {
+      orderId: order.id,
+    });
+  }
+  const previous = ysAttributes(order).refund;
+  if (previous || order.refunded_total > 0) {
+    throw new RuleViolation('refund_once', 'the order was already refunded once', {
+      orderId: order.id,
+      refundedTotal: order.refunded_total,
+      by: previous?.by ?? null,
+    });
+  }
+  const input = validate(refundBody, body);
+  const updated = await refundOrder(trx, order, { actor, ...input });
+  return patchYsAttributes(trx, updated, {
+    refund: { by: 'admin', amount: input.amount, reason: input.reason },
+  });
+};
+
+export const yemeksepetiActions: Partial<Record<OrderActionName, OrderAction>> = { dispatch, cancel, refund };

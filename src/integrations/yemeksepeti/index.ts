@@ -1,0 +1,21 @@
+import type { Integration } from '../types.js';
+import { yemeksepetiActions } from './actions.js';
+import { handleYemeksepetiEvent, YS_UPDATE_TOPIC } from './handler.js';
+import { YS_SOURCE } from './mapping.js';
+import { ysUpdateProcessor } from './outbound.js';
+import { RECOVER_JOB, recoverInputSchema, recoverVendorOrders } from './recover.js';
+import { registerYemeksepetiRoutes } from './route.js';
+
+export { YS_TO_BISU, YS_TO_INTERNAL } from './mapping.js';
+
+/** Yemeksepeti Mahalle (seed 003): push webhook per category, partner API for updates and recovery. */
+export const yemeksepetiIntegration: Integration = {
+  source: YS_SOURCE,
+  registerRoutes: registerYemeksepetiRoutes,
+  handleEvent: handleYemeksepetiEvent,
+  outbound: { [YS_UPDATE_TOPIC]: ysUpdateProcessor() },
+  maintenance: {
+    [RECOVER_JOB]: (ctx, data) => recoverVendorOrders(ctx, recoverInputSchema.parse(data)),
+  },
+  orderActions: yemeksepetiActions,
+};

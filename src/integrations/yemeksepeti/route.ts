@@ -1,0 +1,95 @@
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import type { AppEnv, RouteDeps } from '../../gateway/env.js';
+import { readJsonBody, validate } from '../../gateway/http.js';
+import { bearerToken, constantTimeEqual } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import { YS_SOURCE, type YsCategory } from './mapping.js';
+import { recoverVendorOrders } from './recover.js';
+import { ysOrderSchema } from './schema.js';
+
+/** What the route establishes for the worker (stored in the inbox row's meta). */
+export const ysEventMetaSchema = z.looseObject({
+  /** The category the bearer token belongs to; absent for recovered orders (the warehouse decides). */
+  category: z.enum(['market', 'su']).optional(),
+  endpoint: z.string().optional(),
+  recovered: z.boolean().optional(),
+});
+export type YsEventMeta = z.infer<typeof ysEventMetaSchema>;
+
+/**
+ * The category whose token this is, compared in constant time against every configured token (both are
+ * always compared, so the answer's timing does not say which one matched).
+ */
+export function categoryForToken(config: Config, token: string | undefined): YsCategory | undefined {
+  if (!token) return undefined;
+  const candidates: [YsCategory, string | undefined][] = [
+    ['market', config.YEMEKSEPETI_MARKET_TOKEN],
+    ['su', config.YEMEKSEPETI_SU_TOKEN],
+  ];
+  let found: YsCategory | undefined;
+  for (const [category, expected] of candidates) {
+    if (expected !== undefined && constantTimeEqual(token, expected) && found === undefined) found = category;
+  }
+  return found;
+}
+
+export const recoverBody = z
+  .object({
+    chainId: z.string().trim().min(1).max(200),
+    vendorId: z.string().trim().min(1).max(200),
+    since: z.coerce.date().optional(),
+    until: z.coerce.date().optional(),
+  })
+  .strict()
+  .refine((b) => !b.since || !b.until || b.since < b.until, { message: 'since must be before until' });
+
+/**
+ * Inbound: `POST /api/v2/yemeksepeti/order/create` (the token decides Market or Su) and the per-category
+ * `/api/v2/yemeksepeti/{market|su}/order/create` (the token must be that category's). One body for create
+ * and cancel; the worker routes by `status`. A missing or wrong token is 401 and nothing is stored.
+ *
+ * Admin: `POST /admin/yemeksepeti/recover {chainId, vendorId, since?, until?}` runs the recovery inline and
+ * answers its counts.
+ */
+export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): void {
+  const receive = (required: YsCategory | undefined) => async (c: Context<AppEnv>) => {
+    const category = categoryForToken(deps.config, bearerToken(c.req.header('authorization')));
+    if (!category || (required !== undefined && category !== required)) {
+      throw new AppError(
+        'unauthorized',
+        required
+          ? `a valid Yemeksepeti ${required} bearer token is required`
+          : 'a valid Yemeksepeti bearer token is required',
+      );
+    }
+    const { raw, json } = await readJsonBody(c);
+    const order = validate(ysOrderSchema, json);
+    // Dedup key = hash of the raw body (ingest's default): the same body twice is one event, the same
+    // order with a new status is a new body and so a new event.
+    const result = await deps.ingest({
+      source: YS_SOURCE,
+      eventType: `order.${order.status.toLowerCase()}`,
+      externalOrderId: order.order_id,
+      payload: json,
+      rawBody: raw,
+      meta: { category, endpoint: c.req.path } satisfies YsEventMeta,
+    });
+    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
+    return c.json({ eventId: result.eventId }, 202);
+  };
+
+  app.post('/api/v2/yemeksepeti/order/create', receive(undefined));
+  app.post('/api/v2/yemeksepeti/market/order/create', receive('market'));
+  app.post('/api/v2/yemeksepeti/su/order/create', receive('su'));
+
+  app.post('/admin/yemeksepeti/recover', deps.requireAdmin, async (c) => {
+    const body = validate(recoverBody, (await readJsonBody(c)).json);
+    const result = await recoverVendorOrders(
+      { config: deps.config, db: deps.db, logger: c.var.logger, ingest: deps.ingest },
+      body,
+    );
+    return c.json(result);
+  });
+}
