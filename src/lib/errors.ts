@@ -83,12 +83,28 @@ const connectionErrorCodes = new Set([
   '08006',
 ]);
 
+/**
+ * SQLSTATE classes meaning the server would not serve us at all, whatever the statement: connection
+ * exceptions (08), insufficient resources (53: too many connections, disk full), operator intervention (57:
+ * shutdown, terminated backend, crash recovery) and a login the server refuses (28).
+ */
+const unavailableSqlStateClasses = ['08', '28', '53', '57'];
+
+function isUnavailableSqlState(code: string, message: string): boolean {
+  if (!/^[0-9A-Z]{5}$/.test(code)) return false;
+  if (unavailableSqlStateClasses.some((c) => code.startsWith(c))) return true;
+  // The database was dropped or renamed, or is closed to connections (ALLOW_CONNECTIONS false).
+  if (code === '3D000') return true;
+  return code === '55000' && /not currently accepting connections/i.test(message);
+}
+
 /** True when the error means the database (or another dependency) could not be reached at all. */
 export function isConnectionError(err: unknown): boolean {
   let current: unknown = err;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && connectionErrorCodes.has(code)) return true;
+    if (typeof code === 'string' && isUnavailableSqlState(code, current.message)) return true;
     if (
       /connection terminated|timeout exceeded when trying to connect|Connection terminated/i.test(
         current.message,
