@@ -16,6 +16,8 @@ export const errorStatus = {
   /** The client did not send the whole request in time (Node's request/headers timeout). */
   request_timeout: 408,
   payload_too_large: 413,
+  /** An Idempotency-Key reused with a different body (IETF draft-ietf-httpapi-idempotency-key-header: 422). */
+  idempotency_conflict: 422,
   rate_limited: 429,
   unavailable: 503,
   /** A provider refused our call (a 4xx other than 408/429, or an answer we cannot use): retrying won't help. */

@@ -76,7 +76,7 @@ export function registerManualRoutes(app: Hono<AppEnv>, deps: RouteDeps): void {
         .where('id', '=', result.eventId)
         .executeTakeFirst();
       if (stored && stored.meta.fingerprint !== fingerprint) {
-        throw new AppError('validation_failed', 'Idempotency-Key was already used with a different body', {
+        throw new AppError('idempotency_conflict', 'Idempotency-Key was already used with a different body', {
           details: { eventId: result.eventId },
         });
       }
