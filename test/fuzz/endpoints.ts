@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GOFOOD_NOTIFICATION_SECRET, gofoodNotification, signGofood } from '../support/fake-gobiz.js';
 import { TEST_ADMIN_TOKEN } from '../support/system.js';
 
 /**
@@ -16,10 +17,19 @@ export interface JsonEndpoint {
   badCredentials: { name: string; headers(raw: string): Record<string, string> }[];
   /** Changes the endpoint's schema must refuse (the result is never a valid body). */
   invalidMutations: { name: string; apply(body: unknown): unknown }[];
+  /**
+   * The endpoint stores any authentic JSON object (for the worker to judge and flag) rather than lose an
+   * event the provider will not resend: random objects may be accepted, but never with a 5xx.
+   */
+  lenient?: boolean;
+  /** The header that carries the credential: random values in it are refused. */
+  credentialHeader: string;
+  /** The credentials cover the body (a signature): authentic headers sent with another body are refused. */
+  signsBody?: boolean;
 }
 
 /** Env every fuzzed system needs (secrets and tokens of the integrations under test). */
-export const fuzzEnv: Record<string, string> = {};
+export const fuzzEnv: Record<string, string> = { GOFOOD_NOTIFICATION_SECRET };
 
 const json = { 'content-type': 'application/json' };
 
@@ -37,6 +47,7 @@ function firstItem(b: Record<string, unknown>): Record<string, unknown> {
 const manualOrders: JsonEndpoint = {
   name: 'POST /api/orders (manual)',
   path: '/api/orders',
+  credentialHeader: 'authorization',
   authentic: () => ({
     ...json,
     authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
@@ -114,4 +125,89 @@ const manualOrders: JsonEndpoint = {
   ],
 };
 
-export const jsonEndpoints: JsonEndpoint[] = [manualOrders];
+const gofoodWebhook: JsonEndpoint = {
+  name: 'POST /webhooks/gofood',
+  path: '/webhooks/gofood',
+  credentialHeader: 'x-go-signature',
+  lenient: true,
+  signsBody: true,
+  authentic: (raw) => ({
+    ...json,
+    'x-go-signature': signGofood(raw),
+    'x-go-idempotency-key': `fuzz-${randomUUID()}`,
+  }),
+  validBody: (seq) =>
+    gofoodNotification('awaiting_merchant_acceptance', { orderNumber: `F-${seq}-${randomUUID()}` }),
+  badCredentials: [
+    { name: 'no X-Go-Signature', headers: () => ({ ...json }) },
+    {
+      name: 'a signature made with another secret',
+      headers: (raw) => ({ ...json, 'x-go-signature': signGofood(raw, 'another-secret-0000000000') }),
+    },
+    {
+      name: 'a signature over another body',
+      headers: (raw) => ({ ...json, 'x-go-signature': signGofood(`${raw} `) }),
+    },
+    {
+      name: 'a truncated signature',
+      headers: (raw) => ({ ...json, 'x-go-signature': signGofood(raw).slice(0, 63) }),
+    },
+    {
+      name: 'a signature that is not hex',
+      headers: (raw) => ({ ...json, 'x-go-signature': `zz${signGofood(raw).slice(2)}` }),
+    },
+    { name: 'an empty signature', headers: () => ({ ...json, 'x-go-signature': '' }) },
+    {
+      name: 'the secret itself as the signature',
+      headers: () => ({ ...json, 'x-go-signature': GOFOOD_NOTIFICATION_SECRET }),
+    },
+    {
+      name: 'the Yemeksepeti-style bearer token instead of a signature',
+      headers: () => ({ ...json, authorization: `Bearer ${GOFOOD_NOTIFICATION_SECRET}` }),
+    },
+  ],
+  invalidMutations: [
+    { name: 'body is an array', apply: (b) => [b] },
+    { name: 'body is a string', apply: (b) => JSON.stringify(b) },
+    { name: 'body is null', apply: () => null },
+    { name: 'header is a string', apply: (b) => set(b, (x) => (x.header = 'gofood.order.placed')) },
+    { name: 'body is a number', apply: (b) => set(b, (x) => (x.body = 7)) },
+    {
+      name: 'order_items is a string',
+      apply: (b) =>
+        set(
+          b,
+          (x) => (((x.body as Record<string, unknown>).order as Record<string, unknown>).order_items = 'x'),
+        ),
+    },
+    {
+      name: 'order_total is not a number',
+      apply: (b) =>
+        set(
+          b,
+          (x) =>
+            (((x.body as Record<string, unknown>).order as Record<string, unknown>).order_total = 'lots'),
+        ),
+    },
+    {
+      name: 'an item quantity of zero',
+      apply: (b) =>
+        set(b, (x) => {
+          const order = (x.body as Record<string, unknown>).order as {
+            order_items: Record<string, unknown>[];
+          };
+          if (order.order_items[0]) order.order_items[0].quantity = 0;
+        }),
+    },
+    {
+      name: 'event_id with NUL',
+      apply: (b) => set(b, (x) => ((x.header as Record<string, unknown>).event_id = 'e\u0000')),
+    },
+    {
+      name: 'a 100-deep unknown field',
+      apply: (b) => set(b, (x) => (x.extra = JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`) as unknown)),
+    },
+  ],
+};
+
+export const jsonEndpoints: JsonEndpoint[] = [manualOrders, gofoodWebhook];
