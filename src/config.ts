@@ -65,16 +65,15 @@ export class ConfigError extends Error {
 /** Parses the environment once; throws a ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  // Checked on the raw value too, so it is listed with the other problems rather than after fixing them.
+  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN?.trim()) {
+    problems.push('ADMIN_TOKEN: required when NODE_ENV=production');
   }
-  const config = parsed.data;
-  if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
-    throw new ConfigError(['ADMIN_TOKEN: required when NODE_ENV=production']);
-  }
-  return config;
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  return parsed.data;
 }
 
 /** For entry points: parse or print the list of problems and exit 1. */

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ NODE_ENV: 'development', PORT: 3000, BODY_LIMIT_BYTES: 1024 * 1024 });
+    expect([config.DATABASE_URL, config.REDIS_URL, config.ADMIN_TOKEN]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('coerces numbers and treats empty URLs as unset', () => {
+    const config = loadConfig({ PORT: '8080', DATABASE_URL: '', REDIS_URL: ' ', WORKER_CONCURRENCY: '4' });
+    expect(config).toMatchObject({ PORT: 8080, WORKER_CONCURRENCY: 4 });
+    expect([config.DATABASE_URL, config.REDIS_URL]).toEqual([undefined, undefined]);
+  });
+
+  describe('when several variables are wrong', () => {
+    it('lists every problem at once, each naming its variable', () => {
+      const problems = problemsOf({
+        PORT: 'abc',
+        DATABASE_URL: 'notaurl',
+        REDIS_URL: 'also not a url',
+        ADMIN_TOKEN: 'short',
+        LOG_LEVEL: 'loud',
+        WORKER_CONCURRENCY: '-1',
+      });
+      const variables = problems.map((p) => p.split(':')[0]).sort();
+      expect(variables).toEqual([
+        'ADMIN_TOKEN',
+        'DATABASE_URL',
+        'LOG_LEVEL',
+        'PORT',
+        'REDIS_URL',
+        'WORKER_CONCURRENCY',
+      ]);
+      expect(problems.find((p) => p.startsWith('ADMIN_TOKEN'))).toContain('at least 16 characters');
+    });
+
+    it('puts the list in the error message, one line per problem', () => {
+      let message = '';
+      try {
+        loadConfig({ PORT: '70000', NODE_ENV: 'staging' });
+      } catch (err) {
+        message = err instanceof Error ? err.message : '';
+      }
+      expect(message.split('\n')).toEqual([
+        'Invalid configuration:',
+        expect.stringMatching(/^ {2}- NODE_ENV: /),
+        expect.stringMatching(/^ {2}- PORT: /),
+      ]);
+    });
+  });
+
+  describe('when NODE_ENV is production', () => {
+    it('requires ADMIN_TOKEN', () => {
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+        'ADMIN_TOKEN: required when NODE_ENV=production',
+      ]);
+      expect(problemsOf({ NODE_ENV: 'production', ADMIN_TOKEN: ' '.repeat(20) })).toEqual([
+        'ADMIN_TOKEN: required when NODE_ENV=production',
+      ]);
+    });
+
+    it('lists the missing ADMIN_TOKEN together with the other problems', () => {
+      const problems = problemsOf({ NODE_ENV: 'production', PORT: 'abc' });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['ADMIN_TOKEN', 'PORT']);
+    });
+
+    it('accepts a proper token', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(16) }).ADMIN_TOKEN).toBe(
+        'a'.repeat(16),
+      );
+    });
+  });
+});
