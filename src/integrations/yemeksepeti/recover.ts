@@ -19,6 +19,7 @@ export const recoverInputSchema = z.object({
   vendorId: z.string().min(1),
   since: z.coerce.date().optional(),
   until: z.coerce.date().optional(),
+  pageSize: z.number().int().min(1).max(500).optional(),
 });
 export type RecoverInput = z.infer<typeof recoverInputSchema>;
 
@@ -66,12 +67,13 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
     known: 0,
     invalid: 0,
   };
+  const pageSize = input.pageSize ?? RECOVERY_PAGE_SIZE;
   for (let page = 1; page <= MAX_PAGES; page++) {
     const listing = await api.listVendorOrders(input.chainId, input.vendorId, {
       startTime: since,
       endTime: until,
       page,
-      pageSize: RECOVERY_PAGE_SIZE,
+      pageSize,
     });
     result.pages = page;
     result.listed += listing.orders.length;
@@ -99,9 +101,7 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
       else result.ingested++;
     }
     const last =
-      listing.totalPages !== undefined
-        ? page >= listing.totalPages
-        : listing.orders.length < RECOVERY_PAGE_SIZE;
+      listing.totalPages !== undefined ? page >= listing.totalPages : listing.orders.length < pageSize;
     if (last || listing.orders.length === 0) break;
   }
   deps.logger.info(

@@ -41,6 +41,7 @@ export const recoverBody = z
     vendorId: z.string().trim().min(1).max(200),
     since: z.coerce.date().optional(),
     until: z.coerce.date().optional(),
+    pageSize: z.number().int().min(1).max(500).optional(),
   })
   .strict()
   .refine((b) => !b.since || !b.until || b.since < b.until, { message: 'since must be before until' });

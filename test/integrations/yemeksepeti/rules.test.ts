@@ -1,0 +1,360 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../support/system.js';
+import { MARKET_STORE, withStatus, ysOrder } from './fixtures.js';
+import { adminPost, deliver, detail, orderIdFor, putJson, startYs, type YsHarness } from './helpers.js';
+
+let h: YsHarness;
+beforeAll(async () => {
+  h = await startYs();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** A created order (RECEIVED processed) and its id. */
+async function created(overrides: Record<string, unknown> = {}) {
+  const body = ysOrder(overrides);
+  await deliver(h.system, body);
+  return { body, id: await orderIdFor(h.system, String(body.order_id)) };
+}
+
+async function errorOf(res: Response): Promise<{ status: number; code: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+  expect(body.error.requestId).toBeTruthy();
+  return { status: res.status, code: body.error.code };
+}
+
+const updatesFor = (orderId: unknown, count: number) =>
+  waitFor(() => {
+    const u = h.ys.updatesFor(String(orderId));
+    return u.length >= count ? u : undefined;
+  });
+
+describe('status mapping', () => {
+  describe('when Yemeksepeti walks an order RECEIVED → READY_FOR_PICKUP → DISPATCHED → DELIVERED', () => {
+    it('moves it confirmed → processing → shipped → delivered, BiSU ORDER_CREATED → ORDER_COMPLETED', async () => {
+      const { body, id } = await created();
+      expect((await detail(h.system, id)).attributes).toMatchObject({
+        yemeksepeti: { bisuStatus: 'ORDER_CREATED' },
+      });
+
+      await deliver(h.system, withStatus(body, 'READY_FOR_PICKUP'));
+      let d = await detail(h.system, id);
+      expect(d.status).toBe('processing');
+      expect(d.attributes).toMatchObject({ yemeksepeti: { bisuStatus: 'ORDER_CREATED' } });
+
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      d = await detail(h.system, id);
+      expect(d.status).toBe('shipped');
+      expect(d.channelStatus).toBe('DISPATCHED');
+      expect(d.attributes).toMatchObject({
+        yemeksepeti: { bisuStatus: 'ORDER_COMPLETED', dispatched: true },
+      });
+      const stock = await h.system.db
+        .selectFrom('stock_reservations')
+        .select('status')
+        .where('order_id', '=', id)
+        .execute();
+      expect(stock.every((s) => s.status === 'committed')).toBe(true);
+
+      await deliver(h.system, withStatus(body, 'DELIVERED'));
+      d = await detail(h.system, id);
+      expect(d.status).toBe('delivered');
+      expect(d.attributes).toMatchObject({ yemeksepeti: { bisuStatus: 'ORDER_COMPLETED' } });
+      expect(d.channelStatusHistory.map((s) => [s.channelStatus, s.applied])).toEqual([
+        ['RECEIVED', true],
+        ['READY_FOR_PICKUP', true],
+        ['DISPATCHED', true],
+        ['DELIVERED', true],
+      ]);
+    });
+  });
+
+  describe('when DISPATCHED skips READY_FOR_PICKUP', () => {
+    it('walks the legal path through processing, one timeline step each', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      const d = await detail(h.system, id);
+      expect(d.status).toBe('shipped');
+      const steps = d.timeline
+        .filter((e) => e.type === 'status_changed')
+        .map((e) => `${e.fromStatus}→${e.toStatus}`);
+      expect(steps).toEqual(['confirmed→processing', 'processing→shipped']);
+    });
+  });
+
+  describe('when a stale READY_FOR_PICKUP arrives after DISPATCHED', () => {
+    it('is recorded with applied=false and changes nothing', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      await deliver(h.system, withStatus(body, 'READY_FOR_PICKUP'));
+      const d = await detail(h.system, id);
+      expect(d.status).toBe('shipped');
+      expect(d.channelStatus).toBe('DISPATCHED');
+      expect(d.channelStatusHistory.at(-1)).toMatchObject({
+        channelStatus: 'READY_FOR_PICKUP',
+        applied: false,
+      });
+    });
+  });
+
+  describe('when a status arrives for an order we never received', () => {
+    it('retries while its create may be queued, then asks for attention', async () => {
+      const event = await deliver(h.system, withStatus(ysOrder(), 'READY_FOR_PICKUP'));
+      expect(event.status).toBe('attention');
+      expect(event.attempts).toBe(3);
+      expect(event.outcome).toContain('which we never received');
+    });
+  });
+});
+
+describe('cancellation by Yemeksepeti', () => {
+  describe('when Yemeksepeti cancels a confirmed order', () => {
+    it('makes it cancelled, releases the stock and records reason and cancelled_by', async () => {
+      const { body, id } = await created();
+      await deliver(
+        h.system,
+        withStatus(body, 'CANCELLED', {
+          cancellation: { reason: 'Müşteri vazgeçti', cancelled_by: 'CUSTOMER' },
+        }),
+      );
+      const d = await detail(h.system, id);
+      expect(d.status).toBe('cancelled');
+      expect(d.attributes).toMatchObject({
+        yemeksepeti: {
+          bisuStatus: 'ORDER_CANCELLED',
+          cancellation: { reason: 'Müşteri vazgeçti', cancelledBy: 'CUSTOMER' },
+        },
+      });
+      expect(
+        d.timeline.some((e) => e.message.includes('cancelled by Yemeksepeti (CUSTOMER): Müşteri vazgeçti')),
+      ).toBe(true);
+      const open = await h.system.db
+        .selectFrom('stock_reservations')
+        .select('status')
+        .where('order_id', '=', id)
+        .execute();
+      expect(open.every((r) => r.status === 'released')).toBe(true);
+    });
+  });
+
+  describe('when Yemeksepeti cancels a DISPATCHED order', () => {
+    it('is allowed: the order becomes cancelled', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      await deliver(
+        h.system,
+        withStatus(body, 'CANCELLED', { cancellation: { reason: 'LATE', cancelled_by: 'PLATFORM' } }),
+      );
+      expect((await detail(h.system, id)).status).toBe('cancelled');
+    });
+  });
+
+  describe('when Yemeksepeti cancels an order we never received, with a complete body', () => {
+    it('records it as a cancelled order without reserving stock', async () => {
+      const body = withStatus(ysOrder(), 'CANCELLED', {
+        cancellation: { reason: 'FRAUD', cancelled_by: 'PLATFORM' },
+      });
+      const event = await deliver(h.system, body);
+      expect(event.status).toBe('processed');
+      const id = await orderIdFor(h.system, String(body.order_id));
+      const d = await detail(h.system, id);
+      expect(d.status).toBe('cancelled');
+      expect(d.attributes).toMatchObject({ yemeksepeti: { createdFromCancellation: true } });
+      const reservations = await h.system.db
+        .selectFrom('stock_reservations')
+        .select('sku')
+        .where('order_id', '=', id)
+        .execute();
+      expect(reservations).toEqual([]);
+    });
+  });
+
+  describe('when Yemeksepeti cancels an order we never received, with only id and status', () => {
+    it('asks for attention', async () => {
+      const event = await deliver(h.system, {
+        order_id: 'never-seen-1',
+        status: 'CANCELLED',
+        cancellation: null,
+      });
+      expect(event.status).toBe('attention');
+    });
+  });
+});
+
+describe('admin actions and seed 003 rules', () => {
+  describe('when we dispatch an order', () => {
+    it('moves it to shipped and sends DISPATCHED to Yemeksepeti (our completion; never DELIVERED)', async () => {
+      const { body, id } = await created();
+      const res = await adminPost(h.system, `/admin/orders/${id}/dispatch`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { status: string }).status).toBe('shipped');
+      const [update] = await updatesFor(body.order_id, 1);
+      expect(update?.body).toEqual({ order_id: body.order_id, status: 'DISPATCHED' });
+      expect(h.ys.updates.some((u) => u.body.status === 'DELIVERED')).toBe(false);
+    });
+
+    it('a second dispatch is refused with 409 rule_already_dispatched', async () => {
+      const { id } = await created();
+      await adminPost(h.system, `/admin/orders/${id}/dispatch`);
+      expect(await errorOf(await adminPost(h.system, `/admin/orders/${id}/dispatch`))).toEqual({
+        status: 409,
+        code: 'rule_already_dispatched',
+      });
+    });
+  });
+
+  describe('when we cancel a confirmed order', () => {
+    it('cancels it and sends CANCELLED with our reason', async () => {
+      const { body, id } = await created();
+      const res = await adminPost(h.system, `/admin/orders/${id}/cancel`, { reason: 'Depoda ürün hasarlı' });
+      expect(res.status).toBe(200);
+      const [update] = await updatesFor(body.order_id, 1);
+      expect(update?.body).toEqual({
+        order_id: body.order_id,
+        status: 'CANCELLED',
+        cancellation: { reason: 'Depoda ürün hasarlı' },
+      });
+    });
+  });
+
+  describe('after DISPATCHED', () => {
+    it.each([
+      ['we dispatched it', 'admin'],
+      ['Yemeksepeti reported DISPATCHED', 'webhook'],
+    ])(
+      'when %s, our cancel is 409 rule_no_cancel_after_dispatch and our refund 409 rule_no_refund_after_dispatch',
+      async (_name, how) => {
+        const { body, id } = await created();
+        if (how === 'admin') await adminPost(h.system, `/admin/orders/${id}/dispatch`);
+        else await deliver(h.system, withStatus(body, 'DISPATCHED'));
+        expect(
+          await errorOf(await adminPost(h.system, `/admin/orders/${id}/cancel`, { reason: 'çok geç' })),
+        ).toEqual({
+          status: 409,
+          code: 'rule_no_cancel_after_dispatch',
+        });
+        expect(
+          await errorOf(
+            await adminPost(h.system, `/admin/orders/${id}/refund`, { amount: 1000, reason: 'kısmi iade' }),
+          ),
+        ).toEqual({ status: 409, code: 'rule_no_refund_after_dispatch' });
+        const d = await detail(h.system, id);
+        expect(d.status).toBe('shipped');
+        expect(d.refundedTotal).toBe(0);
+      },
+    );
+
+    it('a later ORDER_RECONCILED does not reopen cancel or refund for us', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      await deliver(h.system, withStatus(body, 'ORDER_RECONCILED'));
+      expect(
+        (await errorOf(await adminPost(h.system, `/admin/orders/${id}/cancel`, { reason: 'deneme' }))).code,
+      ).toBe('rule_no_cancel_after_dispatch');
+    });
+  });
+
+  describe('refunds', () => {
+    it('the first partial refund is recorded; a second is 409 rule_refund_once', async () => {
+      const { id } = await created();
+      const first = await adminPost(h.system, `/admin/orders/${id}/refund`, {
+        amount: 4_550,
+        reason: 'bir damacana eksik',
+      });
+      expect(first.status).toBe(200);
+      const d = (await first.json()) as { refundedTotal: number; paymentStatus: string; status: string };
+      expect(d).toMatchObject({
+        refundedTotal: 4_550,
+        paymentStatus: 'partially_refunded',
+        status: 'confirmed',
+      });
+      expect(
+        await errorOf(
+          await adminPost(h.system, `/admin/orders/${id}/refund`, { amount: 100, reason: 'bir daha' }),
+        ),
+      ).toEqual({
+        status: 409,
+        code: 'rule_refund_once',
+      });
+      expect((await detail(h.system, id)).refundedTotal).toBe(4_550);
+    });
+
+    it('ORDER_RECONCILED records Yemeksepeti’s partial refund once, keeps the status, and then ours is refused', async () => {
+      const { body, id } = await created();
+      const reconciled = withStatus(body, 'ORDER_RECONCILED', {
+        payment: { ...(body.payment as object), order_total: 277.92 },
+      });
+      await deliver(h.system, reconciled);
+      let d = await detail(h.system, id);
+      expect(d.status).toBe('confirmed');
+      expect(d.refundedTotal).toBe(4_550);
+      expect(d.attributes).toMatchObject({
+        yemeksepeti: { bisuStatus: 'ORDER_CREATED', refund: { by: 'yemeksepeti', amount: 4_550 } },
+      });
+      // The same reconciliation again (a new body) records no second refund.
+      await deliver(h.system, { ...reconciled, sys: { updated_at: 'later' } });
+      d = await detail(h.system, id);
+      expect(d.refundedTotal).toBe(4_550);
+      expect(d.timeline.filter((e) => e.type === 'refunded')).toHaveLength(1);
+      expect(
+        (
+          await errorOf(
+            await adminPost(h.system, `/admin/orders/${id}/refund`, { amount: 100, reason: 'tekrar' }),
+          )
+        ).code,
+      ).toBe('rule_refund_once');
+    });
+  });
+
+  describe('actions with no Yemeksepeti meaning', () => {
+    it('accept is 409 rule_action_not_supported', async () => {
+      const { id } = await created();
+      expect((await errorOf(await adminPost(h.system, `/admin/orders/${id}/accept`))).code).toBe(
+        'rule_action_not_supported',
+      );
+    });
+  });
+});
+
+describe("an order's warehouse never changes", () => {
+  it('when the store is remapped, later events keep the order in its warehouse and say so', async () => {
+    const { body, id } = await created();
+    await putJson(h.system, '/admin/warehouses/IST-KDK', {
+      category: 'market',
+      name: 'Kadıköy Market Deposu',
+      externalStoreIds: [],
+    });
+    await putJson(h.system, '/admin/warehouses/IST-MODA', {
+      category: 'market',
+      name: 'Moda Deposu',
+      externalStoreIds: [MARKET_STORE],
+    });
+    try {
+      await deliver(h.system, withStatus(body, 'READY_FOR_PICKUP'));
+      const d = await detail(h.system, id);
+      expect(d.warehouseCode).toBe('IST-KDK');
+      expect(d.status).toBe('processing');
+      expect(d.timeline.some((e) => e.message.includes('the order stays in IST-KDK'))).toBe(true);
+    } finally {
+      await putJson(h.system, '/admin/warehouses/IST-MODA', {
+        category: 'market',
+        name: 'Moda Deposu',
+        externalStoreIds: [],
+      });
+      await putJson(h.system, '/admin/warehouses/IST-KDK', {
+        category: 'market',
+        name: 'Kadıköy Market Deposu',
+        externalStoreIds: [MARKET_STORE],
+      });
+    }
+  });
+
+  it('when anything tries to update it in the database, the update is refused', async () => {
+    const { id } = await created();
+    await expect(
+      h.system.db.updateTable('orders').set({ warehouse_code: 'IST-USK-SU' }).where('id', '=', id).execute(),
+    ).rejects.toThrow(/cannot change/);
+    expect((await detail(h.system, id)).warehouseCode).toBe('IST-KDK');
+  });
+});
