@@ -349,7 +349,7 @@ export function deadlineJobId(orderId: string): string {
  */
 async function ensureDeadline(ctx: WorkerContext, orderId: string, receivedAt: Date): Promise<void> {
   const order = await findOrderById(ctx.db, orderId);
-  if (!order || order.status !== 'pending') return;
+  if (order?.status !== 'pending') return;
   const attrs = gofoodAttributes(order.attributes);
   const outlet = await outletSettings(ctx.db, attrs.outletId ?? null);
   if (outlet.acceptanceMode === 'auto') return;
@@ -512,6 +512,8 @@ export const gofoodOrderActions: Record<'accept' | 'reject' | 'ready', OrderActi
     let updated = order;
     if (order.status === 'confirmed') {
       updated = await transitionOrder(trx, order, 'processing', { actor, reason: 'food prepared' });
+    } else {
+      await addTimelineEvent(trx, { orderId: order.id, type: 'note_added', actor, message: 'food prepared' });
     }
     updated = await writeGofoodAttributes(trx, updated, { foodPreparedAt: new Date().toISOString() });
     await enqueueOutbox(trx, {

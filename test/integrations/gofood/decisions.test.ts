@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGoBiz } from '../../support/fake-gobiz.js';
+import type { FakeRequest, FakeRoute } from '../../support/fake-provider.js';
+import { startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
+import {
+  configureOutlet,
+  deliver,
+  gofoodOrder,
+  orderNumber,
+  seedWarehouse,
+  stockLevel,
+  timeline,
+} from './helpers.js';
+
+let system: TestSystem;
+let gobiz: FakeGoBiz;
+
+beforeAll(async () => {
+  gobiz = new FakeGoBiz();
+  await gobiz.start();
+  // Long windows: no deadline interferes with the merchant's decisions here.
+  system = await startTestSystem({ env: { ...gobiz.env(), OUTBOUND_ATTEMPTS: '4' } });
+  await seedWarehouse(system, 'KITCHEN-M');
+  expect(
+    (await configureOutlet(system, 'OUT-M', { acceptanceMode: 'manual', warehouse: 'KITCHEN-M' })).status,
+  ).toBe(200);
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await gobiz?.close();
+});
+
+async function awaitingOrder(serviceType: 'gofood' | 'gofood_pickup' = 'gofood') {
+  const number = orderNumber('X');
+  await deliver(system, 'awaiting_merchant_acceptance', {
+    orderNumber: number,
+    outletId: 'OUT-M',
+    serviceType,
+  });
+  return { number, order: await gofoodOrder(system, number) };
+}
+
+function act(orderId: string, action: string, body?: unknown): Promise<Response> {
+  return system.admin(`/admin/orders/${orderId}/${action}`, {
+    method: 'POST',
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+}
+
+async function errorCode(res: Response): Promise<string> {
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+function callsFor(route: FakeRoute, number: string): FakeRequest[] {
+  return route.calls.filter((c) => c.params.orderNumber === number);
+}
+
+describe('POST /admin/orders/:id/accept', () => {
+  it('confirms the order and tells GoBiz with a bearer token; a second accept is 409', async () => {
+    const { number, order } = await awaitingOrder();
+    const res = await act(order.id, 'accept');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('confirmed');
+    const call = await waitFor(() => callsFor(gobiz.accepted, number)[0]);
+    expect(call.params).toMatchObject({ outletId: 'OUT-M', fulfilment: 'delivery' });
+    expect(call.headers.authorization).toMatch(/^Bearer tok_/);
+    await waitFor(async () =>
+      (await timeline(system, order.id)).some(
+        (e) => e.type === 'provider_call' && e.message.startsWith('gofood.order.accept delivered'),
+      ),
+    );
+
+    const again = await act(order.id, 'accept');
+    expect(again.status).toBe(409);
+    expect(await errorCode(again)).toBe('rule_not_awaiting_acceptance');
+  });
+
+  it('retries GoBiz 503s and a dropped connection, reusing the cached token', async () => {
+    const { number, order } = await awaitingOrder();
+    const tokensBefore = gobiz.oauth.tokenRequests;
+    gobiz.accepted.fail({ status: 503, retryAfter: '0' }, { reset: true });
+    expect((await act(order.id, 'accept')).status).toBe(200);
+    await waitFor(async () =>
+      (await timeline(system, order.id)).some((e) =>
+        e.message.startsWith('gofood.order.accept delivered (attempt 3)'),
+      ),
+    );
+    expect(callsFor(gobiz.accepted, number)).toHaveLength(3);
+    expect(gobiz.oauth.tokenRequests - tokensBefore).toBeLessThanOrEqual(1);
+    expect((await gofoodOrder(system, number)).attention_reason).toBeNull();
+  });
+
+  it('gets a fresh token once when GoBiz says the cached one is invalid', async () => {
+    const { number, order } = await awaitingOrder();
+    // Make sure a token is cached first, then revoke it.
+    expect((await act((await awaitingOrder()).order.id, 'accept')).status).toBe(200);
+    await waitFor(() => gobiz.accepted.calls.length > 0 && gobiz.oauth.issued.length > 0);
+    gobiz.oauth.revokeAll();
+    const issued = gobiz.oauth.issued.length;
+    expect((await act(order.id, 'accept')).status).toBe(200);
+    await waitFor(() => callsFor(gobiz.accepted, number).length === 2);
+    await waitFor(async () =>
+      (await timeline(system, order.id)).some((e) =>
+        e.message.startsWith('gofood.order.accept delivered (attempt 1)'),
+      ),
+    );
+    expect(gobiz.oauth.issued.length).toBe(issued + 1);
+  });
+
+  it('flags the order for attention without retrying when GoBiz refuses with a 4xx', async () => {
+    const { number, order } = await awaitingOrder();
+    gobiz.accepted.fail({ status: 422, body: { errors: [{ message: 'order is not awaiting acceptance' }] } });
+    expect((await act(order.id, 'accept')).status).toBe(200);
+    const flagged = await waitFor(async () => (await gofoodOrder(system, number)).attention_reason);
+    expect(flagged).toContain('gofood.order.accept failed');
+    expect(flagged).toContain('422');
+    expect(callsFor(gobiz.accepted, number)).toHaveLength(1);
+  });
+});
+
+describe('POST /admin/orders/:id/reject', () => {
+  it('validates the reason code and a description of at least 3 characters', async () => {
+    const { order } = await awaitingOrder();
+    expect((await act(order.id, 'reject', { reasonCode: 'BORED', description: 'nope' })).status).toBe(400);
+    expect((await act(order.id, 'reject', { reasonCode: 'HIGH_DEMAND', description: ' ab ' })).status).toBe(
+      400,
+    );
+    expect((await act(order.id, 'reject', { reasonCode: 'HIGH_DEMAND' })).status).toBe(400);
+    expect((await gofoodOrder(system, order.external_order_id)).status).toBe('pending');
+  });
+
+  it('cancels the order, releases its stock and sends GoBiz the reason on the pickup path', async () => {
+    const before = await stockLevel(system, 'KITCHEN-M', 'SKU-AYAM');
+    const { number, order } = await awaitingOrder('gofood_pickup');
+    expect((await stockLevel(system, 'KITCHEN-M', 'SKU-AYAM')).reserved).toBe(before.reserved + 2);
+    const res = await act(order.id, 'reject', {
+      reasonCode: 'ITEMS_OUT_OF_STOCK',
+      description: 'Ayam sold out',
+    });
+    expect(res.status).toBe(200);
+    expect((await gofoodOrder(system, number)).status).toBe('cancelled');
+    expect(await stockLevel(system, 'KITCHEN-M', 'SKU-AYAM')).toEqual(before);
+    const call = await waitFor(() => callsFor(gobiz.cancelled, number)[0]);
+    expect(call.params.fulfilment).toBe('pickup');
+    expect(call.body).toEqual({
+      cancel_reason_code: 'ITEMS_OUT_OF_STOCK',
+      cancel_reason_description: 'Ayam sold out',
+    });
+
+    const again = await act(order.id, 'reject', { reasonCode: 'OTHERS', description: 'again' });
+    expect(again.status).toBe(409);
+    expect(await errorCode(again)).toBe('rule_not_awaiting_acceptance');
+  });
+});
+
+describe('POST /admin/orders/:id/ready', () => {
+  it('is 409 while the order awaits acceptance', async () => {
+    const { order } = await awaitingOrder();
+    const res = await act(order.id, 'ready');
+    expect(res.status).toBe(409);
+    expect(await errorCode(res)).toBe('rule_not_preparing');
+  });
+
+  it('moves a confirmed order to processing and tells GoBiz food-prepared once', async () => {
+    const { number, order } = await awaitingOrder();
+    expect((await act(order.id, 'accept')).status).toBe(200);
+    const res = await act(order.id, 'ready');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('processing');
+    const call = await waitFor(() => callsFor(gobiz.foodPrepared, number)[0]);
+    expect(call.body).toEqual({ country_code: 'ID' });
+    const again = await act(order.id, 'ready');
+    expect(again.status).toBe(409);
+    expect(await errorCode(again)).toBe('rule_food_already_prepared');
+
+    // GoFood's own steps arriving afterwards do not move the order back.
+    await deliver(system, 'merchant_accepted', { orderNumber: number, outletId: 'OUT-M' });
+    expect(await gofoodOrder(system, number)).toMatchObject({
+      status: 'processing',
+      channel_status: 'merchant_accepted',
+    });
+  });
+});
