@@ -53,6 +53,10 @@ export async function openServices(
     closers.unshift(() => producer.quit().catch(() => producer.disconnect()));
     await warnIfEvictingPolicy(producer, logger);
     const queues = createQueues(producer, config);
+    // Without a listener BullMQ prints every lost connection to stderr; the producer reconnects by itself.
+    for (const queue of queues.all()) {
+      queue.on('error', (err) => logger.warn({ queue: queue.name, err: err.message }, 'redis error'));
+    }
     closers.unshift(() => queues.close());
     const workerConnections: Redis[] = [];
     closers.unshift(async () => {

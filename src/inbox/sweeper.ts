@@ -26,7 +26,10 @@ export async function sweepInbox(
 ): Promise<SweepResult> {
   const rows = await findUnfinishedEvents(db, olderThanMs, limit);
   const result: SweepResult = { checked: rows.length, requeued: 0, markedDead: 0 };
+  let consecutiveErrors = 0;
   for (const row of rows) {
+    // Redis down: every row would fail the same way; the next sweep tries again.
+    if (consecutiveErrors >= 3) break;
     try {
       const job = await inbox.getJob(row.id);
       const state = job ? await job.getState() : 'missing';
@@ -43,7 +46,9 @@ export async function sweepInbox(
         await inbox.add('inbound', { eventId: row.id }, { jobId: row.id });
         result.requeued++;
       }
+      consecutiveErrors = 0;
     } catch (err) {
+      consecutiveErrors++;
       logger.warn({ eventId: row.id, err: errorMessage(err) }, 'sweeper could not check event');
     }
   }

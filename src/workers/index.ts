@@ -1,7 +1,8 @@
 import { type Job, type Processor, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { sweepInbox } from '../inbox/sweeper.js';
-import type { Integration, MaintenanceProcessor, WorkerContext } from '../integrations/types.js';
+import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
+import { errorMessage } from '../lib/errors.js';
 import { createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors } from './outbound-processor.js';
 import { type OutboxRelay, startOutboxRelay } from './outbox-relay.js';
@@ -21,7 +22,7 @@ export interface WorkerOptions {
   /** Creates a connection for one Worker (BullMQ needs `maxRetriesPerRequest: null`). */
   connection: () => Redis;
   concurrency?: number;
-  /** Register the repeatable schedules (sweeper, reconciliation); one process is enough, more is harmless. */
+  /** Register the integrations' repeatable schedules (reconciliation); one process is enough, more is harmless. */
   schedules?: boolean;
 }
 
@@ -33,6 +34,7 @@ export async function startWorkers(
 ): Promise<RunningWorkers> {
   const { config, logger } = ctx;
   const bySource = new Map(integrations.map((i) => [i.source, i]));
+  // The sweep runs on a timer (below); the job stays so an operator can trigger one from the dashboard.
   const maintenance = new Map<string, MaintenanceProcessor>([
     [INBOX_SWEEP_JOB, (c) => sweepInbox(c.db, c.queues.inbox, c.logger, config.SWEEP_AFTER_MS)],
   ]);
@@ -76,31 +78,69 @@ export async function startWorkers(
     ) as Worker,
   ];
 
-  if (options.schedules !== false) {
-    await ctx.queues.maintenance.upsertJobScheduler(
-      INBOX_SWEEP_JOB,
-      { every: config.SWEEP_INTERVAL_MS },
-      { name: INBOX_SWEEP_JOB, data: {} },
+  const schedules = integrations.flatMap((integration) => integration.schedules ?? []);
+  const upsertSchedule = (schedule: Schedule) =>
+    ctx.queues.maintenance.upsertJobScheduler(
+      schedule.name,
+      schedule.pattern ? { pattern: schedule.pattern } : { every: schedule.every ?? 60_000 },
+      { name: schedule.name, data: schedule.data ?? {} },
     );
-    for (const integration of integrations) {
-      for (const schedule of integration.schedules ?? []) {
-        await ctx.queues.maintenance.upsertJobScheduler(
-          schedule.name,
-          schedule.pattern ? { pattern: schedule.pattern } : { every: schedule.every ?? 60_000 },
-          { name: schedule.name, data: schedule.data ?? {} },
-        );
-      }
-    }
+  if (options.schedules !== false) {
+    for (const schedule of schedules) await upsertSchedule(schedule);
   }
 
   const relay = startOutboxRelay(ctx.db, ctx.queues, logger, config.OUTBOX_POLL_MS);
+  // The sweeper is how work lost from Redis comes back, so it must not itself live in Redis: a BullMQ job
+  // scheduler vanishes with the rest of the data. Every worker process sweeps on its own timer; sweeps in
+  // several processes at once are harmless (the job id is the inbox id). The same tick re-creates integration
+  // schedules Redis lost.
+  const sweeper = startPeriodic(config.SWEEP_INTERVAL_MS, async () => {
+    try {
+      await sweepInbox(ctx.db, ctx.queues.inbox, logger, config.SWEEP_AFTER_MS);
+      if (options.schedules !== false) {
+        for (const schedule of schedules) {
+          if (!(await ctx.queues.maintenance.getJobScheduler(schedule.name))) {
+            logger.warn({ schedule: schedule.name }, 'schedule missing from Redis; re-creating it');
+            await upsertSchedule(schedule);
+          }
+        }
+      }
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'inbox sweep failed; will retry');
+    }
+  });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   return {
     workers,
     relay,
     close: async () => {
+      await sweeper.stop();
       await Promise.all(workers.map((w) => w.close()));
       await relay.stop();
+    },
+  };
+}
+
+/** Runs `task` every `intervalMs` (±20% jitter so processes do not sweep in lockstep), never overlapping. */
+function startPeriodic(intervalMs: number, task: () => Promise<void>): { stop(): Promise<void> } {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(
+      () => {
+        running = task().finally(schedule);
+      },
+      Math.round(intervalMs * (0.8 + Math.random() * 0.4)),
+    );
+  };
+  schedule();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
     },
   };
 }

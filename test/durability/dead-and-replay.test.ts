@@ -91,7 +91,7 @@ describe('dead events and replay', () => {
   describe('when a manual order names a warehouse that does not exist', () => {
     let eventId: string;
 
-    it('is dead after one attempt with the database error (a retry cannot create the warehouse)', async () => {
+    it('needs attention after one attempt, naming the warehouse, and creates no order', async () => {
       const res = await postOrder(
         system.baseUrl,
         manualOrder('wh-missing-1', { warehouse: 'WH-NOWHERE' }),
@@ -99,12 +99,11 @@ describe('dead events and replay', () => {
       );
       expect(res.status).toBe(202);
       eventId = ((await res.json()) as { eventId: string }).eventId;
-      const dead = await settled(eventId, 'dead');
-      expect(dead.attempts).toBe(1);
-      expect(dead.lastError).toMatch(/foreign key/);
-      expect(await jobOf(eventId)).toEqual({ state: 'failed', attemptsMade: 1 });
-      const listed = await system.admin('/admin/events?status=dead');
-      const body = (await listed.json()) as { data: { id: string; lastError: string | null }[] };
+      const attention = await settled(eventId, 'attention');
+      expect(attention.attempts).toBe(1);
+      expect(attention.outcome).toContain('WH-NOWHERE');
+      const listed = await system.admin('/admin/events?status=attention');
+      const body = (await listed.json()) as { data: { id: string }[] };
       expect(body.data.map((e) => e.id)).toContain(eventId);
       expect(
         await system.db.selectFrom('orders').where('external_order_id', '=', 'wh-missing-1').execute(),
@@ -125,7 +124,6 @@ describe('dead events and replay', () => {
       expect(res.status).toBe(202);
       const processed = await settled(eventId, 'processed');
       expect(processed.attempts).toBe(1);
-      expect(processed.lastError).toBeNull();
       const orders = await system.db
         .selectFrom('orders')
         .select(['warehouse_code'])
@@ -144,32 +142,60 @@ describe('dead events and replay', () => {
     });
   });
 
+  /**
+   * Real Postgres failures on the real path: a trigger on `orders` raises the given SQLSTATE for one external
+   * order id, until the test drops it.
+   */
+  const refuseOrder = async (externalOrderId: string, sqlState: string) => {
+    const name = `og_test_refuse_${sqlState.toLowerCase()}`;
+    await sql
+      .raw(`
+        create function ${name}() returns trigger language plpgsql as $$
+        begin
+          raise exception 'simulated % for %', '${sqlState}', new.external_order_id using errcode = '${sqlState}';
+        end $$`)
+      .execute(system.db);
+    await sql
+      .raw(`
+        create trigger ${name} before insert on orders for each row
+        when (new.external_order_id = '${externalOrderId}') execute function ${name}()`)
+      .execute(system.db);
+    return () => sql.raw(`drop trigger ${name} on orders`).execute(system.db);
+  };
+
+  describe('when the database rejects the order data (an integrity violation)', () => {
+    it('is dead after one attempt with the database error, then processed when replayed after the fix', async () => {
+      const fix = await refuseOrder('integrity-1', '23503');
+      const res = await postOrder(system.baseUrl, manualOrder('integrity-1'), 'idem-integrity-1');
+      const eventId = ((await res.json()) as { eventId: string }).eventId;
+      const dead = await settled(eventId, 'dead');
+      expect(dead.attempts).toBe(1);
+      expect(dead.lastError).toContain('simulated 23503 for integrity-1');
+      expect(await jobOf(eventId)).toEqual({ state: 'failed', attemptsMade: 1 });
+
+      await fix();
+      expect((await replay(eventId)).status).toBe(202);
+      expect((await settled(eventId, 'processed')).attempts).toBe(1);
+    });
+  });
+
   describe('when the database keeps failing an order with an error a retry could fix', () => {
     let eventId: string;
-    beforeAll(async () => {
-      // A real Postgres failure on the real path: serialization_failure (40001) on this order's insert.
-      await sql`
-        create function og_test_refuse_order() returns trigger language plpgsql as $$
-        begin
-          raise exception 'simulated serialization failure for %', new.external_order_id using errcode = '40001';
-        end $$`.execute(system.db);
-      await sql`
-        create trigger og_test_refuse_order before insert on orders for each row
-        when (new.external_order_id = 'flaky-1') execute function og_test_refuse_order()`.execute(system.db);
-    });
+    let fix: () => Promise<unknown>;
 
     it('is retried until its attempts are exhausted, then dead with the last error', async () => {
+      fix = await refuseOrder('flaky-1', '40001');
       const res = await postOrder(system.baseUrl, manualOrder('flaky-1'), 'idem-flaky-1');
       expect(res.status).toBe(202);
       eventId = ((await res.json()) as { eventId: string }).eventId;
       const dead = await settled(eventId, 'dead');
       expect(dead.attempts).toBe(ATTEMPTS);
-      expect(dead.lastError).toContain('simulated serialization failure for flaky-1');
+      expect(dead.lastError).toContain('simulated 40001 for flaky-1');
       expect(await jobOf(eventId)).toEqual({ state: 'failed', attemptsMade: ATTEMPTS });
     });
 
     it('is processed when replayed after the cause is gone', async () => {
-      await sql`drop trigger og_test_refuse_order on orders`.execute(system.db);
+      await fix();
       const res = await replay(eventId);
       expect(res.status).toBe(202);
       const processed = await settled(eventId, 'processed');

@@ -1,0 +1,165 @@
+import os from 'node:os';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/lib/logger.js';
+import { type RunningProcess, startProcess } from '../../src/process.js';
+import { resolveRedis } from '../../src/redis/connection.js';
+import { clearQueues, startTestSystem, type TestSystem, waitFor } from '../support/system.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { manualOrder, openInboxQueue, postOrder } from './helpers.js';
+
+/** The Redis the tests would use anyway: REDIS_URL, else the local server the product would pick. */
+async function realRedisUrl(): Promise<string> {
+  const redis = await resolveRedis({
+    redisUrl: process.env.REDIS_URL,
+    dataDir: os.tmpdir(),
+    logger: createLogger('silent'),
+  });
+  if (redis.embedded) {
+    await redis.stop();
+    throw new Error('these tests need a Redis that outlives one process: set REDIS_URL or run one on 6379');
+  }
+  return redis.url;
+}
+
+async function acceptedEventId(res: Response): Promise<string> {
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { eventId: string }).eventId;
+}
+
+async function waitProcessed(system: TestSystem, eventIds: string[]): Promise<void> {
+  await waitFor(async () => {
+    const rows = await system.db
+      .selectFrom('inbound_events')
+      .select('status')
+      .where('id', 'in', eventIds)
+      .where('status', '=', 'processed')
+      .execute();
+    return rows.length === eventIds.length;
+  }, 30_000);
+}
+
+async function ordersFor(system: TestSystem, externalOrderIds: string[]): Promise<string[]> {
+  const rows = await system.db
+    .selectFrom('orders')
+    .select('external_order_id')
+    .where('external_order_id', 'in', externalOrderIds)
+    .execute();
+  return rows.map((r) => r.external_order_id).sort();
+}
+
+/**
+ * The product talks to Redis through a TCP proxy the test controls; the test reads the real Redis directly.
+ */
+describe('when Redis fails after the event is stored', () => {
+  let redisUrl: string;
+  let proxy: TcpProxy;
+  let system: TestSystem;
+  let inbox: Awaited<ReturnType<typeof openInboxQueue>>;
+
+  beforeAll(async () => {
+    redisUrl = await realRedisUrl();
+    const target = new URL(redisUrl);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    system = await startTestSystem({ env: { REDIS_URL: proxy.url(redisUrl) } });
+    inbox = await openInboxQueue(system.config.QUEUE_PREFIX);
+  });
+  afterEach(() => proxy.restore());
+  afterAll(async () => {
+    proxy?.restore();
+    await inbox?.close();
+    await system?.stop();
+    await proxy?.close();
+  });
+
+  describe('because Redis refuses connections', () => {
+    it('still answers 202, and the sweeper enqueues the event once Redis is back', async () => {
+      proxy.refuse();
+      const eventId = await acceptedEventId(await postOrder(system.baseUrl, manualOrder('redis-refused-1')));
+      const row = await system.db
+        .selectFrom('inbound_events')
+        .select('status')
+        .where('id', '=', eventId)
+        .executeTakeFirstOrThrow();
+      expect(row.status).toBe('received');
+      expect(await inbox.queue.getJob(eventId)).toBeUndefined();
+
+      proxy.restore();
+      await waitProcessed(system, [eventId]);
+      expect(await ordersFor(system, ['redis-refused-1'])).toEqual(['redis-refused-1']);
+      // The job that did the work is the sweeper's: same id as the inbox row.
+      await waitFor(async () => (await (await inbox.queue.getJob(eventId))?.getState()) === 'completed');
+    });
+  });
+
+  describe('because Redis stops answering', () => {
+    it('answers 202 once the enqueue times out, and the event is processed exactly once later', async () => {
+      proxy.hang();
+      const eventId = await acceptedEventId(await postOrder(system.baseUrl, manualOrder('redis-hung-1')));
+      proxy.restore();
+      await waitProcessed(system, [eventId]);
+      expect(await ordersFor(system, ['redis-hung-1'])).toEqual(['redis-hung-1']);
+    });
+  });
+
+  describe('because Redis lost all its data while the product kept running', () => {
+    it('re-enqueues the unprocessed events, although the sweep schedule itself was lost too', async () => {
+      proxy.refuse();
+      const ids = ['redis-lost-1', 'redis-lost-2'];
+      const eventIds = await Promise.all(
+        ids.map(async (id) => acceptedEventId(await postOrder(system.baseUrl, manualOrder(id)))),
+      );
+      // Everything under the prefix: queued jobs, the sweeper's job scheduler, the stalled-check keys.
+      await clearQueues({ ...system.config, REDIS_URL: redisUrl });
+      proxy.restore();
+      await waitProcessed(system, eventIds);
+      expect(await ordersFor(system, ids)).toEqual(ids);
+    });
+  });
+});
+
+describe('when Redis loses its data while events wait in the queue', () => {
+  let system: TestSystem;
+  let workers: RunningProcess | undefined;
+  beforeAll(async () => {
+    system = await startTestSystem({ worker: false });
+  });
+  afterAll(async () => {
+    await workers?.stop();
+    await system?.stop();
+  });
+
+  it('the sweeper re-enqueues every stored event and each becomes one order', async () => {
+    const ids = ['lost-queue-1', 'lost-queue-2', 'lost-queue-3'];
+    const eventIds = await Promise.all(
+      ids.map(async (id) => acceptedEventId(await postOrder(system.baseUrl, manualOrder(id)))),
+    );
+    const inbox = await openInboxQueue(system.config.QUEUE_PREFIX);
+    try {
+      expect(await inbox.queue.getWaitingCount()).toBe(3);
+      await clearQueues(system.config);
+      expect(await inbox.queue.getWaitingCount()).toBe(0);
+    } finally {
+      await inbox.close();
+    }
+
+    // The gateway-only process stops; gateway and workers start on the same database and queue prefix.
+    await system.stopProcess();
+    workers = await startProcess(system.config, createLogger('silent'), { web: true, worker: true });
+    const db = workers.services.database.db;
+    await waitFor(async () => {
+      const rows = await db
+        .selectFrom('inbound_events')
+        .select('id')
+        .where('id', 'in', eventIds)
+        .where('status', '=', 'processed')
+        .execute();
+      return rows.length === eventIds.length;
+    }, 30_000);
+    const orders = await db
+      .selectFrom('orders')
+      .select('external_order_id')
+      .orderBy('external_order_id')
+      .execute();
+    expect(orders.map((o) => o.external_order_id)).toEqual(ids);
+  });
+});
