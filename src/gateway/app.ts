@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Integration } from '../integrations/types.js';
 import { AppError, errorMessage, statusForCode } from '../lib/errors.js';
 import { adminAuth } from './auth.js';
+import { bodyLimit } from './body-limit.js';
 import type { AppEnv, GatewayDeps } from './env.js';
 import type { ErrorEnvelope } from './http.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { createInboxBatcher, type InboxBatcher } from '../../src/inbox/batcher.js';
+import type { IngestInput } from '../../src/inbox/ingest.js';
+import { AppError } from '../../src/lib/errors.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
+import type { InboxJob } from '../../src/workers/queues.js';
+import { createTestDatabase, type TestDatabase } from '../support/system.js';
+
+const logger = createLogger('silent');
+
+function event(key: string, payload: unknown = { n: key }): IngestInput {
+  return { source: 'manual', dedupKey: key, eventType: 'order.create', externalOrderId: key, payload };
+}
+
+let database: TestDatabase;
+let redis: ResolvedRedis;
+let connection: Redis;
+let queue: Queue<InboxJob>;
+let dataDir: string;
+let batcher: InboxBatcher;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordergate-batcher-'));
+  redis = await resolveRedis({ redisUrl: process.env.REDIS_URL, dataDir, logger });
+  connection = createRedisConnection(redis.url);
+  queue = new Queue<InboxJob>('inbox', { connection, prefix: `{og-test-${randomUUID().slice(0, 8)}}` });
+  batcher = createInboxBatcher({ db: database.handle.db, inboxQueue: queue, logger }, { maxBatch: 16 });
+});
+
+afterAll(async () => {
+  await queue?.obliterate({ force: true }).catch(() => {});
+  await queue?.close();
+  connection?.disconnect();
+  await redis?.stop();
+  await database?.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function rowsFor(keys: string[]) {
+  return database.handle.db
+    .selectFrom('inbound_events')
+    .select(['id', 'dedup_key', 'payload'])
+    .where('dedup_key', 'in', keys)
+    .execute();
+}
+
+describe('when many distinct events arrive at once (more than one batch)', () => {
+  it('stores each once, enqueues a job under its id, and answers each caller with its own id', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `many-${i}-${randomUUID()}`);
+    const results = await Promise.all(keys.map((k) => batcher.ingest(event(k))));
+    expect(results.every((r) => !r.duplicate && r.enqueued)).toBe(true);
+    expect(new Set(results.map((r) => r.eventId)).size).toBe(keys.length);
+    const rows = await rowsFor(keys);
+    expect(rows).toHaveLength(keys.length);
+    for (const [i, key] of keys.entries()) {
+      const row = rows.find((r) => r.dedup_key === key);
+      expect(row?.id).toBe(results[i]?.eventId);
+      expect(row?.payload).toEqual({ n: key });
+      const job = await queue.getJob(results[i]?.eventId ?? '');
+      expect(job?.data).toEqual({ eventId: results[i]?.eventId });
+    }
+  });
+});
+
+describe('when the same key arrives twice in the same batch', () => {
+  it('stores one row; the second caller gets the first event id as a duplicate', async () => {
+    const key = `twice-${randomUUID()}`;
+    const [a, b] = await Promise.all([batcher.ingest(event(key)), batcher.ingest(event(key))]);
+    expect(a).toEqual({ eventId: expect.any(String), duplicate: false, enqueued: true });
+    expect(b).toEqual({ eventId: a?.eventId, duplicate: true, enqueued: false });
+    expect(await rowsFor([key])).toHaveLength(1);
+  });
+});
+
+describe('when the key was stored by an earlier batch', () => {
+  it('answers duplicate with the stored id and enqueues nothing new', async () => {
+    const key = `again-${randomUUID()}`;
+    const first = await batcher.ingest(event(key));
+    await queue.remove(first.eventId);
+    const fresh = `fresh-${randomUUID()}`;
+    const [second, other] = await Promise.all([batcher.ingest(event(key)), batcher.ingest(event(fresh))]);
+    expect(second).toEqual({ eventId: first.eventId, duplicate: true, enqueued: false });
+    expect(other?.duplicate).toBe(false);
+    expect(await queue.getJob(first.eventId)).toBeUndefined();
+  });
+});
+
+describe('when Postgres refuses one event of a batch', () => {
+  it('fails only that caller; the others are stored', async () => {
+    const good = [`good-a-${randomUUID()}`, `good-b-${randomUUID()}`];
+    // jsonb cannot hold U+0000: Postgres rejects the row, and with it the whole multi-row insert.
+    const bad = batcher.ingest(event(`bad-${randomUUID()}`, { note: 'nul \u0000 here' }));
+    const oks = good.map((k) => batcher.ingest(event(k)));
+    await expect(bad).rejects.toThrow();
+    const results = await Promise.all(oks);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    expect(await rowsFor(good)).toHaveLength(2);
+  });
+});
+
+describe('when Redis refuses the jobs', () => {
+  it('still answers with the stored ids and enqueued: false (the sweeper re-enqueues them)', async () => {
+    const dead = createRedisConnection('redis://127.0.0.1:1');
+    dead.on('error', () => {});
+    const deadQueue = new Queue<InboxJob>('inbox', { connection: dead, prefix: '{og-test-dead}' });
+    deadQueue.on('error', () => {});
+    const noRedis = createInboxBatcher(
+      { db: database.handle.db, inboxQueue: deadQueue, logger, enqueueTimeoutMs: 300 },
+      { maxBatch: 8 },
+    );
+    const keys = [`nored-a-${randomUUID()}`, `nored-b-${randomUUID()}`];
+    const results = await Promise.all(keys.map((k) => noRedis.ingest(event(k))));
+    expect(results.map((r) => [r.duplicate, r.enqueued])).toEqual([
+      [false, false],
+      [false, false],
+    ]);
+    expect((await rowsFor(keys)).map((r) => r.id).sort()).toEqual(results.map((r) => r.eventId).sort());
+    await deadQueue.close().catch(() => {});
+    dead.disconnect();
+  });
+});
+
+describe('when Postgres is unreachable', () => {
+  it('rejects every caller of the batch with the retryable unavailable error', async () => {
+    const down = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '' });
+    const noDb = createInboxBatcher({ db: down.db, inboxQueue: queue, logger });
+    const calls = [
+      noDb.ingest(event(`down-a-${randomUUID()}`)),
+      noDb.ingest(event(`down-b-${randomUUID()}`)),
+    ];
+    for (const call of calls) {
+      const err = await call.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({ code: 'unavailable', retryAfterMs: 5000 });
+    }
+    await down.close();
+  });
+});
