@@ -1,0 +1,102 @@
+import autocannon from 'autocannon';
+
+export interface LoadOptions {
+  url: string;
+  /** Builds request number `seq` (path, headers, body). */
+  request(seq: number): { path: string; headers: Record<string, string>; body: string };
+  connections: number;
+  durationSec: number;
+  /** Fixed offered rate (requests/s over all connections); closed loop at full speed when absent. */
+  rate?: number;
+  /** Stop after this many requests. */
+  maxRequests?: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationSec: number;
+  /** 2xx answers per second. */
+  okPerSec: number;
+  /** Latency of each answered request, send → response, in ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** autocannon's own p99 (whole ms; corrected for coordinated omission when a rate is set). */
+  autocannonP99: number;
+  statusCounts: Record<string, number>;
+}
+
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+/**
+ * Runs autocannon in this process (the load generator), keyed on a request builder so every request is a
+ * unique order. Latencies are recorded from autocannon's per-response timings (sub-millisecond).
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  let seq = 0;
+  let latencies = new Float64Array(1 << 16);
+  let count = 0;
+  const statusCounts: Record<string, number> = {};
+  let finish: (value: autocannon.Result) => void = () => {};
+  let fail: (err: unknown) => void = () => {};
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const instance = autocannon(
+    {
+      url: options.url,
+      connections: options.connections,
+      duration: options.durationSec,
+      ...(options.rate ? { overallRate: options.rate } : {}),
+      ...(options.maxRequests ? { amount: options.maxRequests } : {}),
+      pipelining: 1,
+      timeout: 10,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const r = options.request(seq++);
+            return { ...req, method: 'POST', path: r.path, headers: r.headers, body: r.body };
+          },
+        },
+      ],
+    },
+    (err, result) => (err ? fail(err) : finish(result)),
+  );
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    if (count === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2);
+      grown.set(latencies);
+      latencies = grown;
+    }
+    latencies[count++] = responseTime;
+    const key = String(statusCode);
+    statusCounts[key] = (statusCounts[key] ?? 0) + 1;
+  });
+  const result = await done;
+  const sorted = latencies.slice(0, count).sort();
+  const ok2xx = result['2xx'];
+  return {
+    sent: seq,
+    ok2xx,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    durationSec: result.duration,
+    okPerSec: ok2xx / result.duration,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    autocannonP99: result.latency.p99,
+    statusCounts,
+  };
+}

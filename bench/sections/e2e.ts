@@ -1,0 +1,227 @@
+import { sql } from 'kysely';
+import { newRunId, pickRoute, pushRequest } from '../lib/bodies.js';
+import { runLoad } from '../lib/load.js';
+import {
+  drainBacklog,
+  externalIdPattern,
+  pushBacklog,
+  pushToCommitLatency,
+  seedCatalogue,
+} from '../lib/orders.js';
+import { fmt, type SectionResult } from '../lib/report.js';
+import { bareTransactions, profileStatements } from '../lib/statements.js';
+import {
+  createBenchEnv,
+  loadAverage,
+  log,
+  machineFacts,
+  type Proc,
+  sleep,
+  startGateway,
+} from '../lib/system.js';
+import type { BenchSettings } from './settings.js';
+
+function cpuCell(cpu: Record<string, number>, key: string): string {
+  return `${fmt((cpu[key] ?? 0) * 100)}%`;
+}
+
+export async function e2eSection(settings: BenchSettings): Promise<SectionResult> {
+  const loadBefore = loadAverage();
+  const machine = machineFacts();
+  const env = await createBenchEnv('e2e');
+  const procs: Proc[] = [];
+  const concurrency = Number(process.env.WORKER_CONCURRENCY ?? 16);
+  try {
+    await seedCatalogue(env);
+    const gateway = await startGateway(env);
+    procs.push(gateway);
+    const url = `http://127.0.0.1:${gateway.port}`;
+    const route = await pickRoute(url);
+    log(`e2e: route ${route}`);
+
+    // 1. What one order costs in statements (real processor, in this process, on a recording pool).
+    const profileRun = newRunId();
+    await pushBacklog(url, route, profileRun, 5, 0, 5);
+    const profileIds = (
+      await env.handle.db
+        .selectFrom('inbound_events')
+        .select('id')
+        .where('external_order_id', 'like', externalIdPattern(route, profileRun))
+        .execute()
+    ).map((r) => r.id);
+    const profile = await profileStatements(env, profileIds);
+    log(`e2e: ${profile.outside} + ${profile.inside} statements in ${profile.transactions} tx per order`);
+
+    // 2. Sustained: a backlog of N pushed orders drained by one worker process.
+    const runId = newRunId();
+    const pattern = externalIdPattern(route, runId);
+    await pushBacklog(url, route, runId, settings.e2eOrders, 0, settings.connections);
+    log(`e2e: ${settings.e2eOrders} orders pushed; draining`);
+    const drain = await drainBacklog(env, pattern, 1);
+    log(`e2e: drained at ${fmt(drain.ordersPerSec)}/s (steady ${fmt(drain.steadyPerSec)}/s)`);
+    const orderIds = env.handle.db
+      .selectFrom('orders')
+      .select('id')
+      .where('external_order_id', 'in', (eb) =>
+        eb
+          .selectFrom('inbound_events')
+          .select('external_order_id')
+          .where('external_order_id', 'like', pattern)
+          .where('source', '=', route === 'yemeksepeti' ? 'yemeksepeti' : 'manual'),
+      );
+    // YS orders are keyed by order_id (UUID), manual ones by externalOrderId: count through the inbox rows.
+    const counted = await sql<{
+      orders: number;
+      items: number;
+      reservations: number;
+      timeline: number;
+      outbox: number;
+    }>`
+      with o as (${orderIds})
+      select (select count(*) from o)::int as orders,
+        (select count(*) from order_items where order_id in (select id from o))::int as items,
+        (select count(*) from stock_reservations where order_id in (select id from o))::int as reservations,
+        (select count(*) from order_events where order_id in (select id from o))::int as timeline,
+        (select count(*) from outbox where order_id in (select id from o))::int as outbox`.execute(
+      env.handle.db,
+    );
+    const c = counted.rows[0];
+
+    // 3. Latency at a fixed offered rate, with the worker running.
+    const [worker] = (await drainBacklog(env, pattern, 1, {}, { keepWorkers: true })).procs;
+    if (worker) procs.push(worker);
+    const rateRun = newRunId();
+    const ratePattern = externalIdPattern(route, rateRun);
+    const rated = await runLoad({
+      url,
+      request: (seq) => pushRequest(route, seq, rateRun),
+      connections: Math.min(settings.connections, 32),
+      durationSec: settings.durationSec,
+      rate: settings.e2eRate,
+    });
+    // Let the tail finish, then read push → commit from the inbox rows.
+    for (let i = 0; i < 120; i++) {
+      const pending = await env.handle.db
+        .selectFrom('inbound_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('external_order_id', 'like', ratePattern)
+        .where('processed_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      if (Number(pending.n) === 0) break;
+      await sleep(500);
+    }
+    const latency = await pushToCommitLatency(env, ratePattern);
+    log(`e2e: @${settings.e2eRate}/s p50 ${fmt(latency.p50, 1)} p99 ${fmt(latency.p99, 1)} ms`);
+    await worker?.stop();
+    await gateway.stop();
+
+    // 4. Bare pg baseline with the same statements per order and the same concurrency.
+    const bare = await bareTransactions(env, profile, concurrency, settings.durationSec);
+    log(`e2e: bare pg ${fmt(bare.ordersPerSec)}/s`);
+
+    const rate = Number.isFinite(drain.steadyPerSec) ? drain.steadyPerSec : drain.ordersPerSec;
+    return {
+      section: 'e2e',
+      title: 'End to end (push → order committed)',
+      machine,
+      loadBefore,
+      loadAfter: loadAverage(),
+      setup: [
+        `Route: ${route === 'yemeksepeti' ? 'Yemeksepeti create push (3 items, mapped store → warehouse with stock, customer, SUBSCRIBER_EVENTS and delivery outbox rows)' : 'manual channel (3 items, warehouse reservation, customer)'}.`,
+        `Sustained: ${fmt(settings.e2eOrders)} orders pushed first (gateway only), then one worker process (\`src/worker.ts\`, WORKER_CONCURRENCY=${concurrency}) drains them; rate = finished inbox rows per second, steady = between 10% and 90% of the backlog.`,
+        `Latency: ${fmt(settings.e2eRate)}/s offered for ${settings.durationSec} s with the worker running; push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
+        `One order costs ${fmt(profile.outside, 1)} autocommit statements + ${fmt(profile.inside, 1)} statements in ${fmt(profile.transactions, 1)} transaction(s) (recorded from the real processor): ${profile.sequence.join(' → ')}.`,
+        `Bare pg baseline: ${concurrency} pg clients in the bench process, each doing ${Math.round(profile.outside)} autocommit single-row inserts + begin, ${Math.round(profile.inside)} single-row inserts, commit, per "order".`,
+      ],
+      tables: [
+        {
+          title: 'Throughput',
+          headers: [
+            'path',
+            'orders/s',
+            'p50 ms',
+            'p99 ms',
+            'worker CPU',
+            'postgres CPU',
+            'redis CPU',
+            'whole machine',
+          ],
+          rows: [
+            [
+              `bare pg, same statements per order (${concurrency} clients)`,
+              fmt(bare.ordersPerSec),
+              fmt(bare.p50, 1),
+              fmt(bare.p99, 1),
+              '–',
+              '–',
+              '–',
+              '–',
+            ],
+            [
+              `ordergate, 1 worker draining ${fmt(drain.events)} (overall ${fmt(drain.ordersPerSec)}/s in ${fmt(drain.seconds, 1)} s)`,
+              fmt(rate),
+              '–',
+              '–',
+              cpuCell(drain.cpu, 'worker 1'),
+              cpuCell(drain.cpu, 'postgres'),
+              cpuCell(drain.cpu, 'redis'),
+              cpuCell(drain.cpu, 'whole machine'),
+            ],
+            [
+              `ordergate @ ${fmt(settings.e2eRate)}/s offered (${fmt(rated.okPerSec)}/s accepted)`,
+              fmt(latency.n / settings.durationSec),
+              fmt(latency.p50, 1),
+              fmt(latency.p99, 1),
+              '–',
+              '–',
+              '–',
+              '–',
+            ],
+          ],
+        },
+        {
+          title: 'What the drained backlog left in Postgres',
+          headers: [
+            'inbox processed',
+            'attention',
+            'dead',
+            'orders',
+            'items',
+            'reservations',
+            'timeline',
+            'outbox',
+          ],
+          rows: [
+            [
+              fmt(drain.processed),
+              fmt(drain.attention),
+              fmt(drain.dead),
+              fmt(c?.orders ?? 0),
+              fmt(c?.items ?? 0),
+              fmt(c?.reservations ?? 0),
+              fmt(c?.timeline ?? 0),
+              fmt(c?.outbox ?? 0),
+            ],
+          ],
+        },
+      ],
+      targets: [
+        { target: '≥ 1,000 orders/s sustained', measured: `${fmt(rate)}/s (steady)`, met: rate >= 1000 },
+        {
+          target: `p99 ≤ 250 ms at ${fmt(settings.e2eRate)}/s offered`,
+          measured: `p50 ${fmt(latency.p50, 1)} ms, p99 ${fmt(latency.p99, 1)} ms over ${fmt(latency.n)} orders`,
+          met: latency.p99 <= 250 && latency.n >= rated.ok2xx,
+        },
+        {
+          target: 'every pushed order committed',
+          measured: `${fmt(c?.orders ?? 0)} orders of ${fmt(drain.events)} pushes`,
+          met: (c?.orders ?? 0) === drain.events,
+        },
+      ],
+      notes: [],
+    };
+  } finally {
+    for (const p of procs) await p.stop().catch(() => {});
+    await env.drop();
+  }
+}

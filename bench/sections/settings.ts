@@ -1,0 +1,44 @@
+/** Knobs of one `npm run bench` run; every one has an environment variable so 100k-order runs are possible. */
+export interface BenchSettings {
+  durationSec: number;
+  warmupSec: number;
+  connections: number;
+  /** Offered rate for the ingestion latency target. */
+  ingestRate: number;
+  compareUnbatched: boolean;
+  /** Backlog drained by the end-to-end and scale-out sections. */
+  e2eOrders: number;
+  /** Offered rate for the end-to-end latency target. */
+  e2eRate: number;
+  /** Orders for the memory section (target: 100,000). */
+  memoryOrders: number;
+  /** Orders seeded for the query section (target: 1,000,000). */
+  queryOrders: number;
+  queryRepeats: number;
+  /** Worker process counts for the scale-out section. */
+  scaleWorkers: number[];
+}
+
+const num = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+};
+
+export function loadSettings(): BenchSettings {
+  return {
+    durationSec: num('BENCH_DURATION', 15),
+    warmupSec: num('BENCH_WARMUP', 3),
+    connections: num('BENCH_CONNECTIONS', 64),
+    ingestRate: num('BENCH_INGEST_RATE', 2000),
+    compareUnbatched: process.env.BENCH_COMPARE_UNBATCHED !== '0',
+    e2eOrders: num('BENCH_E2E_ORDERS', 20_000),
+    e2eRate: num('BENCH_E2E_RATE', 500),
+    memoryOrders: num('BENCH_MEMORY_ORDERS', 100_000),
+    queryOrders: num('BENCH_QUERY_ORDERS', 1_000_000),
+    queryRepeats: num('BENCH_QUERY_REPEATS', 40),
+    scaleWorkers: (process.env.BENCH_SCALE_WORKERS ?? '1,2,3').split(',').map(Number),
+  };
+}
