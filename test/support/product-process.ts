@@ -25,6 +25,8 @@ export interface ProductProcess {
   output(): string;
   /** Resolves with the exit code (null when a signal ended it) and the signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once every process holding its stdout/stderr (npm's children too) has closed them. */
+  readonly closed: Promise<void>;
   /** Signals the process (its whole group when spawned through npm). */
   kill(signal: NodeJS.Signals): void;
   /** Polls /healthz until it answers 200. */
@@ -79,6 +81,9 @@ export function spawnProduct(options: SpawnOptions): ProductProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  const closed = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+  });
   let done = false;
   void exited.then(() => {
     done = true;
@@ -89,6 +94,7 @@ export function spawnProduct(options: SpawnOptions): ProductProcess {
     baseUrl,
     output: () => output,
     exited,
+    closed,
     kill: (signal) => {
       if (done || child.pid === undefined) return;
       if (group) process.kill(-child.pid, signal);
