@@ -3,7 +3,6 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import type { Order } from '../../src/db/schema.js';
 import { createApp } from '../../src/gateway/app.js';
 import type { GatewayDeps } from '../../src/gateway/env.js';
@@ -132,11 +131,11 @@ describe('health', () => {
     it('answers /readyz 503 naming postgres', async () => {
       // The product's own services, with a DATABASE_URL on a port nothing listens on (the pool connects lazily,
       // so they open without migrating).
-      const config = loadConfig({
-        ...Object.fromEntries(Object.entries(system.config).map(([k, v]) => [k, String(v ?? '')])),
+      const config = {
+        ...system.config,
         DATABASE_URL: 'postgres://postgres@127.0.0.1:1/ordergate',
         QUEUE_PREFIX: `{og-test-${randomUUID().slice(0, 8)}}`,
-      });
+      };
       const services = await openServices(config, createLogger('silent'), { migrate: false });
       try {
         const app = createApp({ deps: services.gatewayDeps, integrations, adminToken: TEST_ADMIN_TOKEN });
