@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MARKET_TOKEN, SU_TOKEN, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
 import { GOFOOD_NOTIFICATION_SECRET, gofoodNotification, signGofood } from '../support/fake-gobiz.js';
 import { TEST_ADMIN_TOKEN } from '../support/system.js';
 
@@ -29,7 +30,11 @@ export interface JsonEndpoint {
 }
 
 /** Env every fuzzed system needs (secrets and tokens of the integrations under test). */
-export const fuzzEnv: Record<string, string> = { GOFOOD_NOTIFICATION_SECRET };
+export const fuzzEnv: Record<string, string> = {
+  GOFOOD_NOTIFICATION_SECRET,
+  YEMEKSEPETI_MARKET_TOKEN: MARKET_TOKEN,
+  YEMEKSEPETI_SU_TOKEN: SU_TOKEN,
+};
 
 const json = { 'content-type': 'application/json' };
 
@@ -210,4 +215,98 @@ const gofoodWebhook: JsonEndpoint = {
   ],
 };
 
-export const jsonEndpoints: JsonEndpoint[] = [manualOrders, gofoodWebhook];
+type Json = Record<string, unknown>;
+const ysItems = (x: Json) => x.items as Json[];
+
+const ysInvalidMutations: JsonEndpoint['invalidMutations'] = [
+  { name: 'no order_id', apply: (b) => set(b, (x) => delete x.order_id) },
+  { name: 'order_id is a number', apply: (b) => set(b, (x) => (x.order_id = 42)) },
+  { name: 'order_id with NUL', apply: (b) => set(b, (x) => (x.order_id = 'a\u0000b')) },
+  { name: 'no status', apply: (b) => set(b, (x) => delete x.status) },
+  { name: 'blank status', apply: (b) => set(b, (x) => (x.status = '  ')) },
+  {
+    name: 'a create without store_id or partner config',
+    apply: (b) =>
+      set(b, (x) => (x.client = { ...(x.client as Json), store_id: null, external_partner_config_id: null })),
+  },
+  { name: 'a create without items', apply: (b) => set(b, (x) => (x.items = [])) },
+  { name: 'items is an object', apply: (b) => set(b, (x) => (x.items = { a: 1 })) },
+  {
+    name: 'an item without sku',
+    apply: (b) =>
+      set(b, (x) => {
+        for (const i of ysItems(x)) delete i.sku;
+      }),
+  },
+  {
+    name: 'an item without any price',
+    apply: (b) =>
+      set(b, (x) => {
+        for (const i of ysItems(x)) i.pricing = { quantity: 1 };
+      }),
+  },
+  {
+    name: 'a unit_price that is not a number',
+    apply: (b) =>
+      set(b, (x) => {
+        for (const i of ysItems(x)) i.pricing = { ...(i.pricing as Json), unit_price: '12,50' };
+      }),
+  },
+  {
+    name: 'a negative quantity',
+    apply: (b) =>
+      set(b, (x) => {
+        for (const i of ysItems(x)) i.pricing = { ...(i.pricing as Json), quantity: -1 };
+      }),
+  },
+  { name: 'client is a string', apply: (b) => set(b, (x) => (x.client = 'BiSU')) },
+  { name: 'a 2001-character comment', apply: (b) => set(b, (x) => (x.comment = 'x'.repeat(2001))) },
+  { name: 'a comment with a lone surrogate', apply: (b) => set(b, (x) => (x.comment = 'tamam \udc00')) },
+  {
+    name: 'a 100-deep unknown field (the schema lets unknown fields through)',
+    apply: (b) =>
+      set(b, (x) => (x.brand_new = JSON.parse(`${'{"a":'.repeat(100)}1${'}'.repeat(100)}`) as unknown)),
+  },
+  { name: 'body is an array', apply: (b) => [b] },
+  { name: 'body is null', apply: () => null },
+];
+
+const bearer = (token: string) => () => ({ ...json, authorization: `Bearer ${token}` });
+const ysBadCredentials = (
+  otherCategory: { name: string; token: string } | undefined,
+): JsonEndpoint['badCredentials'] => [
+  { name: 'no Authorization header', headers: () => ({ ...json }) },
+  { name: 'a wrong bearer token', headers: bearer('ys-wrong-token-0000000000000000') },
+  { name: 'the admin token', headers: bearer(TEST_ADMIN_TOKEN) },
+  { name: 'a token prefix', headers: bearer(MARKET_TOKEN.slice(0, -1)) },
+  { name: 'the token without the Bearer scheme', headers: () => ({ ...json, authorization: MARKET_TOKEN }) },
+  {
+    name: 'the GoFood secret as a signature',
+    headers: () => ({ ...json, 'x-go-signature': GOFOOD_NOTIFICATION_SECRET }),
+  },
+  ...(otherCategory
+    ? [{ name: `the ${otherCategory.name} token (the other category)`, headers: bearer(otherCategory.token) }]
+    : []),
+];
+
+const ysEndpoint = (
+  path: string,
+  token: string,
+  otherCategory: { name: string; token: string } | undefined,
+): JsonEndpoint => ({
+  name: `POST ${path}`,
+  path,
+  credentialHeader: 'authorization',
+  authentic: bearer(token),
+  validBody: (seq) => ysOrder({ order_code: String(seq) }),
+  badCredentials: ysBadCredentials(otherCategory),
+  invalidMutations: ysInvalidMutations,
+});
+
+export const jsonEndpoints: JsonEndpoint[] = [
+  manualOrders,
+  gofoodWebhook,
+  ysEndpoint('/api/v2/yemeksepeti/order/create', MARKET_TOKEN, undefined),
+  ysEndpoint('/api/v2/yemeksepeti/market/order/create', MARKET_TOKEN, { name: 'Su', token: SU_TOKEN }),
+  ysEndpoint('/api/v2/yemeksepeti/su/order/create', SU_TOKEN, { name: 'Market', token: MARKET_TOKEN }),
+];

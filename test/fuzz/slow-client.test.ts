@@ -123,8 +123,7 @@ describe('when a client trickles the body one byte at a time', () => {
 
 describe('when a client trickles its headers (slowloris)', () => {
   it('times the connection out', async () => {
-    const headers =
-      'POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ' + 'a'.repeat(200) + '\r\n\r\n';
+    const headers = `POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(200)}\r\n\r\n`;
     expectTimeoutAnswer(await trickle('', headers, 250));
   });
 });

@@ -98,7 +98,7 @@ export async function storedCounts(db: Db): Promise<Record<string, number>> {
 }
 
 /** fast-check runs per property: modest so the whole fuzz suite stays well under a minute. */
-export const FUZZ_RUNS = Number.parseInt(process.env.FUZZ_RUNS ?? '40', 10);
+export const FUZZ_RUNS = Number.parseInt(process.env.FUZZ_RUNS ?? '30', 10);
 
 /** JSON value that is any JSON type, including nesting, unicode and edge numbers. */
 export function jsonLeafReplacements(): unknown[] {
