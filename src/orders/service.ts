@@ -14,7 +14,7 @@ import {
   transitionPath,
 } from './status.js';
 import { releaseStock, reserveStock } from './stock.js';
-import { addTimelineEvent } from './timeline.js';
+import { addTimelineEvent, addTimelineEvents, type TimelineEntry } from './timeline.js';
 
 export type Trx = Transaction<Database>;
 
@@ -223,24 +223,34 @@ async function insertOrder(trx: Trx, input: CreateOrderInput, orderNumber: strin
       .execute();
   }
 
-  await addTimelineEvent(trx, {
-    orderId: order.id,
-    type: 'created',
-    actor: input.actor,
-    toStatus: status,
-    message: `order ${orderNumber} created from ${input.channel} order ${input.externalOrderId}`,
-    metadata: {
-      eventId: input.eventId ?? null,
-      channelStatus: input.channelStatus ?? null,
-      items: input.items.length,
+  // The creation's timeline entries go in as one statement at the end, in this order.
+  const timeline: TimelineEntry[] = [
+    {
+      orderId: order.id,
+      type: 'created',
+      actor: input.actor,
+      toStatus: status,
+      message: `order ${orderNumber} created from ${input.channel} order ${input.externalOrderId}`,
+      metadata: {
+        eventId: input.eventId ?? null,
+        channelStatus: input.channelStatus ?? null,
+        items: input.items.length,
+      },
     },
-  });
+  ];
   if (input.channelStatus) {
-    await recordChannelStatus(trx, order, input.channelStatus, {
-      applied: true,
-      eventId: input.eventId,
-      occurredAt: input.occurredAt ?? null,
-    });
+    // recordChannelStatus(applied, no note) minus its update: the row was inserted with this channel status.
+    await trx
+      .insertInto('order_channel_statuses')
+      .values({
+        order_id: order.id,
+        channel_status: input.channelStatus,
+        applied: true,
+        note: null,
+        event_id: input.eventId ?? null,
+        occurred_at: input.occurredAt ?? null,
+      })
+      .execute();
   }
 
   if (input.warehouseCode) {
@@ -249,7 +259,7 @@ async function insertOrder(trx: Trx, input: CreateOrderInput, orderNumber: strin
       .map((item) => ({ sku: item.sku, quantity: item.quantity }));
     await reserveStock(trx, order.id, input.warehouseCode, lines);
     if (lines.length > 0) {
-      await addTimelineEvent(trx, {
+      timeline.push({
         orderId: order.id,
         type: 'stock_reserved',
         actor: input.actor,
@@ -258,6 +268,7 @@ async function insertOrder(trx: Trx, input: CreateOrderInput, orderNumber: strin
       });
     }
   }
+  await addTimelineEvents(trx, timeline);
   return order;
 }
 

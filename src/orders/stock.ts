@@ -72,13 +72,13 @@ export async function reserveStock(
   const wanted = aggregate(lines);
   const shortages = await findShortages(trx, warehouseCode, wanted, true);
   if (shortages.length > 0) throw new StockShortageError(shortages);
-  for (const line of wanted) {
-    await trx
-      .updateTable('stock_levels')
-      .set({ reserved: sql<number>`reserved + ${line.quantity}`, updated_at: sql`now()` })
-      .where('warehouse_code', '=', warehouseCode)
-      .where('sku', '=', line.sku)
-      .execute();
+  if (wanted.length > 0) {
+    // One statement for every line (the rows are already locked, in SKU order, by findShortages).
+    await sql`
+      update stock_levels as s
+      set reserved = s.reserved + v.quantity, updated_at = now()
+      from unnest(${wanted.map((l) => l.sku)}::text[], ${wanted.map((l) => l.quantity)}::int[]) as v(sku, quantity)
+      where s.warehouse_code = ${warehouseCode} and s.sku = v.sku`.execute(trx);
   }
   if (wanted.length > 0) {
     await trx

@@ -28,17 +28,25 @@ export interface TimelineEntry {
 
 /** Appends to the order's audit trail (who, what, from, to, why) and touches the order. */
 export async function addTimelineEvent(db: Executor, entry: TimelineEntry): Promise<void> {
+  await addTimelineEvents(db, [entry]);
+}
+
+/** Appends several entries in one statement; they get ascending ids in the order given. */
+export async function addTimelineEvents(db: Executor, entries: readonly TimelineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
   await db
     .insertInto('order_events')
-    .values({
-      order_id: entry.orderId,
-      type: entry.type,
-      actor: entry.actor,
-      message: entry.message,
-      from_status: entry.fromStatus ?? null,
-      to_status: entry.toStatus ?? null,
-      metadata: entry.metadata ?? {},
-    })
+    .values(
+      entries.map((entry) => ({
+        order_id: entry.orderId,
+        type: entry.type,
+        actor: entry.actor,
+        message: entry.message,
+        from_status: entry.fromStatus ?? null,
+        to_status: entry.toStatus ?? null,
+        metadata: entry.metadata ?? {},
+      })),
+    )
     .execute();
 }
 
