@@ -264,3 +264,42 @@ describe('GET /admin/orders and /admin/events with random query strings', () => 
     );
   });
 });
+
+/** The admin routes that write configuration (warehouses, stock, outlets) or run a recovery. */
+const adminWrites = [
+  { method: 'PUT', path: '/admin/warehouses/FUZZ-1' },
+  { method: 'PUT', path: '/admin/warehouses/FUZZ-1/stock' },
+  { method: 'PUT', path: '/admin/gofood/outlets/G-FUZZ-1' },
+  { method: 'POST', path: '/admin/yemeksepeti/recover' },
+];
+
+describe.each(adminWrites)('$method $path', ({ method, path }) => {
+  const send = (body: Buffer | string, headers: Record<string, string> = {}) =>
+    rawRequest(system.baseUrl, { method, path, headers: { ...admin, ...json, ...headers }, body });
+
+  describe('when the body is random JSON', () => {
+    it('answers 4xx and changes nothing', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (body) => {
+          await refusedAndUnchanged(() => send(JSON.stringify(body)), `${JSON.stringify(body).slice(0, 80)}`);
+        }),
+        { numRuns: FUZZ_RUNS },
+      );
+    });
+  });
+
+  describe('when the body is not JSON, not UTF-8, too large or too deep, or the token is wrong', () => {
+    it.each([
+      ['text/plain', Buffer.from('{}'), { 'content-type': 'text/plain' }],
+      ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]), {}],
+      ['malformed JSON', Buffer.from('{"category": "market",'), {}],
+      ['100k-deep arrays', Buffer.from(nested(100_000)), {}],
+      ['over the body limit', Buffer.alloc(1024 * 1024 + 1, 0x20), {}],
+      ['NUL in a string', Buffer.from('{"name":"a\\u0000b","category":"market"}'), {}],
+      ['no token', Buffer.from('{}'), { authorization: '' }],
+      ['a webhook token', Buffer.from('{}'), { authorization: 'Bearer ys-market-token-0123456789abcdef' }],
+    ])('answers 4xx and changes nothing: %s', async (_name, body, headers) => {
+      await refusedAndUnchanged(() => send(body, headers as Record<string, string>), _name);
+    });
+  });
+});

@@ -86,15 +86,26 @@ export function expectClientError(res: RawResponse, context = ''): string {
   return parsed.success ? parsed.data.error.code : '';
 }
 
-/** Row counts of every table a request could write to, directly or through the worker. */
+/** Row counts of every table a request could write to, directly or through the worker (one round trip). */
 export async function storedCounts(db: Db): Promise<Record<string, number>> {
-  const tables = ['inbound_events', 'orders', 'order_items', 'order_events', 'customers', 'outbox'] as const;
-  const counts: Record<string, number> = {};
-  for (const table of tables) {
-    const row = await sql<{ n: string | number }>`select count(*) as n from ${sql.table(table)}`.execute(db);
-    counts[table] = Number(row.rows[0]?.n ?? 0);
-  }
-  return counts;
+  const tables = [
+    'inbound_events',
+    'orders',
+    'order_items',
+    'order_events',
+    'order_channel_statuses',
+    'stock_reservations',
+    'customers',
+    'outbox',
+    'warehouses',
+    'warehouse_external_stores',
+    'stock_levels',
+    'gofood_outlets',
+  ] as const;
+  const selects = tables.map((t) => sql`(select count(*) from ${sql.table(t)}) as ${sql.ref(t)}`);
+  const result = await sql<Record<string, string | number>>`select ${sql.join(selects)}`.execute(db);
+  const row = result.rows[0] ?? {};
+  return Object.fromEntries(tables.map((t) => [t, Number(row[t] ?? 0)]));
 }
 
 /** fast-check runs per property: modest so the whole fuzz suite stays well under a minute. */
