@@ -42,6 +42,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});
+    // Nor may a checked-out one: pg-pool removes its listener while a client is in use, and a client whose
+    // connection drops mid-query (Postgres restarted, backend terminated, network cut) emits 'error' besides
+    // rejecting the query, which is an uncaught exception without a listener. The query's caller gets the
+    // error; the pool discards the broken client when it is released.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'pg', close: () => db.destroy() };
   }
