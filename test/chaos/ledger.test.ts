@@ -7,6 +7,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalStatusFor, type LifecycleStep, stepRank } from '../../src/integrations/gofood/mapping.js';
 import { QUEUE_NAMES } from '../../src/workers/queues.js';
+import {
+  MARKET_STORE,
+  MARKET_TOKEN,
+  SU_TOKEN,
+  withStatus,
+  ysOrder,
+} from '../integrations/yemeksepeti/fixtures.js';
 import { GOFOOD_NOTIFICATION_SECRET, gofoodNotification, signGofood } from '../support/fake-gobiz.js';
 import { ensureStopped, freePort, type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { createTestDatabase, TEST_ADMIN_TOKEN, type TestDatabase } from '../support/system.js';
@@ -42,7 +49,7 @@ const POISON_RATE = 0.02;
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Channel = 'manual' | 'gofood';
+type Channel = 'manual' | 'gofood' | 'yemeksepeti';
 
 interface LogicalEvent {
   id: string;
@@ -110,6 +117,38 @@ function buildWorkload(random: () => number) {
       });
       if (!poison)
         orders.push({ channel: 'manual', externalOrderId, status: paid ? 'confirmed' : 'pending' });
+      continue;
+    }
+    if (random() < 0.4) {
+      // Yemeksepeti: a create, and for some orders a cancellation that may arrive before it.
+      const order = ysOrder({ order_code: String(n) });
+      const orderId = String(order.order_id);
+      const cancelled = random() < 0.4;
+      const bodies = [
+        order,
+        ...(cancelled
+          ? [
+              withStatus(order, 'CANCELLED', {
+                cancellation: { reason: 'CUSTOMER_CANCELLED', cancelled_by: 'customer' },
+              }),
+            ]
+          : []),
+      ];
+      for (const body of bodies) {
+        events.push({
+          id: `yemeksepeti:${orderId}:${String(body.status)}`,
+          channel: 'yemeksepeti',
+          path: '/api/v2/yemeksepeti/order/create',
+          headers: { ...json, authorization: `Bearer ${MARKET_TOKEN}` },
+          raw: JSON.stringify(body),
+          externalOrderId: orderId,
+        });
+      }
+      orders.push({
+        channel: 'yemeksepeti',
+        externalOrderId: orderId,
+        status: cancelled ? 'cancelled' : 'confirmed',
+      });
       continue;
     }
     const orderNumber = `F-CHAOS-${n}`;
@@ -187,6 +226,8 @@ describe('the ledger under chaos', () => {
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       QUEUE_PREFIX: prefix,
       GOFOOD_NOTIFICATION_SECRET,
+      YEMEKSEPETI_MARKET_TOKEN: MARKET_TOKEN,
+      YEMEKSEPETI_SU_TOKEN: SU_TOKEN,
       // Fast recovery so the run fits in minutes: short job locks, frequent stalled checks and sweeps.
       BACKOFF_BASE_MS: '200',
       INBOX_ATTEMPTS: '10',
@@ -233,6 +274,26 @@ describe('the ledger under chaos', () => {
     const random = seededRandom(SEED);
     const workload = buildWorkload(random);
     await startWeb();
+    // Yemeksepeti Market orders need their store mapped to a warehouse with stock.
+    const adminPut = async (pathname: string, body: unknown) => {
+      const res = await fetch(`${web?.baseUrl}${pathname}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, await res.text()).toBeLessThan(300);
+    };
+    await adminPut('/admin/warehouses/CHAOS-MKT', {
+      category: 'market',
+      name: 'Chaos',
+      externalStoreIds: [MARKET_STORE],
+    });
+    await adminPut('/admin/warehouses/CHAOS-MKT/stock', {
+      items: [
+        { sku: 'SU-19L', onHand: 10_000_000 },
+        { sku: 'PEYNIR-KG', onHand: 100_000_000 },
+      ],
+    });
     startWorker();
     const t0 = Date.now();
     const faults: FaultRecord[] = [];
@@ -378,7 +439,7 @@ describe('the ledger under chaos', () => {
       );
     }
 
-    const ledger = (['manual', 'gofood'] as const).map((channel) => {
+    const ledger = (['manual', 'gofood', 'yemeksepeti'] as const).map((channel) => {
       const mine = outcomes.filter((o) => o.send.event.channel === channel);
       const logical = new Set(mine.map((o) => o.send.event.id));
       const ids = new Set(
