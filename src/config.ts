@@ -40,6 +40,10 @@ export const configSchema = z.object({
    */
   WORKER_LOCK_MS: intFromEnv(30_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(30_000),
+  /** Cron pattern of the scheduled reconciliation run (UTC). */
+  RECONCILE_CRON: z.string().min(9).default('*/15 * * * *'),
+  /** How far back the first (or a long-delayed) reconciliation run looks. */
+  RECONCILE_WINDOW_MS: intFromEnv(2 * 3600_000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
   /** A request (headers and body) must arrive within this; slow or stalled clients get 408 and are dropped. */
   REQUEST_TIMEOUT_MS: intFromEnv(30_000),

@@ -163,6 +163,18 @@ export interface GofoodOutletsTable {
   updated_at: Timestamp;
 }
 
+export interface ReconciliationRunsTable {
+  id: Generated<string>;
+  trigger: 'schedule' | 'manual';
+  status: ColumnType<'running' | 'succeeded' | 'failed', 'running' | undefined, 'succeeded' | 'failed'>;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  report: Json;
+  error: string | null;
+  started_at: CreatedAt;
+  finished_at: Timestamp | null;
+}
+
 export interface Database {
   inbound_events: InboundEventsTable;
   customers: CustomersTable;
@@ -177,6 +189,7 @@ export interface Database {
   order_channel_statuses: OrderChannelStatusesTable;
   outbox: OutboxTable;
   gofood_outlets: GofoodOutletsTable;
+  reconciliation_runs: ReconciliationRunsTable;
 }
 
 export type InboundEvent = Selectable<InboundEventsTable>;
@@ -191,3 +204,4 @@ export type OrderChannelStatus = Selectable<OrderChannelStatusesTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type Warehouse = Selectable<WarehousesTable>;
 export type GofoodOutlet = Selectable<GofoodOutletsTable>;
+export type ReconciliationRun = Selectable<ReconciliationRunsTable>;

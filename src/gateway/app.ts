@@ -11,6 +11,7 @@ import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
 import { registerQueueDashboard } from './routes/admin-queues.js';
+import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation.js';
 import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
 import { registerHealthRoutes } from './routes/health.js';
 
@@ -67,6 +68,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminActionRoutes(app, deps, integrations);
   registerAdminWarehouseRoutes(app, deps);
   registerQueueDashboard(app, deps);
+  registerAdminReconciliationRoutes(app, deps, integrations);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
 
   app.notFound((c) =>

@@ -77,6 +77,12 @@ export interface Integration {
   /** Maintenance job names (delayed deadlines, recovery, reconciliation), keyed by job name. */
   maintenance?: Record<string, MaintenanceProcessor>;
   schedules?: Schedule[];
+  /**
+   * Called by every reconciliation run (cron or on demand) with the window it covers, e.g. to recover orders
+   * whose push never arrived. Returns a summary for the run's report; a non-empty `failures: string[]` in it,
+   * or throwing, marks the run failed.
+   */
+  reconcile?(ctx: WorkerContext, window: { since: Date; until: Date }): Promise<Record<string, unknown>>;
   /** Channel-specific order actions; absent ones fall back to the core behaviour or 409. */
   orderActions?: Partial<Record<OrderActionName, OrderAction>>;
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
 import { createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors } from './outbound-processor.js';
 import { type OutboxRelay, startOutboxRelay } from './outbox-relay.js';
@@ -37,6 +38,14 @@ export async function startWorkers(
   // The sweep runs on a timer (below); the job stays so an operator can trigger one from the dashboard.
   const maintenance = new Map<string, MaintenanceProcessor>([
     [INBOX_SWEEP_JOB, (c) => sweepInbox(c.db, c.queues.inbox, c.logger, config.SWEEP_AFTER_MS)],
+    [
+      RECONCILE_JOB,
+      async (c) => {
+        const window = await nextWindow(c.db, config.RECONCILE_WINDOW_MS);
+        const run = await runReconciliation(c, integrations, { trigger: 'schedule', window });
+        return { runId: run.id, status: run.status };
+      },
+    ],
   ]);
   for (const integration of integrations) {
     for (const [name, processor] of Object.entries(integration.maintenance ?? {})) {
@@ -78,7 +87,10 @@ export async function startWorkers(
     ) as Worker,
   ];
 
-  const schedules = integrations.flatMap((integration) => integration.schedules ?? []);
+  const schedules: Schedule[] = [
+    { name: RECONCILE_JOB, pattern: config.RECONCILE_CRON },
+    ...integrations.flatMap((integration) => integration.schedules ?? []),
+  ];
   const upsertSchedule = (schedule: Schedule) =>
     ctx.queues.maintenance.upsertJobScheduler(
       schedule.name,

@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as init from './2026_11_23_1500_init.js';
 import * as gofoodOutlets from './2026_11_24_1100_gofood_outlets.js';
 import * as warehouseExternalStores from './2026_11_24_1200_warehouse_external_stores.js';
+import * as reconciliationRuns from './2026_11_24_1300_reconciliation_runs.js';
+import * as ordersSearchIndexes from './2026_11_25_1000_orders_search_indexes.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -11,6 +13,8 @@ const migrations: Record<string, Migration> = {
   '2026_11_23_1500_init': init,
   '2026_11_24_1100_gofood_outlets': gofoodOutlets,
   '2026_11_24_1200_warehouse_external_stores': warehouseExternalStores,
+  '2026_11_24_1300_reconciliation_runs': reconciliationRuns,
+  '2026_11_25_1000_orders_search_indexes': ordersSearchIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {

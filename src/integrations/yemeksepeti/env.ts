@@ -20,6 +20,8 @@ export const yemeksepetiEnvShape = {
   YEMEKSEPETI_CLIENT_SECRET: optional(z.string().min(1)),
   /** Chain id used when an order's payload has no client.chain_id. */
   YEMEKSEPETI_CHAIN_ID: optional(z.string().min(1)),
+  /** Vendors each reconciliation run recovers, `chain:vendor,…`; unset = every mapped store under YEMEKSEPETI_CHAIN_ID. */
+  YEMEKSEPETI_RECONCILE_VENDORS: optional(z.string().min(3)),
   /** Budget of one partner API call. */
   YEMEKSEPETI_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 };

@@ -4,6 +4,7 @@ import { handleYemeksepetiEvent, YS_UPDATE_TOPIC } from './handler.js';
 import { YS_SOURCE } from './mapping.js';
 import { ysUpdateProcessor } from './outbound.js';
 import { RECOVER_JOB, recoverInputSchema, recoverVendorOrders } from './recover.js';
+import { reconcileYemeksepeti } from './reconcile.js';
 import { registerYemeksepetiRoutes } from './route.js';
 
 export { YS_TO_BISU, YS_TO_INTERNAL } from './mapping.js';
@@ -18,4 +19,5 @@ export const yemeksepetiIntegration: Integration = {
     [RECOVER_JOB]: (ctx, data) => recoverVendorOrders(ctx, recoverInputSchema.parse(data)),
   },
   orderActions: yemeksepetiActions,
+  reconcile: reconcileYemeksepeti,
 };

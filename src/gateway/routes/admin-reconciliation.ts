@@ -1,0 +1,80 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { ReconciliationRun } from '../../db/schema.js';
+import type { Integration } from '../../integrations/types.js';
+import { AppError } from '../../lib/errors.js';
+import { nextWindow, runReconciliation } from '../../reconciliation/run.js';
+import type { AppEnv, GatewayDeps } from '../env.js';
+import { parseQuery, readJsonBody, validate } from '../http.js';
+
+export const runBody = z
+  .object({ since: z.coerce.date().optional(), until: z.coerce.date().optional() })
+  .strict()
+  .refine((b) => !b.since || !b.until || b.since < b.until, { message: 'since must be before until' });
+
+const listQuery = z
+  .object({
+    page: z.coerce.number().int().min(1).max(100_000).default(1),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  })
+  .strict();
+
+const idParam = z.object({ id: z.uuid() });
+
+function toRunDto(run: ReconciliationRun) {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    status: run.status,
+    windowStart: run.window_start.toISOString(),
+    windowEnd: run.window_end.toISOString(),
+    report: run.report,
+    error: run.error,
+    startedAt: run.started_at.toISOString(),
+    finishedAt: run.finished_at ? run.finished_at.toISOString() : null,
+  };
+}
+
+/**
+ * Reconciliation runs: the cron schedule records one every RECONCILE_CRON; an operator can run one now
+ * (`POST`, optionally over a chosen window) and read every run's report.
+ */
+export function registerAdminReconciliationRoutes(
+  app: Hono<AppEnv>,
+  deps: GatewayDeps,
+  integrations: readonly Integration[],
+): void {
+  app.post('/admin/reconciliation/runs', async (c) => {
+    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding');
+    const body = validate(runBody, hasBody ? (await readJsonBody(c)).json : {});
+    const until = body.until ?? new Date();
+    const window = body.since
+      ? { since: body.since, until }
+      : await nextWindow(deps.db, deps.config.RECONCILE_WINDOW_MS, until);
+    const run = await runReconciliation(deps, integrations, { trigger: 'manual', window });
+    return c.json(toRunDto(run), 201);
+  });
+
+  app.get('/admin/reconciliation/runs', async (c) => {
+    const q = parseQuery(c, listQuery);
+    const rows = await deps.db
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .orderBy('started_at', 'desc')
+      .limit(q.limit)
+      .offset((q.page - 1) * q.limit)
+      .execute();
+    return c.json({ data: rows.map(toRunDto), page: q.page, limit: q.limit });
+  });
+
+  app.get('/admin/reconciliation/runs/:id', async (c) => {
+    const { id } = validate(idParam, c.req.param(), 'run id');
+    const run = await deps.db
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!run) throw new AppError('not_found', 'reconciliation run not found', { details: { id } });
+    return c.json(toRunDto(run));
+  });
+}

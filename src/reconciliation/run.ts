@@ -1,0 +1,203 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/index.js';
+import type { ReconciliationRun } from '../db/schema.js';
+import type { Integration, WorkerContext } from '../integrations/types.js';
+import { errorMessage } from '../lib/errors.js';
+
+export const RECONCILE_JOB = 'reconcile';
+const SAMPLE = 20;
+
+export interface ReconcileWindow {
+  since: Date;
+  until: Date;
+}
+
+/** A finding: how many rows are in the state, and a sample of their ids for the operator to open. */
+export interface Finding {
+  count: number;
+  sample: string[];
+}
+
+export interface ReconciliationReport {
+  /** Inbox events older than the sweep grace period that are still unfinished. */
+  stuckEvents: Finding;
+  deadEvents: Finding;
+  attentionEvents: Finding;
+  /** Outbox messages the relay has not moved for over a minute. */
+  unrelayedOutbox: Finding;
+  /** Orders flagged for attention (failed provider call, rule conflict). */
+  attentionOrders: Finding;
+  /** Orders still `pending` a day after creation. */
+  stalePendingOrders: Finding;
+  /** Payment vs status: cancelled orders whose money was taken and not (fully) given back. */
+  cancelledButPaid: Finding;
+  /** Inventory: reservations still open on orders that can no longer ship. */
+  openReservationsOnFinishedOrders: Finding;
+  /** Each integration's own reconciliation (e.g. recovering missed marketplace orders). */
+  integrations: Record<string, unknown>;
+}
+
+async function finding(rows: Promise<{ id: string }[]>, count: Promise<{ n: number }>): Promise<Finding> {
+  const [list, total] = await Promise.all([rows, count]);
+  return { count: Number(total.n), sample: list.map((r) => r.id) };
+}
+
+/** The core checks of seed 004's reconcileOrders: stuck work, payment consistency, inventory consumption. */
+export async function coreChecks(
+  db: Db,
+  config: { SWEEP_AFTER_MS: number },
+): Promise<Omit<ReconciliationReport, 'integrations'>> {
+  const inbox = () => db.selectFrom('inbound_events');
+  const orders = () => db.selectFrom('orders');
+  const events = (where: (q: ReturnType<typeof inbox>) => ReturnType<typeof inbox>) =>
+    finding(
+      where(inbox()).select('id').orderBy('received_at').limit(SAMPLE).execute(),
+      where(inbox()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+    );
+  const orderFinding = (where: (q: ReturnType<typeof orders>) => ReturnType<typeof orders>) =>
+    finding(
+      where(orders()).select('id').orderBy('created_at').limit(SAMPLE).execute(),
+      where(orders()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+    );
+  const graceSeconds = config.SWEEP_AFTER_MS / 1000;
+
+  const [stuckEvents, deadEvents, attentionEvents, attentionOrders, stalePendingOrders, cancelledButPaid] =
+    await Promise.all([
+      events((q) =>
+        q
+          .where('status', 'in', ['received', 'failed'])
+          .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`),
+      ),
+      events((q) => q.where('status', '=', 'dead')),
+      events((q) => q.where('status', '=', 'attention')),
+      orderFinding((q) => q.where('attention_reason', 'is not', null)),
+      orderFinding((q) =>
+        q.where('status', '=', 'pending').where('created_at', '<', sql<Date>`now() - interval '1 day'`),
+      ),
+      orderFinding((q) =>
+        q
+          .where('status', '=', 'cancelled')
+          .where('payment_status', 'in', ['paid', 'partially_refunded'])
+          .where(sql<boolean>`refunded_total < total`),
+      ),
+    ]);
+  const unrelayed = await db
+    .selectFrom('outbox')
+    .select([sql<string>`id::text`.as('id')])
+    .where('status', '=', 'pending')
+    .where('created_at', '<', sql<Date>`now() - interval '1 minute'`)
+    .orderBy('id')
+    .limit(SAMPLE)
+    .execute();
+  const unrelayedCount = await db
+    .selectFrom('outbox')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('status', '=', 'pending')
+    .where('created_at', '<', sql<Date>`now() - interval '1 minute'`)
+    .executeTakeFirstOrThrow();
+  const openReservations = await db
+    .selectFrom('stock_reservations as r')
+    .innerJoin('orders as o', 'o.id', 'r.order_id')
+    .select('o.id')
+    .distinct()
+    .where('r.status', '=', 'reserved')
+    .where('o.status', 'in', ['cancelled', 'refunded'])
+    .limit(SAMPLE)
+    .execute();
+  const openReservationsCount = await db
+    .selectFrom('stock_reservations as r')
+    .innerJoin('orders as o', 'o.id', 'r.order_id')
+    .select(sql<number>`count(distinct o.id)::int`.as('n'))
+    .where('r.status', '=', 'reserved')
+    .where('o.status', 'in', ['cancelled', 'refunded'])
+    .executeTakeFirstOrThrow();
+  return {
+    stuckEvents,
+    deadEvents,
+    attentionEvents,
+    unrelayedOutbox: { count: unrelayedCount.n, sample: unrelayed.map((r) => r.id) },
+    attentionOrders,
+    stalePendingOrders,
+    cancelledButPaid,
+    openReservationsOnFinishedOrders: {
+      count: openReservationsCount.n,
+      sample: openReservations.map((r) => r.id),
+    },
+  };
+}
+
+export interface RunOptions {
+  trigger: 'schedule' | 'manual';
+  window: ReconcileWindow;
+}
+
+/**
+ * One reconciliation run: recorded in `reconciliation_runs` with its window and report. An integration whose
+ * reconciliation fails does not stop the others; its error is in the report and the run is `failed`.
+ */
+export async function runReconciliation(
+  ctx: WorkerContext,
+  integrations: readonly Integration[],
+  options: RunOptions,
+): Promise<ReconciliationRun> {
+  const run = await ctx.db
+    .insertInto('reconciliation_runs')
+    .values({
+      trigger: options.trigger,
+      window_start: options.window.since,
+      window_end: options.window.until,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const integrationReports: Record<string, unknown> = {};
+  const failures: string[] = [];
+  let core: Omit<ReconciliationReport, 'integrations'> | undefined;
+  try {
+    for (const integration of integrations) {
+      if (!integration.reconcile) continue;
+      try {
+        const report = await integration.reconcile(ctx, options.window);
+        integrationReports[integration.source] = report;
+        if (Array.isArray(report.failures)) {
+          for (const failure of report.failures) failures.push(`${integration.source}: ${String(failure)}`);
+        }
+      } catch (err) {
+        failures.push(`${integration.source}: ${errorMessage(err)}`);
+        integrationReports[integration.source] = { error: errorMessage(err) };
+      }
+    }
+    // After the integrations, so orders they recovered are counted in their final state.
+    core = await coreChecks(ctx.db, ctx.config);
+  } catch (err) {
+    failures.push(`core: ${errorMessage(err)}`);
+  }
+  const report = { ...(core ?? {}), integrations: integrationReports };
+  const finished = await ctx.db
+    .updateTable('reconciliation_runs')
+    .set({
+      status: failures.length ? 'failed' : 'succeeded',
+      report,
+      error: failures.length ? failures.join('; ') : null,
+      finished_at: sql`now()`,
+    })
+    .where('id', '=', run.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  ctx.logger.info({ runId: run.id, status: finished.status }, 'reconciliation run finished');
+  return finished;
+}
+
+/** The window a scheduled run covers: from the last successful run's end (with overlap), else `windowMs` back. */
+export async function nextWindow(db: Db, windowMs: number, now = new Date()): Promise<ReconcileWindow> {
+  const last = await db
+    .selectFrom('reconciliation_runs')
+    .select('window_end')
+    .where('status', '=', 'succeeded')
+    .orderBy('window_end', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const overlapMs = 5 * 60_000;
+  const fallback = now.getTime() - windowMs;
+  const since = last ? Math.max(fallback, last.window_end.getTime() - overlapMs) : fallback;
+  return { since: new Date(since), until: now };
+}
