@@ -56,6 +56,12 @@ export async function createBenchEnv(label: string): Promise<BenchEnv> {
     drop: async () => {
       if (dropped) return;
       dropped = true;
+      if (process.env.BENCH_KEEP === '1') {
+        log(`BENCH_KEEP=1: keeping database ${name} and queue prefix ${queuePrefix}`);
+        await handle.close().catch(() => {});
+        redis.disconnect();
+        return;
+      }
       await handle.close().catch(() => {});
       await deleteRedisPrefix(redis, queuePrefix).catch((err: unknown) =>
         log(`redis cleanup: ${String(err)}`),

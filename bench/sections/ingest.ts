@@ -208,7 +208,8 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
           met: (rated?.r.p99 ?? Number.POSITIVE_INFINITY) <= 20,
         },
         {
-          target: 'every 2xx is stored and enqueued (rows and jobs ≥ 2xx; the surplus is requests in flight when a timed run ended)',
+          target:
+            'every 2xx is stored and enqueued (rows and jobs ≥ 2xx; the surplus is requests in flight when a timed run ended)',
           measured: `${fmt(accepted)} 2xx, ${fmt(stored.n)} rows, ${fmt(jobs)} jobs`,
           met: Number(stored.n) >= accepted && jobs >= accepted,
         },

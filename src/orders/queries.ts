@@ -163,10 +163,14 @@ export interface OrderSearch {
   limit: number;
 }
 
-export async function searchOrders(
-  db: Executor,
-  search: OrderSearch,
-): Promise<{ data: OrderDto[]; total: number }> {
+/**
+ * Past this many matching orders `total` is the planner's estimate, not an exact count: counting every
+ * match of an unselective filter over millions of orders would cost more than the page itself.
+ */
+export const EXACT_TOTAL_LIMIT = 1_000;
+
+/** The filtered `orders` query of an admin search (no select list, order or page): shared by page, count and EXPLAIN. */
+export function orderSearchQuery(db: Executor, search: Omit<OrderSearch, 'page' | 'limit'>) {
   let query = db.selectFrom('orders');
   if (search.channel) query = query.where('channel', '=', search.channel);
   if (search.status?.length) query = query.where('status', 'in', search.status);
@@ -182,17 +186,82 @@ export async function searchOrders(
   if (search.to) query = query.where('created_at', '<', search.to);
   if (search.minTotal !== undefined) query = query.where('total', '>=', search.minTotal);
   if (search.maxTotal !== undefined) query = query.where('total', '<=', search.maxTotal);
+  return query;
+}
 
-  const [rows, count] = await Promise.all([
-    query
+/** Filters with a `(column, created_at desc)` index: Postgres reads their matches already newest first. */
+function hasOrderedIndex(search: OrderSearch): boolean {
+  return Boolean(
+    search.channel ||
+      search.customerId ||
+      search.from ||
+      search.to ||
+      search.status?.length === 1 ||
+      search.paymentStatus?.length === 1,
+  );
+}
+
+/**
+ * The page of an admin search, newest first. When the filter has no index in created_at order (order-number
+ * prefix, total range, several statuses) and matches few rows (`fewMatches`: the capped count stayed under
+ * EXACT_TOTAL_LIMIT), the filter is evaluated first through its own index and only the matches are sorted:
+ * the `offset 0` keeps Postgres from walking the created_at index backwards hoping to meet matches early,
+ * which scans everything newer than the newest match (an order-number prefix of a day last year). With many
+ * matches that walk is the fast plan, and Postgres is left to pick it.
+ */
+export function orderSearchPageQuery(db: Executor, search: OrderSearch, fewMatches = false) {
+  const offset = (search.page - 1) * search.limit;
+  if (fewMatches && !hasOrderedIndex(search)) {
+    return db
+      .selectFrom(orderSearchQuery(db, search).selectAll().offset(0).as('o'))
       .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy('o.created_at', 'desc')
+      .orderBy('o.id', 'desc')
       .limit(search.limit)
-      .offset((search.page - 1) * search.limit)
-      .execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
+      .offset(offset);
+  }
+  return orderSearchQuery(db, search)
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(search.limit)
+    .offset(offset);
+}
+
+/** Counts matches up to EXACT_TOTAL_LIMIT + 1 rows: cheap whatever the filter. */
+export function orderSearchCappedCountQuery(db: Executor, search: Omit<OrderSearch, 'page' | 'limit'>) {
+  return db
+    .selectFrom(
+      orderSearchQuery(db, search)
+        .select(sql`1`.as('one'))
+        .limit(EXACT_TOTAL_LIMIT + 1)
+        .as('matches'),
+    )
+    .select(sql<number>`count(*)::int`.as('total'));
+}
+
+/** The planner's row estimate for the filter (from EXPLAIN, nothing is read). */
+async function estimateMatches(db: Executor, search: Omit<OrderSearch, 'page' | 'limit'>): Promise<number> {
+  const plan = await orderSearchQuery(db, search).select(sql`1`.as('one')).explain('json');
+  const root = (plan[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[] | undefined)?.[0];
+  return Math.round(root?.Plan?.['Plan Rows'] ?? 0);
+}
+
+export async function searchOrders(
+  db: Executor,
+  search: OrderSearch,
+): Promise<{ data: OrderDto[]; total: number; totalIsEstimate: boolean }> {
+  // The capped count first: it is cheap whatever the filter, and it decides the page's plan.
+  const count = await orderSearchCappedCountQuery(db, search).executeTakeFirstOrThrow();
+  const rows = await orderSearchPageQuery(db, search, count.total <= EXACT_TOTAL_LIMIT).execute();
+  let total = count.total;
+  let totalIsEstimate = false;
+  if (total > EXACT_TOTAL_LIMIT) {
+    // Never below what we know exists (more than the cap, and at least up to the end of this page).
+    const known = Math.max(EXACT_TOTAL_LIMIT + 1, (search.page - 1) * search.limit + rows.length);
+    total = Math.max(known, await estimateMatches(db, search));
+    totalIsEstimate = true;
+  }
   const orderIds = rows.map((r) => r.id);
   const customerIds = [...new Set(rows.map((r) => r.customer_id).filter((id): id is string => id !== null))];
   const [items, customers] = await Promise.all([
@@ -223,7 +292,8 @@ export async function searchOrders(
         itemsByOrder.get(o.id) ?? [],
       ),
     ),
-    total: count.total,
+    total,
+    totalIsEstimate,
   };
 }
 

@@ -42,8 +42,9 @@ export const orderIdParam = z.object({ id: z.uuid() });
 export function registerAdminOrderRoutes(app: Hono<AppEnv>, deps: GatewayDeps): void {
   app.get('/admin/orders', async (c) => {
     const query = parseQuery(c, orderListQuery);
-    const { data, total } = await searchOrders(deps.db, query);
-    return c.json({ data, page: query.page, limit: query.limit, total });
+    const { data, total, totalIsEstimate } = await searchOrders(deps.db, query);
+    // Past EXACT_TOTAL_LIMIT matches `total` is the planner's estimate, and totalIsEstimate says so.
+    return c.json({ data, page: query.page, limit: query.limit, total, totalIsEstimate });
   });
 
   app.get('/admin/orders/:id', async (c) => {
