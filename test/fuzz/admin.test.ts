@@ -34,6 +34,21 @@ beforeAll(async () => {
     return body.data[0];
   });
   orderId = list.id;
+  // The worker finishes after the order exists (inbox row, outbox relay, outbound side effects): wait until
+  // nothing moves any more, or "changes nothing" would see the system's own late writes.
+  await waitFor(async () => (await state()).event.status === 'processed');
+  let previous = JSON.stringify(await state());
+  await waitFor(
+    async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      const current = JSON.stringify(await state());
+      const settled = current === previous;
+      previous = current;
+      return settled;
+    },
+    20_000,
+    0,
+  );
 });
 afterAll(async () => {
   await system?.stop();
