@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 
 export interface ErrorEnvelope {
@@ -52,6 +52,15 @@ export async function readJsonBody(c: Context): Promise<RawJson> {
   return { raw, json };
 }
 
+/**
+ * For endpoints whose body is optional: `{}` when the request carries none (no Content-Length, or 0, and not
+ * chunked), else `readJsonBody(c).json` with its 415/400 answers.
+ */
+export async function readOptionalJsonBody(c: Context): Promise<unknown> {
+  const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding');
+  return hasBody ? (await readJsonBody(c)).json : {};
+}
+
 /** Deeper than any provider payload; deep enough that stringifying and jsonb never hit their own limits. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -86,6 +95,30 @@ export function assertStorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): v
     }
   }
 }
+
+/** `page` (1-based) and `limit` of a list endpoint's query; spread into its query schema. */
+export function pageQuery({ defaultLimit, maxLimit }: { defaultLimit: number; maxLimit: number }) {
+  return {
+    page: z.coerce.number().int().min(1).max(100_000).default(1),
+    limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
+  };
+}
+
+/** Rows to skip for a `pageQuery` page. */
+export function pageOffset(q: { page: number; limit: number }): number {
+  return (q.page - 1) * q.limit;
+}
+
+// JavaScript dates reach ±275,760 years; Postgres timestamps only 4713 BC to 294276 AD. A date outside the
+// range it can store would fail the query (a 500), so inputs are held to years 1–9999.
+const MIN_TIMESTAMP = new Date('0001-01-01T00:00:00.000Z');
+const MAX_TIMESTAMP = new Date('9999-12-31T23:59:59.999Z');
+
+/** A date from a query or body (ISO string or epoch ms) that Postgres can store and compare. */
+export const timestampInput = z.coerce
+  .date()
+  .min(MIN_TIMESTAMP, 'must be in the years 0001 to 9999')
+  .max(MAX_TIMESTAMP, 'must be in the years 0001 to 9999');
 
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   return validate(schema, c.req.query(), 'query');

@@ -412,6 +412,9 @@ describe('GET /admin/orders', () => {
     ['?page=0', 'page'],
     ['?customerId=not-a-uuid', 'customerId'],
     ['?from=yesterday', 'from'],
+    // Valid JavaScript dates that Postgres cannot compare with a timestamp (was a 500).
+    ['?from=-010000-01-01T00:00:00Z', 'from'],
+    ['?to=%2B275000-01-01T00:00:00Z', 'to'],
     ['?minTotal=-1', 'minTotal'],
     ['?minTotal=12.5', 'minTotal'],
   ])('refuses %s with 400 naming the parameter', async (query, param) => {
@@ -665,5 +668,37 @@ describe('GET /admin/events', () => {
     const bad = await system.admin('/admin/events/123');
     expect(bad.status).toBe(400);
     expectEnvelope(await bad.json(), 'validation_failed');
+  });
+});
+
+describe('PUT /admin/warehouses/:code/stock', () => {
+  const put = (path: string, body: unknown) =>
+    system.admin(path, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  describe('when the same sku appears twice', () => {
+    it('answers 400 naming the repeated line and leaves the stock as it was (was a 500)', async () => {
+      expect((await put('/admin/warehouses/GW-DUP', { category: 'market', name: 'Dup' })).status).toBe(200);
+      expect((await put('/admin/warehouses/GW-DUP/stock', { items: [{ sku: 'A', onHand: 5 }] })).status).toBe(
+        200,
+      );
+      const res = await put('/admin/warehouses/GW-DUP/stock', {
+        items: [
+          { sku: 'A', onHand: 1 },
+          { sku: 'B', onHand: 1 },
+          { sku: ' A', onHand: 2 },
+        ],
+      });
+      expect(res.status).toBe(400);
+      const { error } = expectEnvelope(await res.json(), 'validation_failed');
+      expect(error.details?.map((d) => d.path)).toEqual(['items.2.sku']);
+      const view = (await (await system.admin('/admin/warehouses/GW-DUP')).json()) as {
+        stock: { sku: string; onHand: number }[];
+      };
+      expect(view.stock.map((s) => [s.sku, s.onHand])).toEqual([['A', 5]]);
+    });
   });
 });

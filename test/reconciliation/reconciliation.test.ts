@@ -95,6 +95,22 @@ describe('a reconciliation run', () => {
       const after = await h.system.db.selectFrom('reconciliation_runs').select('id').execute();
       expect(after).toHaveLength(before.length);
     });
+
+    it.each([
+      ['since', { since: '-010000-01-01T00:00:00Z' }],
+      ['until', { until: '+275000-01-01T00:00:00Z' }],
+    ])(
+      'answers 400 naming %s when it is outside what Postgres stores, and records nothing',
+      async (field, body) => {
+        const before = await h.system.db.selectFrom('reconciliation_runs').select('id').execute();
+        const res = await runNow(h, body);
+        expect(res.status).toBe(400);
+        const details = (res.body as unknown as { error: { details: { path: string }[] } }).error.details;
+        expect(details.map((d) => d.path)).toContain(field);
+        const after = await h.system.db.selectFrom('reconciliation_runs').select('id').execute();
+        expect(after).toHaveLength(before.length);
+      },
+    );
   });
 
   describe('the window of the next scheduled run', () => {

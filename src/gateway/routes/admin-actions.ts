@@ -18,7 +18,7 @@ import {
   withOrderLock,
 } from '../../orders/service.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
-import { readJsonBody, validate } from '../http.js';
+import { readOptionalJsonBody, validate } from '../http.js';
 
 export const cancelBody = z.object({ reason: z.string().trim().min(3).max(500) });
 export const refundBody = z.object({
@@ -58,8 +58,7 @@ export function registerAdminActionRoutes(
 
   app.post('/admin/orders/:id/:action', async (c) => {
     const { id, action } = validate(actionParams, c.req.param(), 'path');
-    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding');
-    const body = hasBody ? (await readJsonBody(c)).json : {};
+    const body = await readOptionalJsonBody(c);
     const found = await findOrderById(deps.db, id);
     if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
     const handler = byChannel.get(found.channel)?.orderActions?.[action] ?? coreActions[action];

@@ -4,7 +4,7 @@ import type { InboundEvent } from '../../db/schema.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { AppError } from '../../lib/errors.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
-import { parseQuery, validate } from '../http.js';
+import { pageOffset, pageQuery, parseQuery, validate } from '../http.js';
 
 const eventStatuses = ['received', 'failed', 'processed', 'dead', 'attention'] as const;
 
@@ -13,8 +13,7 @@ export const eventListQuery = z
     source: z.string().min(1).max(64).optional(),
     status: z.enum(eventStatuses).optional(),
     externalOrderId: z.string().min(1).max(200).optional(),
-    page: z.coerce.number().int().min(1).max(100_000).default(1),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    ...pageQuery({ defaultLimit: 50, maxLimit: 200 }),
   })
   .strict();
 
@@ -50,7 +49,7 @@ export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
         .orderBy('received_at', 'desc')
         .orderBy('id', 'desc')
         .limit(q.limit)
-        .offset((q.page - 1) * q.limit)
+        .offset(pageOffset(q))
         .execute(),
       query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
     ]);

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
-import { parseQuery, validate } from '../http.js';
+import { pageQuery, parseQuery, timestampInput, validate } from '../http.js';
 
 const csvOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -27,12 +27,11 @@ export const orderListQuery = z
     externalOrderId: z.string().min(1).max(200).optional(),
     orderNumber: z.string().min(1).max(64).optional(),
     customerId: z.uuid().optional(),
-    from: z.coerce.date().optional(),
-    to: z.coerce.date().optional(),
+    from: timestampInput.optional(),
+    to: timestampInput.optional(),
     minTotal: minor.optional(),
     maxTotal: minor.optional(),
-    page: z.coerce.number().int().min(1).max(100_000).default(1),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    ...pageQuery({ defaultLimit: 50, maxLimit: 200 }),
   })
   .strict();
 export type OrderListQuery = z.infer<typeof orderListQuery>;

@@ -5,19 +5,21 @@ import type { Integration } from '../../integrations/types.js';
 import { AppError } from '../../lib/errors.js';
 import { nextWindow, runReconciliation } from '../../reconciliation/run.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
-import { parseQuery, readJsonBody, validate } from '../http.js';
+import {
+  pageOffset,
+  pageQuery,
+  parseQuery,
+  readOptionalJsonBody,
+  timestampInput,
+  validate,
+} from '../http.js';
 
 export const runBody = z
-  .object({ since: z.coerce.date().optional(), until: z.coerce.date().optional() })
+  .object({ since: timestampInput.optional(), until: timestampInput.optional() })
   .strict()
   .refine((b) => !b.since || !b.until || b.since < b.until, { message: 'since must be before until' });
 
-const listQuery = z
-  .object({
-    page: z.coerce.number().int().min(1).max(100_000).default(1),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-  })
-  .strict();
+const listQuery = z.object(pageQuery({ defaultLimit: 20, maxLimit: 100 })).strict();
 
 const idParam = z.object({ id: z.uuid() });
 
@@ -45,8 +47,7 @@ export function registerAdminReconciliationRoutes(
   integrations: readonly Integration[],
 ): void {
   app.post('/admin/reconciliation/runs', async (c) => {
-    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding');
-    const body = validate(runBody, hasBody ? (await readJsonBody(c)).json : {});
+    const body = validate(runBody, await readOptionalJsonBody(c));
     const until = body.until ?? new Date();
     const window = body.since
       ? { since: body.since, until }
@@ -62,7 +63,7 @@ export function registerAdminReconciliationRoutes(
       .selectAll()
       .orderBy('started_at', 'desc')
       .limit(q.limit)
-      .offset((q.page - 1) * q.limit)
+      .offset(pageOffset(q))
       .execute();
     return c.json({ data: rows.map(toRunDto), page: q.page, limit: q.limit });
   });

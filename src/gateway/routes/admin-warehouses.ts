@@ -48,7 +48,17 @@ export const stockBody = z
       .min(1)
       .max(10_000),
   })
-  .strict();
+  .strict()
+  // One upsert sets every level: Postgres refuses to update the same row twice in one statement.
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.items.forEach((item, index) => {
+      if (seen.has(item.sku)) {
+        ctx.addIssue({ code: 'custom', path: ['items', index, 'sku'], message: `duplicate sku ${item.sku}` });
+      }
+      seen.add(item.sku);
+    });
+  });
 
 async function warehouseView(deps: GatewayDeps, code: string) {
   const warehouse = await findWarehouse(deps.db, code);

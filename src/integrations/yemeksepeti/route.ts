@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { AppEnv, RouteDeps } from '../../gateway/env.js';
-import { readJsonBody, validate } from '../../gateway/http.js';
+import { readJsonBody, timestampInput, validate } from '../../gateway/http.js';
 import { bearerToken, constantTimeEqual } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
@@ -39,8 +39,8 @@ export const recoverBody = z
   .object({
     chainId: z.string().trim().min(1).max(200),
     vendorId: z.string().trim().min(1).max(200),
-    since: z.coerce.date().optional(),
-    until: z.coerce.date().optional(),
+    since: timestampInput.optional(),
+    until: timestampInput.optional(),
     pageSize: z.number().int().min(1).max(500).optional(),
   })
   .strict()
