@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { integrationEnvShape } from './integrations/env.js';
+import { optionalEnv } from './lib/env.js';
 
-const optionalUrl = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v === '' ? undefined : v))
-  .pipe(z.url().optional());
+const optionalUrl = optionalEnv(z.url());
 
 const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 

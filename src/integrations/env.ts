@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optionalEnv } from '../lib/env.js';
 import { gofoodEnvShape } from './gofood/env.js';
 import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
 
@@ -8,11 +9,7 @@ import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
  */
 export const integrationEnvShape = {
   /** Where `delivery.requested` outbox messages are POSTed (the delivery domain); unset = not sent. */
-  DELIVERY_WEBHOOK_URL: z
-    .string()
-    .optional()
-    .transform((v) => (v === '' ? undefined : v))
-    .pipe(z.url().optional()),
+  DELIVERY_WEBHOOK_URL: optionalEnv(z.url()),
   ...gofoodEnvShape,
   ...yemeksepetiEnvShape,
 };
