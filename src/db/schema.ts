@@ -143,14 +143,18 @@ export interface OrderChannelStatusesTable {
   recorded_at: CreatedAt;
 }
 
+export type OutboxStatus = 'pending' | 'enqueued' | 'delivered' | 'dead';
+
 export interface OutboxTable {
   id: IdentityColumn;
   order_id: string | null;
   topic: string;
   payload: Json<unknown>;
-  status: ColumnType<'pending' | 'enqueued', 'pending' | undefined, 'enqueued'>;
+  status: ColumnType<OutboxStatus, 'pending' | undefined, Exclude<OutboxStatus, 'pending'>>;
   created_at: CreatedAt;
   enqueued_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  last_error: string | null;
 }
 
 export type GofoodAcceptanceMode = 'auto' | 'auto_accept_on_timeout' | 'manual';

@@ -6,7 +6,7 @@ import { errorMessage } from '../lib/errors.js';
 import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
 import { createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors } from './outbound-processor.js';
-import { type OutboxRelay, startOutboxRelay } from './outbox-relay.js';
+import { type OutboxRelay, startOutboxRelay, sweepOutbox } from './outbox-relay.js';
 import { QUEUE_NAMES } from './queues.js';
 import { backoffStrategy } from './retry.js';
 
@@ -109,6 +109,7 @@ export async function startWorkers(
   const sweeper = startPeriodic(config.SWEEP_INTERVAL_MS, async () => {
     try {
       await sweepInbox(ctx.db, ctx.queues.inbox, logger, config.SWEEP_AFTER_MS);
+      await sweepOutbox(ctx.db, ctx.queues, logger, config.SWEEP_AFTER_MS);
       if (options.schedules !== false) {
         for (const schedule of schedules) {
           if (!(await ctx.queues.maintenance.getJobScheduler(schedule.name))) {

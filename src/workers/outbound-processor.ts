@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Integration, OutboundProcessor, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { addTimelineEvent } from '../orders/timeline.js';
+import { settleOutbox } from './outbox-relay.js';
 import { type OutboundJob, outboundJobSchema } from './queues.js';
 import { isRetryable, toJobError } from './retry.js';
 
@@ -37,6 +38,7 @@ export function createOutboundProcessor(
     const logger = ctx.logger.child({ outboxId: data.outboxId, topic: data.topic, orderId: data.orderId });
     try {
       const result = await processor({ ...ctx, logger }, data, job);
+      await settleOutbox(ctx.db, data.outboxId, 'delivered');
       if (data.orderId) {
         const sent = !result || result.sent;
         const detail = result?.message ? `: ${result.message}` : '';
@@ -58,6 +60,7 @@ export function createOutboundProcessor(
     } catch (err) {
       const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
       logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');
+      if (final) await settleOutbox(ctx.db, data.outboxId, 'dead', errorMessage(err));
       if (data.orderId) {
         await addTimelineEvent(ctx.db, {
           orderId: data.orderId,

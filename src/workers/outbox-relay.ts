@@ -1,8 +1,94 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/index.js';
+import type { Db, Executor } from '../db/index.js';
+import type { OutboxRow } from '../db/schema.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Queues } from './queues.js';
+
+export function outboundJobId(outboxId: number): string {
+  return `outbox-${outboxId}`;
+}
+
+function outboundJobFor(row: OutboxRow) {
+  return {
+    name: row.topic,
+    data: {
+      outboxId: row.id,
+      topic: row.topic,
+      orderId: row.order_id,
+      payload: (row.payload ?? {}) as Record<string, unknown>,
+    },
+    opts: { jobId: outboundJobId(row.id) },
+  };
+}
+
+/** Records how an outbox message's delivery ended (by the outbound worker, or the sweeper from the job). */
+export async function settleOutbox(
+  db: Executor,
+  outboxId: number,
+  outcome: 'delivered' | 'dead',
+  error?: string | null,
+): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: outcome, finished_at: sql`now()`, last_error: error ?? null })
+    .where('id', '=', outboxId)
+    .execute();
+}
+
+export interface OutboxSweepResult {
+  checked: number;
+  requeued: number;
+  settled: number;
+}
+
+/**
+ * The outbox twin of the inbox sweeper: a message handed to the outbound queue but never settled is checked
+ * against BullMQ. A job that vanished (Redis lost its data) is enqueued again from the row; a job that ended
+ * without the row being updated (the worker died in between) settles the row from the job's state.
+ */
+export async function sweepOutbox(
+  db: Db,
+  queues: Queues,
+  logger: Logger,
+  olderThanMs: number,
+  limit = 500,
+): Promise<OutboxSweepResult> {
+  const rows = await db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('status', '=', 'enqueued')
+    .where('enqueued_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  const result: OutboxSweepResult = { checked: rows.length, requeued: 0, settled: 0 };
+  let consecutiveErrors = 0;
+  for (const row of rows) {
+    if (consecutiveErrors >= 3) break;
+    try {
+      const job = await queues.outbound.getJob(outboundJobId(row.id));
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'completed') {
+        await settleOutbox(db, row.id, 'delivered');
+        result.settled++;
+      } else if (state === 'failed' && job) {
+        await settleOutbox(db, row.id, 'dead', job.failedReason);
+        result.settled++;
+      } else if (state === 'missing' || state === 'unknown') {
+        const { name, data, opts } = outboundJobFor(row);
+        await queues.outbound.add(name, data, opts);
+        result.requeued++;
+      }
+      consecutiveErrors = 0;
+    } catch (err) {
+      consecutiveErrors++;
+      logger.warn({ outboxId: row.id, err: errorMessage(err) }, 'sweeper could not check outbox message');
+    }
+  }
+  if (result.requeued || result.settled) logger.info(result, 'outbox sweep');
+  return result;
+}
 
 /**
  * Moves committed outbox rows onto the outbound queue. Rows are claimed with `for update skip locked`, so
@@ -21,18 +107,7 @@ export async function relayOutboxOnce(db: Db, queues: Queues, batchSize = 200): 
       .skipLocked()
       .execute();
     if (rows.length === 0) return 0;
-    await queues.outbound.addBulk(
-      rows.map((row) => ({
-        name: row.topic,
-        data: {
-          outboxId: row.id,
-          topic: row.topic,
-          orderId: row.order_id,
-          payload: (row.payload ?? {}) as Record<string, unknown>,
-        },
-        opts: { jobId: `outbox-${row.id}` },
-      })),
-    );
+    await queues.outbound.addBulk(rows.map(outboundJobFor));
     await trx
       .updateTable('outbox')
       .set({ status: 'enqueued', enqueued_at: sql`now()` })

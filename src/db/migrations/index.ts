@@ -3,6 +3,7 @@ import * as init from './2026_11_23_1500_init.js';
 import * as gofoodOutlets from './2026_11_24_1100_gofood_outlets.js';
 import * as warehouseExternalStores from './2026_11_24_1200_warehouse_external_stores.js';
 import * as reconciliationRuns from './2026_11_24_1300_reconciliation_runs.js';
+import * as outboxSettlement from './2026_11_24_1400_outbox_settlement.js';
 import * as ordersSearchIndexes from './2026_11_25_1000_orders_search_indexes.js';
 
 /**
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_24_1100_gofood_outlets': gofoodOutlets,
   '2026_11_24_1200_warehouse_external_stores': warehouseExternalStores,
   '2026_11_24_1300_reconciliation_runs': reconciliationRuns,
+  '2026_11_24_1400_outbox_settlement': outboxSettlement,
   '2026_11_25_1000_orders_search_indexes': ordersSearchIndexes,
 };
 

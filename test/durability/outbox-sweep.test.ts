@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
+import { createOrder } from '../../src/orders/service.js';
+import { FakeProvider, type FakeRoute } from '../support/fake-provider.js';
+import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
+
+/** The outbox twin of the inbox guarantees: a side effect handed to Redis is settled, or sent again. */
+describe('outbox messages on the outbound queue', () => {
+  let system: TestSystem;
+  let delivery: FakeProvider;
+  let base: string;
+  let deliveries: FakeRoute;
+  let seq = 0;
+
+  beforeAll(async () => {
+    delivery = new FakeProvider();
+    base = await delivery.start();
+    deliveries = delivery.route('POST', '/deliveries', () => ({ status: 202, body: { accepted: true } }));
+    system = await startTestSystem({
+      env: { DELIVERY_WEBHOOK_URL: `${base}/deliveries`, OUTBOUND_ATTEMPTS: '2' },
+    });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await delivery?.close();
+  });
+
+  const newOrder = async () => {
+    seq++;
+    const { order } = await createOrder(system.db, {
+      channel: 'manual',
+      externalOrderId: `outbox-sweep-${seq}`,
+      currency: 'TRY',
+      items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
+      actor: 'test',
+    });
+    return order;
+  };
+  const callsFor = (orderId: string) =>
+    delivery
+      .requestsTo('POST', '/deliveries')
+      .filter((r) => (r.body as { orderId?: string }).orderId === orderId);
+  const outboxRow = (id: number) =>
+    system.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  describe('when the message is delivered', () => {
+    it('the row is settled delivered', async () => {
+      const order = await newOrder();
+      const row = await system.db
+        .insertInto('outbox')
+        .values({ order_id: order.id, topic: DELIVERY_REQUESTED, payload: { orderId: order.id } })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const settled = await waitFor(async () => {
+        const r = await outboxRow(row.id);
+        return r.status === 'delivered' ? r : undefined;
+      });
+      expect(settled.finished_at).toBeInstanceOf(Date);
+      expect(callsFor(order.id)).toHaveLength(1);
+    });
+  });
+
+  describe('when Redis lost the job after the relay marked the row enqueued', () => {
+    it('the sweeper enqueues it again and it is delivered once', async () => {
+      const order = await newOrder();
+      // What the relay leaves behind before Redis loses its data: a row marked enqueued, no job.
+      const inserted = await sql<{ id: number }>`
+        insert into outbox (order_id, topic, payload, status, enqueued_at)
+        values (${order.id}, ${DELIVERY_REQUESTED}, ${JSON.stringify({ orderId: order.id })}::jsonb, 'enqueued',
+                now() - interval '1 hour')
+        returning id`.execute(system.db);
+      const row = inserted.rows[0];
+      if (!row) throw new Error('insert returned nothing');
+      expect(await system.process.services.queues.outbound.getJob(`outbox-${row.id}`)).toBeUndefined();
+      await waitFor(async () => (await outboxRow(row.id)).status === 'delivered');
+      expect(callsFor(order.id)).toHaveLength(1);
+    });
+  });
+
+  describe('when the delivery domain refuses the message for good', () => {
+    it('the row is settled dead with the error', async () => {
+      const order = await newOrder();
+      deliveries.fail({ status: 422, body: { message: 'unknown order' } });
+      const row = await system.db
+        .insertInto('outbox')
+        .values({ order_id: order.id, topic: DELIVERY_REQUESTED, payload: { orderId: order.id } })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const settled = await waitFor(async () => {
+        const r = await outboxRow(row.id);
+        return r.status === 'dead' ? r : undefined;
+      });
+      expect(settled.last_error).toContain('422');
+    });
+  });
+});
