@@ -26,6 +26,11 @@ export const gofoodEnvShape = {
   GOFOOD_AUTO_ACCEPT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /** Our deadline for `manual` outlets (GoFood's own window is 3 minutes). */
   GOFOOD_MANUAL_ACCEPT_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
+  /**
+   * How long a manual-mode deadline rejection stays provisional: if GoFood has neither confirmed it
+   * (`cancelled`) nor overruled it by then, the order is cancelled here.
+   */
+  GOFOOD_REJECTION_GRACE_MS: z.coerce.number().int().positive().default(600_000),
   /** `country_code` of the food-prepared call. */
   GOFOOD_COUNTRY_CODE: z
     .string()

@@ -51,6 +51,7 @@ import { outletSettings } from './outlets.js';
 const CHANNEL_ACTOR = 'channel:gofood';
 const DEADLINE_ACTOR = 'gofood:deadline';
 export const DEADLINE_JOB = 'gofood.acceptance-deadline';
+export const REJECTION_FINAL_JOB = 'gofood.deadline-rejection-final';
 export const TOPIC_ACCEPT = 'gofood.order.accept';
 export const TOPIC_REJECT = 'gofood.order.reject';
 export const TOPIC_FOOD_PREPARED = 'gofood.order.food_prepared';
@@ -212,6 +213,33 @@ async function applyEvent(
       );
     }
     return done(`${step} recorded, not applied (${terminal ? 'after a final step' : 'late'})`);
+  }
+
+  const rejection = gofoodAttributes(order.attributes).deadlineRejection;
+  if (
+    rejection &&
+    step !== 'cancelled' &&
+    isOrderStatus(order.status) &&
+    terminalStatuses.has(order.status)
+  ) {
+    // Too late to overrule: our rejection is final (the grace period ran out, or an operator ended the order).
+    // Re-reserving stock and moving on is no longer ours to decide; a person reconciles it with GoFood.
+    const ours = rejection.finalizedAt
+      ? `our rejection at the acceptance deadline, made final at ${rejection.finalizedAt} because GoFood never confirmed it`
+      : 'our rejection at the acceptance deadline';
+    await recordChannelStatus(trx, order, step, {
+      applied: false,
+      note: `contradicts ${ours}; the order is ${order.status}`,
+      eventId: event.id,
+      occurredAt,
+    });
+    await flagAttention(
+      trx,
+      order,
+      `GoFood reports ${step}, contradicting ${ours}; the order stays ${order.status}: an operator must settle it with GoFood`,
+      CHANNEL_ACTOR,
+    );
+    return done(`${step} recorded, not applied (contradicts our final deadline rejection)`);
   }
 
   await recordChannelStatus(trx, order, step, { applied: true, eventId: event.id, occurredAt });
@@ -377,12 +405,27 @@ function describeTimeout(ms: number): string {
 /**
  * At the deadline, an order neither accepted nor cancelled is decided the way GoFood decides it:
  * `auto_accept_on_timeout` → confirmed; `manual` → a provisional rejection (stock released, status stays
- * pending until GoFood's `cancelled`; a later GoFood step overrules it). See docs/gofood.md.
+ * pending until GoFood's `cancelled`; a later GoFood step overrules it; without either, the finalization job
+ * cancels it after the grace period). See docs/gofood.md.
  */
 export async function runDeadline(ctx: WorkerContext, data: Record<string, unknown>): Promise<string> {
   const { orderId, mode, timeoutMs } = deadlineDataSchema.parse(data);
   const found = await findOrderById(ctx.db, orderId);
   if (!found) return 'order not found';
+  const outcome = await decideAtDeadline(ctx, found, mode, timeoutMs);
+  // Also when this run found the rejection already made: a crash between the commit and the schedule must
+  // not leave the rejection provisional forever. Scheduling is idempotent (job id per order).
+  if (mode === 'manual') await ensureRejectionFinal(ctx, orderId);
+  return outcome;
+}
+
+function decideAtDeadline(
+  ctx: WorkerContext,
+  found: Order,
+  mode: z.infer<typeof deadlineDataSchema>['mode'],
+  timeoutMs: number,
+): Promise<string> {
+  const orderId = found.id;
   return withOrderLock(ctx.db, found.channel, found.external_order_id, async (trx) => {
     const order = await getOrderForUpdate(trx, orderId);
     const attrs = gofoodAttributes(order.attributes);
@@ -422,6 +465,55 @@ export async function runDeadline(ctx: WorkerContext, data: Record<string, unkno
       });
     }
     return 'rejected (provisional)';
+  });
+}
+
+export function rejectionFinalJobId(orderId: string): string {
+  return `gofood-rejection-final-${orderId}`;
+}
+
+const rejectionFinalDataSchema = deadlineJobSchema.extend({ graceMs: z.number().int().positive() });
+
+/** Schedules, once per order, the end of a pending provisional rejection's grace period. */
+async function ensureRejectionFinal(ctx: WorkerContext, orderId: string): Promise<void> {
+  const order = await findOrderById(ctx.db, orderId);
+  const rejection = order && gofoodAttributes(order.attributes).deadlineRejection;
+  if (order?.status !== 'pending' || !rejection) return;
+  const graceMs = ctx.config.GOFOOD_REJECTION_GRACE_MS;
+  const rejectedAt = parseTimestamp(rejection.at)?.getTime() ?? Date.now();
+  await ctx.queues.maintenance.add(
+    REJECTION_FINAL_JOB,
+    { orderId, graceMs },
+    { delay: Math.max(0, rejectedAt + graceMs - Date.now()), jobId: rejectionFinalJobId(orderId) },
+  );
+}
+
+/**
+ * The grace period of a provisional deadline rejection ran out. Still `pending` with the rejection on
+ * record → GoFood never confirmed nor overruled it: cancel the order here, so it does not wait forever.
+ * Anything else (GoFood cancelled it, or moved it on) → nothing to do. A GoFood step after this is recorded
+ * unapplied and flags the order (applyEvent).
+ */
+export async function runRejectionFinal(ctx: WorkerContext, data: Record<string, unknown>): Promise<string> {
+  const { orderId, graceMs } = rejectionFinalDataSchema.parse(data);
+  const found = await findOrderById(ctx.db, orderId);
+  if (!found) return 'order not found';
+  return withOrderLock(ctx.db, found.channel, found.external_order_id, async (trx) => {
+    const order = await getOrderForUpdate(trx, orderId);
+    const rejection = gofoodAttributes(order.attributes).deadlineRejection;
+    if (order.status !== 'pending') return `nothing to do: order is ${order.status}`;
+    if (!rejection) return 'nothing to do: no provisional rejection';
+    const finalizedAt = new Date().toISOString();
+    const updated = await writeGofoodAttributes(trx, order, {
+      deadlineRejection: { ...rejection, finalizedAt },
+    });
+    // The stock went back at the deadline; the core's release finds nothing left to release.
+    await transitionOrder(trx, updated, 'cancelled', {
+      actor: DEADLINE_ACTOR,
+      reason: `cancelled: our provisional rejection at the acceptance deadline (${rejection.reason}, at ${rejection.at}) was never confirmed by GoFood within ${describeTimeout(graceMs)}`,
+      metadata: { rejection, graceMs, channelStatus: order.channel_status },
+    });
+    return 'cancelled (rejection final)';
   });
 }
 

@@ -6,7 +6,9 @@ import {
   gofoodOrderActions,
   handleGofoodEvent,
   outboundPayloadSchema,
+  REJECTION_FINAL_JOB,
   runDeadline,
+  runRejectionFinal,
   TOPIC_ACCEPT,
   TOPIC_FOOD_PREPARED,
   TOPIC_REJECT,
@@ -51,6 +53,9 @@ export const gofoodIntegration: Integration = {
   },
   handleEvent: handleGofoodEvent,
   outbound: { [TOPIC_ACCEPT]: accept, [TOPIC_REJECT]: reject, [TOPIC_FOOD_PREPARED]: foodPrepared },
-  maintenance: { [DEADLINE_JOB]: (ctx, data) => runDeadline(ctx, data) },
+  maintenance: {
+    [DEADLINE_JOB]: (ctx, data) => runDeadline(ctx, data),
+    [REJECTION_FINAL_JOB]: (ctx, data) => runRejectionFinal(ctx, data),
+  },
   orderActions: gofoodOrderActions,
 };

@@ -157,8 +157,11 @@ export interface GofoodAttributes {
   takeawayCharges: number;
   appliedPromotions: unknown;
   placedAt: string | null;
-  /** Set when our acceptance deadline passed in `manual` mode: a provisional rejection (docs/gofood.md). */
-  deadlineRejection?: { at: string; reason: string } | undefined;
+  /**
+   * Set when our acceptance deadline passed in `manual` mode: a provisional rejection (docs/gofood.md);
+   * `finalizedAt` once the grace period ran out without GoFood's word and we cancelled the order.
+   */
+  deadlineRejection?: { at: string; reason: string; finalizedAt?: string | undefined } | undefined;
   foodPreparedAt?: string | undefined;
 }
 
