@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
+import { freePort } from '../lib/net.js';
 
 /** Thrown when no Redis is configured, none answers locally and none can be launched. Message is one line. */
 export class RedisUnavailableError extends Error {
@@ -304,19 +305,6 @@ async function isExecutable(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : undefined;
-      server.close(() => (port === undefined ? reject(new Error('no free port')) : resolve(port)));
-    });
-  });
 }
 
 function unrefStream(stream: NodeJS.ReadableStream | null): void {

@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
+import { freePort } from '../../src/lib/net.js';
 import {
   createRedisConnection,
   RedisUnavailableError,
@@ -33,18 +33,6 @@ function captureLogger(): Captured {
 
 const WARN = 40;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (typeof address !== 'object' || address === null) return reject(new Error('no port'));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 async function answersPing(url: string): Promise<boolean> {
   const client = createRedisConnection(url, { lazyConnect: true });
