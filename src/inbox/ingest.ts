@@ -40,6 +40,14 @@ export interface IngestDeps {
 
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
+/** The 503 a sender gets when the inbox cannot be written: retry later, nothing was acknowledged. */
+export function eventStoreUnavailable(cause: unknown): AppError {
+  return new AppError('unavailable', 'the event store is unavailable; retry later', {
+    cause,
+    retryAfterMs: DATABASE_RETRY_AFTER_SECONDS * 1000,
+  });
+}
+
 export function dedupKeyFor(input: Pick<IngestInput, 'dedupKey' | 'rawBody' | 'payload'>): string {
   if (input.dedupKey) return input.dedupKey;
   return `sha256:${sha256Hex(input.rawBody ?? JSON.stringify(input.payload))}`;
@@ -83,12 +91,7 @@ export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<I
       return { eventId: existing.id, duplicate: true, enqueued: false };
     }
   } catch (err) {
-    if (isConnectionError(err)) {
-      throw new AppError('unavailable', 'the event store is unavailable; retry later', {
-        cause: err,
-        retryAfterMs: DATABASE_RETRY_AFTER_SECONDS * 1000,
-      });
-    }
+    if (isConnectionError(err)) throw eventStoreUnavailable(err);
     throw err;
   }
   const eventId = inserted.id;
