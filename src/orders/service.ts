@@ -13,7 +13,7 @@ import {
   paymentStatuses,
   transitionPath,
 } from './status.js';
-import { releaseStock, reserveStock } from './stock.js';
+import { commitStock, releaseStock, reserveStock } from './stock.js';
 import { addTimelineEvent, addTimelineEvents, type TimelineEntry } from './timeline.js';
 
 export type Trx = Transaction<Database>;
@@ -134,7 +134,8 @@ export async function getOrderForUpdate(trx: Executor, id: string): Promise<Orde
   return order;
 }
 
-function lineTotal(item: OrderItemInput): number {
+/** A line's total in minor units: the channel's own total, else unit price × quantity. */
+export function lineTotal(item: OrderItemInput): number {
   return item.totalPrice ?? item.unitPrice * item.quantity;
 }
 
@@ -391,6 +392,46 @@ export async function recordChannelStatus(
       metadata: { channelStatus, applied: options.applied, eventId: options.eventId ?? null },
     });
   }
+}
+
+/**
+ * Whether `eventId` already left its channel status on the order: a job that ran to its commit but not to
+ * marking the inbox row runs again (at-least-once), and must then change nothing.
+ */
+export async function channelStatusRecorded(
+  trx: Executor,
+  orderId: string,
+  eventId: string,
+): Promise<boolean> {
+  const row = await trx
+    .selectFrom('order_channel_statuses')
+    .select('id')
+    .where('order_id', '=', orderId)
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Consumes the order's open stock reservations (the goods left the warehouse) and says so on the timeline.
+ * Idempotent: nothing is left to commit the second time. Returns the lines committed.
+ */
+export async function commitOrderStock(
+  trx: Executor,
+  orderId: string,
+  actor: string,
+  why?: string,
+): Promise<number> {
+  const committed = await commitStock(trx, orderId);
+  if (committed > 0) {
+    await addTimelineEvent(trx, {
+      orderId,
+      type: 'stock_committed',
+      actor,
+      message: `committed ${committed} reserved line(s)${why ? `: ${why}` : ''}`,
+    });
+  }
+  return committed;
 }
 
 export async function setPaymentStatus(

@@ -2,9 +2,13 @@ import { validate } from '../../gateway/http.js';
 import { cancelBody, refundBody } from '../../gateway/routes/admin-actions.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
-import { advanceOrder, recordChannelStatus, refundOrder, transitionOrder } from '../../orders/service.js';
-import { commitStock } from '../../orders/stock.js';
-import { addTimelineEvent } from '../../orders/timeline.js';
+import {
+  advanceOrder,
+  commitOrderStock,
+  recordChannelStatus,
+  refundOrder,
+  transitionOrder,
+} from '../../orders/service.js';
 import type { OrderAction, OrderActionName } from '../types.js';
 import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './handler.js';
 
@@ -24,15 +28,7 @@ const dispatch: OrderAction = async (trx, order, _body, { actor }) => {
     actor,
     reason: 'dispatched (DISPATCHED sent to Yemeksepeti)',
   });
-  const committed = await commitStock(trx, order.id);
-  if (committed > 0) {
-    await addTimelineEvent(trx, {
-      orderId: order.id,
-      type: 'stock_committed',
-      actor,
-      message: `committed ${committed} reserved line(s)`,
-    });
-  }
+  await commitOrderStock(trx, order.id, actor);
   await recordChannelStatus(trx, updated, 'DISPATCHED', {
     applied: true,
     note: 'set by us; sent to Yemeksepeti',

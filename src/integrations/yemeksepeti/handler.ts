@@ -4,10 +4,12 @@ import { AppError, errorMessage } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import {
   advanceOrder,
+  commitOrderStock,
   createOrder,
   findOrderByExternalId,
   flagAttention,
   getOrderForUpdate,
+  lineTotal,
   type OrderItemInput,
   recordChannelStatus,
   refundOrder,
@@ -15,9 +17,10 @@ import {
   withOrderLock,
 } from '../../orders/service.js';
 import { isOrderStatus, transitionPath } from '../../orders/status.js';
-import { commitStock, findShortages, StockShortageError } from '../../orders/stock.js';
+import { findShortages, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { findWarehouseForStores } from '../../orders/warehouses.js';
+import { DELIVERY_REQUESTED } from '../delivery/index.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import {
   bisuStatusAfter,
@@ -39,7 +42,6 @@ import { type YsEventMeta, ysEventMetaSchema } from './route.js';
 import { type YsOrder, ysOrderSchema } from './schema.js';
 
 export const YS_UPDATE_TOPIC = 'yemeksepeti.order.update';
-export const DELIVERY_REQUESTED_TOPIC = 'delivery.requested';
 const ACTOR = 'channel:yemeksepeti';
 /** A status for an order not created yet is retried this many times (its create may still be queued). */
 const WAIT_FOR_CREATE_ATTEMPTS = 3;
@@ -200,7 +202,7 @@ async function createWithItems(
   const payment = paymentSnapshot(ys);
   const deliverable = items.filter((i) => i.status === 'IN_CART');
   const nothing = deliverable.length === 0;
-  const subtotal = deliverable.reduce((sum, i) => sum + (i.totalPrice ?? i.unitPrice * i.quantity), 0);
+  const subtotal = deliverable.reduce((sum, i) => sum + lineTotal(i), 0);
   const shipping = nothing ? 0 : payment.deliveryFee + payment.serviceFee;
   const discount = nothing ? 0 : Math.min(payment.discount, subtotal + shipping);
   const name = customerName(ys);
@@ -284,7 +286,7 @@ async function createWithItems(
       }
       await enqueueOutbox(trx, {
         orderId: created.id,
-        topic: DELIVERY_REQUESTED_TOPIC,
+        topic: DELIVERY_REQUESTED,
         payload: {
           orderId: created.id,
           orderNumber: created.order_number,
@@ -503,17 +505,7 @@ async function syncExisting(
       reason: `Yemeksepeti status ${status}`,
       metadata: { eventId: event.id },
     });
-    if (target === 'shipped' || target === 'delivered') {
-      const committed = await commitStock(trx, order.id);
-      if (committed > 0) {
-        await addTimelineEvent(trx, {
-          orderId,
-          type: 'stock_committed',
-          actor: ACTOR,
-          message: `committed ${committed} reserved line(s)`,
-        });
-      }
-    }
+    if (target === 'shipped' || target === 'delivered') await commitOrderStock(trx, order.id, ACTOR);
     await recordChannelStatus(trx, order, status, { applied: true, eventId: event.id });
     const attrs = ysAttributes(order);
     await patchYsAttributes(trx, order, {

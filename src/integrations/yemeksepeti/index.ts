@@ -3,11 +3,9 @@ import { yemeksepetiActions } from './actions.js';
 import { handleYemeksepetiEvent, YS_UPDATE_TOPIC } from './handler.js';
 import { YS_SOURCE } from './mapping.js';
 import { ysUpdateProcessor } from './outbound.js';
-import { RECOVER_JOB, recoverInputSchema, recoverVendorOrders } from './recover.js';
 import { reconcileYemeksepeti } from './reconcile.js';
+import { RECOVER_JOB, recoverInputSchema, recoverVendorOrders } from './recover.js';
 import { registerYemeksepetiRoutes } from './route.js';
-
-export { YS_TO_BISU, YS_TO_INTERNAL } from './mapping.js';
 
 /** Yemeksepeti Mahalle (seed 003): push webhook per category, partner API for updates and recovery. */
 export const yemeksepetiIntegration: Integration = {
