@@ -205,6 +205,9 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
           ],
         },
       ],
+      notes: [
+        `CPU per order while draining: worker ${fmt(((drain.cpu['worker 1'] ?? 0) / Math.max(1, drain.ordersPerSec)) * 1000, 2)} ms, Postgres ${fmt(((drain.cpu.postgres ?? 0) / Math.max(1, drain.ordersPerSec)) * 1000, 2)} ms, Redis ${fmt(((drain.cpu.redis ?? 0) / Math.max(1, drain.ordersPerSec)) * 1000, 2)} ms.`,
+      ],
       targets: [
         { target: '≥ 1,000 orders/s sustained', measured: `${fmt(rate)}/s (steady)`, met: rate >= 1000 },
         {
@@ -218,7 +221,6 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
           met: (c?.orders ?? 0) === drain.events,
         },
       ],
-      notes: [],
     };
   } finally {
     for (const p of procs) await p.stop().catch(() => {});

@@ -37,6 +37,8 @@ export async function scaleSection(settings: BenchSettings): Promise<SectionResu
         pct(drain.cpu.redis),
         pct(drain.cpu['whole machine']),
         fmt(drain.dead + drain.attention),
+        fmt((workerCpu.reduce((a, b) => a + b, 0) / Math.max(1, drain.ordersPerSec)) * 1000, 2),
+        fmt(((drain.cpu.postgres ?? 0) / Math.max(1, drain.ordersPerSec)) * 1000, 2),
       ]);
       log(`scale: ${workers} worker(s) ${fmt(rate)}/s, machine ${pct(drain.cpu['whole machine'])}`);
     }
@@ -65,6 +67,8 @@ export async function scaleSection(settings: BenchSettings): Promise<SectionResu
             'redis CPU',
             'whole machine',
             'dead/attention',
+            'worker CPU ms/order',
+            'postgres CPU ms/order',
           ],
           rows,
         },
