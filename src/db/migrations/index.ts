@@ -5,6 +5,7 @@ import * as warehouseExternalStores from './2026_11_24_1200_warehouse_external_s
 import * as reconciliationRuns from './2026_11_24_1300_reconciliation_runs.js';
 import * as outboxSettlement from './2026_11_24_1400_outbox_settlement.js';
 import * as ordersSearchIndexes from './2026_11_25_1000_orders_search_indexes.js';
+import * as inboxPayloadLz4 from './2026_11_25_1010_inbox_payload_lz4.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_24_1300_reconciliation_runs': reconciliationRuns,
   '2026_11_24_1400_outbox_settlement': outboxSettlement,
   '2026_11_25_1000_orders_search_indexes': ordersSearchIndexes,
+  '2026_11_25_1010_inbox_payload_lz4': inboxPayloadLz4,
 };
 
 export const migrationProvider: MigrationProvider = {
