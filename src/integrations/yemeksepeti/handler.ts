@@ -4,6 +4,7 @@ import { AppError, errorMessage } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import {
   advanceOrder,
+  channelStatusRecorded,
   commitOrderStock,
   createOrder,
   findOrderByExternalId,
@@ -83,6 +84,15 @@ export function isDispatched(order: Order): boolean {
   return (
     order.status === 'shipped' || order.status === 'delivered' || ysAttributes(order).dispatched === true
   );
+}
+
+/**
+ * A second run of an event whose transaction committed (BullMQ is at-least-once): every path that changes an
+ * existing order records the event's channel status in that transaction, so finding it means nothing is
+ * left to do.
+ */
+function alreadyRecorded(status: string, orderId: string): HandlerResult {
+  return { status: 'processed', orderId, outcome: `${status} already recorded for this event` };
 }
 
 function attention(outcome: string, orderId?: string): HandlerResult {
@@ -421,6 +431,7 @@ async function cancelFlow(
   }
   const orderId = existing.id;
   return withOrderLock(ctx.db, YS_SOURCE, ys.order_id, async (trx) => {
+    if (await channelStatusRecorded(trx, orderId, event.id)) return alreadyRecorded('CANCELLED', orderId);
     let order = await getOrderForUpdate(trx, orderId);
     await noteStoreChange(ctx, trx, order, ys);
     const from = order.status;
@@ -485,6 +496,7 @@ async function syncExisting(
   orderId: string,
 ): Promise<HandlerResult> {
   return withOrderLock(ctx.db, YS_SOURCE, ys.order_id, async (trx) => {
+    if (await channelStatusRecorded(trx, orderId, event.id)) return alreadyRecorded(status, orderId);
     let order = await getOrderForUpdate(trx, orderId);
     await noteStoreChange(ctx, trx, order, ys);
     if (status === 'ORDER_RECONCILED') return reconcile(trx, event, ys, order);
