@@ -35,6 +35,7 @@ function row(name: string, r: LoadResult, cpu: Record<string, number>, server: s
     `${fmt((cpu.postgres ?? 0) * 100)}%`,
     `${fmt((cpu.redis ?? 0) * 100)}%`,
     `${fmt((cpu['load generator (bench process)'] ?? 0) * 100)}%`,
+    `${fmt((cpu['whole machine'] ?? 0) * 100)}%`,
     // CPU per accepted push: robust to a busy machine, unlike the rate.
     fmt((((cpu[server] ?? 0) + (cpu.postgres ?? 0) + (cpu.redis ?? 0)) / Math.max(1, r.okPerSec)) * 1e6),
   ];
@@ -162,6 +163,7 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
       'postgres CPU',
       'redis CPU',
       'load gen CPU',
+      'whole machine (of 200%)',
       'server+pg+redis CPU µs per 2xx',
     ];
     const ratio = max ? max.r.okPerSec / echoMax.okPerSec : 0;
