@@ -1,16 +1,12 @@
 import { z } from 'zod';
+import { optionalEnv } from '../../lib/env.js';
 
 const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
-const optionalUrl = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v === '' ? undefined : v?.replace(/\/+$/, '')))
-  .pipe(z.url().optional());
+const optionalUrl = optionalEnv(z.url().transform((v) => v.replace(/\/+$/, '')));
 
 /** GoFood (GoBiz) settings; see docs/gofood.md. Unset credentials disable the matching half of the flow. */
 export const gofoodEnvShape = {

@@ -5,7 +5,6 @@
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { Executor } from '../../db/index.js';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { validate } from '../../gateway/http.js';
 import { RuleViolation } from '../../lib/errors.js';
@@ -14,6 +13,8 @@ import { enqueueOutbox } from '../../orders/outbox.js';
 import {
   advanceOrder,
   type CreateOrderInput,
+  channelStatusRecorded,
+  commitOrderStock,
   createOrder,
   findOrderByExternalId,
   findOrderById,
@@ -26,7 +27,7 @@ import {
   withOrderLock,
 } from '../../orders/service.js';
 import { fulfilmentRank, isOrderStatus, terminalStatuses } from '../../orders/status.js';
-import { commitStock, releaseStock, reserveStockAgain, StockShortageError } from '../../orders/stock.js';
+import { releaseStock, reserveStockAgain, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import type { HandlerResult, OrderAction, WorkerContext } from '../types.js';
 import { rejectReasonCodes } from './client.js';
@@ -167,16 +168,6 @@ async function createFromEvent(
   };
 }
 
-async function alreadyApplied(trx: Executor, orderId: string, eventId: string): Promise<boolean> {
-  const row = await trx
-    .selectFrom('order_channel_statuses')
-    .select('id')
-    .where('order_id', '=', orderId)
-    .where('event_id', '=', eventId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 async function applyEvent(
   trx: Trx,
   order: Order,
@@ -194,7 +185,7 @@ async function applyEvent(
   }
   const step = kind.step;
   // A job that ran to its commit but not to marking the inbox row: the step is on record already.
-  if (await alreadyApplied(trx, order.id, event.id)) return done(`${step} already recorded`);
+  if (await channelStatusRecorded(trx, order.id, event.id)) return done(`${step} already recorded`);
   const occurredAt = parseTimestamp(notification.header.timestamp);
   const current = isLifecycleStep(order.channel_status) ? order.channel_status : null;
 
@@ -286,15 +277,7 @@ async function settlePayment(trx: Trx, order: Order, event: InboundEvent): Promi
 }
 
 async function commit(trx: Trx, order: Order): Promise<void> {
-  const committed = await commitStock(trx, order.id);
-  if (committed > 0) {
-    await addTimelineEvent(trx, {
-      orderId: order.id,
-      type: 'stock_committed',
-      actor: CHANNEL_ACTOR,
-      message: `committed ${committed} reserved line(s): GoFood completed the order`,
-    });
-  }
+  await commitOrderStock(trx, order.id, CHANNEL_ACTOR, 'GoFood completed the order');
 }
 
 async function writeGofoodAttributes(
