@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
+import { errorMessage, isConnectionError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type InboxJob, withTimeout } from '../workers/queues.js';
 import {
-  DATABASE_RETRY_AFTER_SECONDS,
   dedupKeyFor,
+  eventStoreUnavailable,
   type IngestInput,
   type IngestResult,
   ingestOne,
@@ -107,10 +107,7 @@ export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcher
       stored = await storeGroups(deps.db, [...groups.values()]);
     } catch (err) {
       if (isConnectionError(err)) {
-        const unavailable = new AppError('unavailable', 'the event store is unavailable; retry later', {
-          cause: err,
-          retryAfterMs: DATABASE_RETRY_AFTER_SECONDS * 1000,
-        });
+        const unavailable = eventStoreUnavailable(err);
         for (const p of batch) p.reject(unavailable);
         return;
       }
