@@ -39,7 +39,11 @@ export async function openServices(
   logger: Logger,
   options: { migrate?: boolean } = {},
 ): Promise<Services> {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
   const closers: (() => Promise<unknown>)[] = [() => database.close()];
   try {
     if (options.migrate !== false) {

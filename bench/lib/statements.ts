@@ -19,6 +19,8 @@ export interface StatementProfile {
   transactions: number;
   /** The statement kinds of one event, in order, for the report. */
   sequence: string[];
+  /** Mean round trip per statement kind (ms), measured with nothing else running on this database. */
+  meanMs: Record<string, number>;
 }
 
 function kind(text: string): string {
@@ -41,12 +43,25 @@ function kind(text: string): string {
 export async function profileStatements(env: BenchEnv, eventIds: string[]): Promise<StatementProfile> {
   const pool = new pg.Pool({ connectionString: env.url, max: 2 });
   let texts: string[] = [];
+  const timings = new Map<string, number[]>();
   pool.on('connect', (client) => {
     const original = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       const first = args[0];
-      texts.push(typeof first === 'string' ? first : String((first as { text?: string }).text ?? ''));
-      return original(...args);
+      const text = typeof first === 'string' ? first : String((first as { text?: string }).text ?? '');
+      texts.push(text);
+      const started = performance.now();
+      const result = original(...args);
+      if (result instanceof Promise) {
+        void result.then(
+          () => {
+            const k = kind(text);
+            timings.set(k, [...(timings.get(k) ?? []), performance.now() - started]);
+          },
+          () => {},
+        );
+      }
+      return result;
     };
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -89,6 +104,9 @@ export async function profileStatements(env: BenchEnv, eventIds: string[]): Prom
     inside: inside / n,
     transactions: transactions / n,
     sequence,
+    meanMs: Object.fromEntries(
+      [...timings.entries()].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]),
+    ),
   };
 }
 

@@ -131,6 +131,12 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
         `Sustained: ${fmt(settings.e2eOrders)} orders pushed first (gateway only), then one worker process (\`src/worker.ts\`, WORKER_CONCURRENCY=${concurrency}) drains them; rate = finished inbox rows per second, steady = between 10% and 90% of the backlog.`,
         `Latency: ${fmt(settings.e2eRate)}/s offered for ${settings.durationSec} s with the worker running; push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
         `One order costs ${fmt(profile.outside, 1)} autocommit statements + ${fmt(profile.inside, 1)} statements in ${fmt(profile.transactions, 1)} transaction(s) (recorded from the real processor): ${profile.sequence.join(' → ')}.`,
+        `Mean round trip per statement kind on an otherwise idle database (ms): ${Object.entries(
+          profile.meanMs,
+        )
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+          .join(', ')}.`,
         `Bare pg baseline: ${concurrency} pg clients in the bench process, each doing ${Math.round(profile.outside)} autocommit single-row inserts + begin, ${Math.round(profile.inside)} single-row inserts, commit, per "order".`,
       ],
       tables: [
