@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ProviderError } from '../integrations/http.js';
 import { AppError, RuleViolation } from '../lib/errors.js';
+import { toMinorUnits } from '../orders/money.js';
 import { StockShortageError } from '../orders/stock.js';
 import { computeBackoff, isRetryable, toJobError } from './retry.js';
 
@@ -104,6 +105,19 @@ describe('isRetryable', () => {
       const parsed = z.object({ a: z.string() }).safeParse({ a: 1 });
       expect(parsed.success).toBe(false);
       expect(isRetryable(parsed.error)).toBe(false);
+    });
+  });
+
+  describe('when an amount in the payload is out of range', () => {
+    it('says a retry cannot help', () => {
+      let err: unknown;
+      try {
+        toMinorUnits('99999999999999999999.99', 'TRY');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RangeError);
+      expect(isRetryable(err)).toBe(false);
     });
   });
 

@@ -35,6 +35,8 @@ export function backoffStrategy(baseMs: number) {
 export function isRetryable(err: unknown): boolean {
   if (err instanceof UnrecoverableError) return false;
   if (err instanceof ZodError) return false;
+  // An amount or date out of range (toMinorUnits, Date) is in the payload: the same on every attempt.
+  if (err instanceof RangeError) return false;
   if (err instanceof AppError) return err.retryable;
   if (isPermanentDatabaseError(err)) return false;
   return true;

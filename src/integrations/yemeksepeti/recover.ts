@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/index.js';
@@ -84,7 +85,7 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
         continue;
       }
       const order = parsed.data;
-      if (await isKnown(deps.db, order.order_id)) {
+      if (await isKnown(deps.db, order.order_id, order.status)) {
         result.known++;
         continue;
       }
@@ -111,12 +112,18 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
   return result;
 }
 
-async function isKnown(db: Db, orderId: string): Promise<boolean> {
+/**
+ * Whether we already hold this order in this status: an inbox event for the order carrying the same status
+ * (pushed or recovered earlier), or the order itself showing it. An order we have in another status is not
+ * known: a cancellation whose push we missed is recovered too.
+ */
+async function isKnown(db: Db, orderId: string, status: string): Promise<boolean> {
   const event = await db
     .selectFrom('inbound_events')
     .select('id')
     .where('source', '=', YS_SOURCE)
     .where('external_order_id', '=', orderId)
+    .where(sql<string>`payload->>'status'`, '=', status)
     .limit(1)
     .executeTakeFirst();
   if (event) return true;
@@ -125,6 +132,7 @@ async function isKnown(db: Db, orderId: string): Promise<boolean> {
     .select('id')
     .where('channel', '=', YS_SOURCE)
     .where('external_order_id', '=', orderId)
+    .where('channel_status', '=', status)
     .executeTakeFirst();
   return order !== undefined;
 }

@@ -102,6 +102,23 @@ describe('POST /admin/yemeksepeti/recover', () => {
     });
   });
 
+  describe('when we hold an order but missed the push that cancelled it', () => {
+    it('recovers the cancellation and the order ends cancelled', async () => {
+      const order = ysOrder();
+      await deliver(h.system, order);
+      const cancelled = withStatus(order, 'CANCELLED', {
+        cancellation: { reason: 'Stokta yok', cancelled_by: 'VENDOR' },
+      });
+      h.ys.setVendorOrders(CHAIN_ID, 'vendor-cancel', [cancelled]);
+      const res = await recover({ chainId: CHAIN_ID, vendorId: 'vendor-cancel' });
+      expect(res.body).toMatchObject({ listed: 1, ingested: 1, known: 0 });
+      const id = await orderIdFor(h.system, String(order.order_id));
+      await waitFor(async () => (await detail(h.system, id)).status === 'cancelled');
+      const again = await recover({ chainId: CHAIN_ID, vendorId: 'vendor-cancel' });
+      expect(again.body).toMatchObject({ ingested: 0, known: 1 });
+    });
+  });
+
   describe('when the list endpoint fails', () => {
     it('the inline run answers in the error envelope', async () => {
       h.ys.vendorOrders.fail({ status: 503 });
