@@ -7,5 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 120_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-chaos-results.json' },
   },
 });
