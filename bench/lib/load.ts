@@ -1,3 +1,4 @@
+import http from 'node:http';
 import autocannon from 'autocannon';
 
 export interface LoadOptions {
@@ -97,6 +98,92 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
     autocannonP99: result.latency.p99,
+    statusCounts,
+  };
+}
+
+/**
+ * Open-loop load at a fixed rate, evenly spaced (a tick every 2 ms sends its share), over keep-alive
+ * connections of a node:http Agent. autocannon's `overallRate` releases each second's quota in a burst at the
+ * start of the second, which measures its own bursts; here each request's latency runs from the moment it
+ * was due to be sent (so a stalled server cannot hide queued requests: no coordinated omission).
+ */
+export async function runOpenLoop(options: LoadOptions & { rate: number }): Promise<LoadResult> {
+  const target = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const latencies: number[] = [];
+  const statusCounts: Record<string, number> = {};
+  let sent = 0;
+  let ok2xx = 0;
+  let errors = 0;
+  let inFlight = 0;
+  let drained: () => void = () => {};
+  const settle = () => {
+    inFlight--;
+    if (inFlight === 0) drained();
+  };
+  const send = (due: number) => {
+    const r = options.request(sent++);
+    inFlight++;
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: r.path,
+        method: 'POST',
+        headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) },
+        agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - due);
+          const key = String(res.statusCode);
+          statusCounts[key] = (statusCounts[key] ?? 0) + 1;
+          if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) ok2xx++;
+          settle();
+        });
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+    req.on('error', () => {
+      errors++;
+      settle();
+    });
+    req.end(r.body);
+  };
+  const started = performance.now();
+  const end = started + options.durationSec * 1000;
+  const interval = 1000 / options.rate;
+  let next = started;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next <= now && next < end) {
+        send(next);
+        next += interval;
+      }
+      if (next >= end) resolve();
+      else setTimeout(tick, 2);
+    };
+    tick();
+  });
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    sent,
+    ok2xx,
+    non2xx: latencies.length - ok2xx,
+    errors,
+    timeouts: 0,
+    durationSec: seconds,
+    okPerSec: ok2xx / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    autocannonP99: Number.NaN,
     statusCounts,
   };
 }

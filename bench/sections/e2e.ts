@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newRunId, pickRoute, pushRequest } from '../lib/bodies.js';
-import { runLoad } from '../lib/load.js';
+import { runOpenLoop } from '../lib/load.js';
 import {
   drainBacklog,
   externalIdPattern,
@@ -92,7 +92,7 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
     if (worker) procs.push(worker);
     const rateRun = newRunId();
     const ratePattern = externalIdPattern(route, rateRun);
-    const rated = await runLoad({
+    const rated = await runOpenLoop({
       url,
       request: (seq) => pushRequest(route, seq, rateRun),
       connections: Math.min(settings.connections, 32),
@@ -129,7 +129,7 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
       setup: [
         `Route: ${route === 'yemeksepeti' ? 'Yemeksepeti create push (3 items, mapped store → warehouse with stock, customer, SUBSCRIBER_EVENTS and delivery outbox rows)' : 'manual channel (3 items, warehouse reservation, customer)'}.`,
         `Sustained: ${fmt(settings.e2eOrders)} orders pushed first (gateway only), then one worker process (\`src/worker.ts\`, WORKER_CONCURRENCY=${concurrency}) drains them; rate = finished inbox rows per second, steady = between 10% and 90% of the backlog.`,
-        `Latency: ${fmt(settings.e2eRate)}/s offered for ${settings.durationSec} s with the worker running; push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
+        `Latency: ${fmt(settings.e2eRate)}/s offered (open loop, evenly spaced) for ${settings.durationSec} s with the worker running; push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
         `One order costs ${fmt(profile.outside, 1)} autocommit statements + ${fmt(profile.inside, 1)} statements in ${fmt(profile.transactions, 1)} transaction(s) (recorded from the real processor): ${profile.sequence.join(' → ')}.`,
         `Mean round trip per statement kind on an otherwise idle database (ms): ${Object.entries(
           profile.meanMs,
