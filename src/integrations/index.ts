@@ -1,6 +1,7 @@
 import { deliveryIntegration } from './delivery/index.js';
 import { gofoodIntegration } from './gofood/index.js';
 import { manualIntegration } from './manual/index.js';
+import { subscribersIntegration } from './subscribers/index.js';
 import type { Integration } from './types.js';
 import { yemeksepetiIntegration } from './yemeksepeti/index.js';
 
@@ -10,4 +11,5 @@ export const integrations: readonly Integration[] = [
   gofoodIntegration,
   yemeksepetiIntegration,
   deliveryIntegration,
+  subscribersIntegration,
 ];

@@ -37,7 +37,10 @@ describe('when an order is posted twice to /api/orders with the same Idempotency
     });
     expect(list.total).toBe(1);
     const id = list.data[0]?.id;
-    const detail = (await (await system.admin(`/admin/orders/${id}`)).json()) as Record<string, unknown>;
+    const detail = await waitFor(async () => {
+      const d = (await (await system.admin(`/admin/orders/${id}`)).json()) as { timeline: unknown[] };
+      return d.timeline.length >= 2 ? (d as Record<string, unknown>) : undefined;
+    });
     expect(detail).toMatchObject({
       channel: 'manual',
       externalOrderId: 'web-1001',
@@ -52,6 +55,11 @@ describe('when an order is posted twice to /api/orders with the same Idempotency
     expect(detail.orderNumber).toMatch(/^ORD-\d{8}-\d{5}$/);
     expect(detail.timeline).toEqual([
       expect.objectContaining({ type: 'created', toStatus: 'pending', actor: 'channel:manual' }),
+      // The order is handed to SUBSCRIBER_EVENTS through the outbox.
+      expect.objectContaining({
+        type: 'provider_call',
+        metadata: expect.objectContaining({ topic: 'subscribers.order.created', outcome: 'succeeded' }),
+      }),
     ]);
     const events = await system.db.selectFrom('inbound_events').selectAll().execute();
     expect(events).toHaveLength(1);

@@ -29,6 +29,7 @@ import {
 import { fulfilmentRank, isOrderStatus, terminalStatuses } from '../../orders/status.js';
 import { releaseStock, reserveStockAgain, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
+import { publishOrderCreated } from '../subscribers/index.js';
 import type { HandlerResult, OrderAction, WorkerContext } from '../types.js';
 import { rejectReasonCodes } from './client.js';
 import {
@@ -149,6 +150,8 @@ async function createFromEvent(
       if (status === 'delivered' && reserve && !shortage) await commit(trx, order);
       if (kind.kind === 'payment_settled') await settlePayment(trx, order, event);
       if (shortage) await flagAttention(trx, order, shortage, CHANNEL_ACTOR);
+      // An order that is cancelled before we ever saw it is not handed to subscribers.
+      if (status !== 'cancelled') await publishOrderCreated(trx, order);
     };
   let created: Awaited<ReturnType<typeof createOrder>>;
   try {

@@ -1,5 +1,6 @@
 import { createOrder } from '../../orders/service.js';
 import { StockShortageError } from '../../orders/stock.js';
+import { publishOrderCreated } from '../subscribers/index.js';
 import type { Integration } from '../types.js';
 import { MANUAL_SOURCE, manualOrderSchema, registerManualRoutes } from './route.js';
 
@@ -20,19 +21,23 @@ export const manualIntegration: Integration = {
       }
     }
     try {
-      const { order: created, created: isNew } = await createOrder(ctx.db, {
-        channel: MANUAL_SOURCE,
-        externalOrderId: order.externalOrderId,
-        status: order.paid ? 'confirmed' : 'pending',
-        paymentStatus: order.paid ? 'paid' : 'pending',
-        currency: order.currency,
-        customer: order.customer,
-        items: order.items.map((item) => ({ ...item })),
-        totals: { shipping: order.shippingTotal ?? 0, discount: order.discountTotal ?? 0 },
-        warehouseCode: order.warehouse ?? null,
-        actor: 'channel:manual',
-        eventId: event.id,
-      });
+      const { order: created, created: isNew } = await createOrder(
+        ctx.db,
+        {
+          channel: MANUAL_SOURCE,
+          externalOrderId: order.externalOrderId,
+          status: order.paid ? 'confirmed' : 'pending',
+          paymentStatus: order.paid ? 'paid' : 'pending',
+          currency: order.currency,
+          customer: order.customer,
+          items: order.items.map((item) => ({ ...item })),
+          totals: { shipping: order.shippingTotal ?? 0, discount: order.discountTotal ?? 0 },
+          warehouseCode: order.warehouse ?? null,
+          actor: 'channel:manual',
+          eventId: event.id,
+        },
+        publishOrderCreated,
+      );
       return {
         status: 'processed',
         orderId: created.id,

@@ -22,6 +22,7 @@ import { findShortages, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { findWarehouseForStores } from '../../orders/warehouses.js';
 import { DELIVERY_REQUESTED } from '../delivery/index.js';
+import { publishOrderCreated } from '../subscribers/index.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import {
   bisuStatusAfter,
@@ -168,7 +169,6 @@ async function createFlow(
   const existing = await findOrderByExternalId(ctx.db, YS_SOURCE, ys.order_id);
   if (existing) {
     const result = await syncExisting(ctx, event, ys, ys.status as YsStatus, existing.id);
-    if (existing.status !== 'cancelled') await publishCreated(ctx, existing);
     return result;
   }
   const warehouse = await resolveWarehouse(ctx, ys, meta.category);
@@ -294,6 +294,7 @@ async function createWithItems(
           },
         });
       }
+      await publishOrderCreated(trx, created);
       await enqueueOutbox(trx, {
         orderId: created.id,
         topic: DELIVERY_REQUESTED,
@@ -331,29 +332,12 @@ async function createWithItems(
       outcome: `created ${current.order_number} and cancelled it: nothing in stock`,
     };
   }
-  await publishCreated(ctx, current);
   const removed = items.length - deliverable.length;
   return {
     status: 'processed',
     orderId: current.id,
     outcome: `created ${current.order_number} in ${warehouse.code}${removed ? ` with ${removed} item(s) NOT_FOUND` : ''}`,
   };
-}
-
-/** SUBSCRIBER_EVENTS (seed 003): a deterministic job id, so a re-run publishes once. */
-async function publishCreated(ctx: WorkerContext, order: Order): Promise<void> {
-  await ctx.queues.subscriberEvents.add(
-    'order.created',
-    {
-      type: 'order.created',
-      orderId: order.id,
-      orderNumber: order.order_number,
-      channel: order.channel,
-      externalOrderId: order.external_order_id,
-      status: order.status,
-    },
-    { jobId: `order-created-${order.id}` },
-  );
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -104,9 +104,18 @@ describe('when a RECEIVED order for a mapped Market store is fully in stock', ()
     expect(event.payload).toEqual(body);
   });
 
-  it('publishes the order on SUBSCRIBER_EVENTS once', async () => {
-    const job = await h.system.process.services.queues.subscriberEvents.getJob(`order-created-${id}`);
-    expect(job?.data).toMatchObject({
+  it('publishes the order on SUBSCRIBER_EVENTS once, through the outbox', async () => {
+    const job = await waitFor(() =>
+      h.system.process.services.queues.subscriberEvents.getJob(`order-created-${id}`),
+    );
+    const published = await h.system.db
+      .selectFrom('outbox')
+      .select('topic')
+      .where('order_id', '=', id)
+      .where('topic', '=', 'subscribers.order.created')
+      .execute();
+    expect(published).toHaveLength(1);
+    expect(job.data).toMatchObject({
       type: 'order.created',
       orderId: id,
       channel: 'yemeksepeti',
@@ -116,7 +125,7 @@ describe('when a RECEIVED order for a mapped Market store is fully in stock', ()
 
   it('hands it to the delivery domain; without DELIVERY_WEBHOOK_URL the timeline says it was not sent', async () => {
     const rows = await h.system.db.selectFrom('outbox').selectAll().where('order_id', '=', id).execute();
-    expect(rows.map((r) => r.topic)).toEqual(['delivery.requested']);
+    expect(rows.map((r) => r.topic).sort()).toEqual(['delivery.requested', 'subscribers.order.created']);
     const d = await waitForTimeline(h.system, id, (e) => e.message.startsWith('delivery.requested'));
     const entry = d.timeline.find((e) => e.message.startsWith('delivery.requested'));
     expect(entry?.message).toContain('not sent');
@@ -298,7 +307,11 @@ describe('stock shortages', () => {
       const topics = (
         await h.system.db.selectFrom('outbox').select('topic').where('order_id', '=', id).execute()
       ).map((r) => r.topic);
-      expect(topics.sort()).toEqual(['delivery.requested', 'yemeksepeti.order.update']);
+      expect(topics.sort()).toEqual([
+        'delivery.requested',
+        'subscribers.order.created',
+        'yemeksepeti.order.update',
+      ]);
     });
   });
 
@@ -354,10 +367,10 @@ describe('when DELIVERY_WEBHOOK_URL is set and the delivery domain fails once', 
       const d = await waitForTimeline(other.system, id, (e) =>
         e.message.startsWith('delivery.requested delivered'),
       );
-      expect(d.timeline.filter((e) => e.type === 'provider_call').map((e) => e.metadata.outcome)).toEqual([
-        'retrying',
-        'succeeded',
-      ]);
+      const deliveryCalls = d.timeline.filter(
+        (e) => e.type === 'provider_call' && e.metadata.topic === 'delivery.requested',
+      );
+      expect(deliveryCalls.map((e) => e.metadata.outcome)).toEqual(['retrying', 'succeeded']);
       expect(route.calls).toHaveLength(2);
       const keys = route.calls.map((c) => c.headers['idempotency-key']);
       expect(keys[0]).toBe(`delivery-requested-${id}`);

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { Executor } from '../../db/index.js';
+import type { Order } from '../../db/schema.js';
+import { AppError } from '../../lib/errors.js';
+import { enqueueOutbox } from '../../orders/outbox.js';
+import type { Integration, OutboundProcessor } from '../types.js';
+
+export const SUBSCRIBERS_SOURCE = 'subscribers';
+export const ORDER_CREATED_TOPIC = 'subscribers.order.created';
+
+const orderCreatedPayload = z.object({
+  orderId: z.uuid(),
+  orderNumber: z.string(),
+  channel: z.string(),
+  externalOrderId: z.string(),
+  status: z.string(),
+});
+
+export function subscriberJobId(orderId: string): string {
+  return `order-created-${orderId}`;
+}
+
+/**
+ * Seed 003: every integration hands a new order to the SUBSCRIBER_EVENTS queue. Written to the outbox in the
+ * order's creation transaction, so the publication can be neither lost (Redis down after commit) nor sent
+ * for an order that rolled back.
+ */
+export async function publishOrderCreated(trx: Executor, order: Order): Promise<void> {
+  await enqueueOutbox(trx, {
+    orderId: order.id,
+    topic: ORDER_CREATED_TOPIC,
+    payload: {
+      orderId: order.id,
+      orderNumber: order.order_number,
+      channel: order.channel,
+      externalOrderId: order.external_order_id,
+      status: order.status,
+    },
+  });
+}
+
+/** Adds the `order.created` job for downstream subscribers; the job id makes a redelivery publish once. */
+export const orderCreatedProcessor: OutboundProcessor = async (ctx, job) => {
+  const payload = orderCreatedPayload.parse(job.payload);
+  await ctx.queues.subscriberEvents.add(
+    'order.created',
+    { type: 'order.created', ...payload },
+    { jobId: subscriberJobId(payload.orderId) },
+  );
+  return { sent: true, message: 'published on subscriber-events' };
+};
+
+/** Downstream subscribers as an outbound-only integration: it receives no inbound events. */
+export const subscribersIntegration: Integration = {
+  source: SUBSCRIBERS_SOURCE,
+  handleEvent: () => {
+    throw new AppError('validation_failed', 'the subscribers integration receives no inbound events', {
+      retryable: false,
+    });
+  },
+  outbound: { [ORDER_CREATED_TOPIC]: orderCreatedProcessor },
+};
