@@ -159,7 +159,7 @@ export async function drainBacklog(
 export async function pushToCommitLatency(
   env: BenchEnv,
   pattern: string,
-): Promise<{ n: number; p50: number; p99: number; max: number }> {
+): Promise<{ n: number; p50: number; p99: number; max: number; spanSec: number }> {
   const rows = await env.handle.db
     .selectFrom('inbound_events')
     .select(sql<number>`extract(epoch from (processed_at - received_at)) * 1000`.as('ms'))
@@ -167,10 +167,16 @@ export async function pushToCommitLatency(
     .where('processed_at', 'is not', null)
     .execute();
   const sorted = Float64Array.from(rows.map((r) => Number(r.ms))).sort();
+  const span = await env.handle.db
+    .selectFrom('inbound_events')
+    .select(sql<number>`extract(epoch from (max(processed_at) - min(received_at)))`.as('s'))
+    .where('external_order_id', 'like', pattern)
+    .executeTakeFirst();
   return {
     n: sorted.length,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
+    spanSec: Number(span?.s ?? Number.NaN),
   };
 }

@@ -174,8 +174,8 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
               cpuCell(drain.cpu, 'whole machine'),
             ],
             [
-              `ordergate @ ${fmt(settings.e2eRate)}/s offered (${fmt(rated.okPerSec)}/s accepted)`,
-              fmt(latency.n / settings.durationSec),
+              `ordergate @ ${fmt(settings.e2eRate)}/s offered for ${settings.durationSec} s (${fmt(rated.okPerSec)}/s accepted; last order committed after ${fmt(latency.spanSec, 1)} s)`,
+              fmt(latency.n / latency.spanSec),
               fmt(latency.p50, 1),
               fmt(latency.p99, 1),
               '–',
