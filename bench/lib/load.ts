@@ -29,6 +29,8 @@ export interface LoadResult {
   /** autocannon's own p99 (whole ms; corrected for coordinated omission when a rate is set). */
   autocannonP99: number;
   statusCounts: Record<string, number>;
+  /** Every latency, sorted (for merging runs). */
+  samples: Float64Array;
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
@@ -99,6 +101,53 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     max: sorted[sorted.length - 1] ?? Number.NaN,
     autocannonP99: result.latency.p99,
     statusCounts,
+    samples: sorted,
+  };
+}
+
+/**
+ * Closed loop against several servers at once (one autocannon instance per URL, the connections split
+ * between them, one request sequence shared), merged into one result.
+ */
+export async function runLoadSpread(urls: string[], options: Omit<LoadOptions, 'url'>): Promise<LoadResult> {
+  let seq = 0;
+  const request = () => options.request(seq++);
+  const parts = await Promise.all(
+    urls.map((url) =>
+      runLoad({
+        ...options,
+        url,
+        request,
+        connections: Math.max(1, Math.round(options.connections / urls.length)),
+      }),
+    ),
+  );
+  const samples = new Float64Array(parts.reduce((n, p) => n + p.samples.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    samples.set(p.samples, offset);
+    offset += p.samples.length;
+  }
+  samples.sort();
+  const statusCounts: Record<string, number> = {};
+  for (const p of parts) {
+    for (const [k, v] of Object.entries(p.statusCounts)) statusCounts[k] = (statusCounts[k] ?? 0) + v;
+  }
+  const sum = (f: (p: LoadResult) => number) => parts.reduce((n, p) => n + f(p), 0);
+  return {
+    sent: seq,
+    ok2xx: sum((p) => p.ok2xx),
+    non2xx: sum((p) => p.non2xx),
+    errors: sum((p) => p.errors),
+    timeouts: sum((p) => p.timeouts),
+    durationSec: Math.max(...parts.map((p) => p.durationSec)),
+    okPerSec: sum((p) => p.okPerSec),
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: samples[samples.length - 1] ?? Number.NaN,
+    autocannonP99: Math.max(...parts.map((p) => p.autocannonP99)),
+    statusCounts,
+    samples,
   };
 }
 
@@ -108,8 +157,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
  * start of the second, which measures its own bursts; here each request's latency runs from the moment it
  * was due to be sent (so a stalled server cannot hide queued requests: no coordinated omission).
  */
-export async function runOpenLoop(options: LoadOptions & { rate: number }): Promise<LoadResult> {
-  const target = new URL(options.url);
+export async function runOpenLoop(
+  options: LoadOptions & { rate: number; urls?: string[] },
+): Promise<LoadResult> {
+  const targets = (options.urls ?? [options.url]).map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
   const statusCounts: Record<string, number> = {};
@@ -123,8 +174,10 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
     if (inFlight === 0) drained();
   };
   const send = (due: number) => {
+    const target = targets[sent % targets.length] ?? targets[0];
     const r = options.request(sent++);
     inFlight++;
+    if (!target) throw new Error('no target');
     const req = http.request(
       {
         host: target.hostname,
@@ -185,5 +238,6 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
     max: sorted[sorted.length - 1] ?? Number.NaN,
     autocannonP99: Number.NaN,
     statusCounts,
+    samples: sorted,
   };
 }

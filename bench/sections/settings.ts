@@ -6,6 +6,8 @@ export interface BenchSettings {
   /** Offered rate for the ingestion latency target. */
   ingestRate: number;
   compareUnbatched: boolean;
+  /** Also measure ingestion spread over this many gateway processes (1 = only one). */
+  ingestGateways: number;
   /** Backlog drained by the end-to-end and scale-out sections. */
   e2eOrders: number;
   /** Offered rate for the end-to-end latency target. */
@@ -34,6 +36,7 @@ export function loadSettings(): BenchSettings {
     connections: num('BENCH_CONNECTIONS', 64),
     ingestRate: num('BENCH_INGEST_RATE', 2000),
     compareUnbatched: process.env.BENCH_COMPARE_UNBATCHED !== '0',
+    ingestGateways: num('BENCH_INGEST_GATEWAYS', 2),
     e2eOrders: num('BENCH_E2E_ORDERS', 20_000),
     e2eRate: num('BENCH_E2E_RATE', 500),
     memoryOrders: num('BENCH_MEMORY_ORDERS', 100_000),
