@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './system.js';
@@ -101,4 +102,12 @@ export function saveSection(result: SectionResult): void {
       ? `${doc.slice(0, start)}${block}${doc.slice(end + END.length)}`
       : `${doc.trimEnd()}\n\n## Results\n\n${block}\n`;
   writeFileSync(DOC, doc);
+  // The repository's formatter aligns markdown tables; keep `npm run lint` clean after a run.
+  try {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', DOC], {
+      stdio: 'ignore',
+    });
+  } catch {
+    // Formatting is cosmetic; the results are written either way.
+  }
 }
