@@ -54,3 +54,32 @@ describe('SUBSCRIBER_EVENTS for GoFood orders', () => {
     });
   });
 });
+
+describe('when SUBSCRIBER_EVENTS is off', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({ env: { GOFOOD_NOTIFICATION_SECRET, SUBSCRIBER_EVENTS: 'off' } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('adds nothing to the queue and the timeline says it was not sent', async () => {
+    const number = orderNumber('SUBOFF');
+    await deliver(system, 'merchant_accepted', { orderNumber: number });
+    const order = await gofoodOrder(system, number);
+    const entry = await waitFor(async () => {
+      const rows = await system.db
+        .selectFrom('order_events')
+        .selectAll()
+        .where('order_id', '=', order.id)
+        .where('type', '=', 'provider_call')
+        .execute();
+      return rows.find((r) => r.message.startsWith('subscribers.order.created'));
+    });
+    expect(entry.message).toContain('not sent');
+    expect(
+      await system.process.services.queues.subscriberEvents.getJob(subscriberJobId(order.id)),
+    ).toBeUndefined();
+  });
+});

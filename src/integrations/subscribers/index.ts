@@ -42,6 +42,7 @@ export async function publishOrderCreated(trx: Executor, order: Order): Promise<
 /** Adds the `order.created` job for downstream subscribers; the job id makes a redelivery publish once. */
 export const orderCreatedProcessor: OutboundProcessor = async (ctx, job) => {
   const payload = orderCreatedPayload.parse(job.payload);
+  if (ctx.config.SUBSCRIBER_EVENTS === 'off') return { sent: false, message: 'SUBSCRIBER_EVENTS is off' };
   await ctx.queues.subscriberEvents.add(
     'order.created',
     { type: 'order.created', ...payload },
