@@ -8,8 +8,10 @@ import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/index.j
 import type { GatewayDeps } from './gateway/env.js';
 import { createInboxBatcher } from './inbox/batcher.js';
 import { type IngestInput, ingest } from './inbox/ingest.js';
+import { onProviderCall } from './integrations/http.js';
 import type { WorkerContext } from './integrations/types.js';
 import type { Logger } from './lib/logger.js';
+import { createMetrics, type Metrics } from './lib/metrics.js';
 import {
   createRedisConnection,
   type ResolvedRedis,
@@ -29,6 +31,7 @@ export interface Services {
   queues: Queues;
   ctx: WorkerContext;
   gatewayDeps: GatewayDeps;
+  metrics: Metrics;
   /** A new connection for a BullMQ Worker. */
   workerConnection(): Redis;
   close(): Promise<void>;
@@ -79,7 +82,16 @@ export async function openServices(
     const boundIngest = (input: IngestInput) =>
       ingest(batcher ? { ...ingestDeps, batcher } : ingestDeps, input);
     const ctx: WorkerContext = { config, db, queues, logger, ingest: boundIngest };
+    const metrics = createMetrics();
+    const stopProviderMetrics = onProviderCall((call) => {
+      metrics.providerCalls.observe(
+        { provider: call.provider, method: call.method, outcome: String(call.status) },
+        call.durationMs / 1000,
+      );
+    });
+    closers.unshift(async () => stopProviderMetrics());
     const gatewayDeps: GatewayDeps = {
+      metrics,
       config,
       db,
       queues,
@@ -101,6 +113,7 @@ export async function openServices(
       queues,
       ctx,
       gatewayDeps,
+      metrics,
       workerConnection: () => {
         const connection = createRedisConnection(redis.url, { forWorker: true });
         workerConnections.push(connection);

@@ -9,6 +9,7 @@ import type { AppEnv, GatewayDeps } from './env.js';
 import type { ErrorEnvelope } from './http.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
+import { registerMetricsRoute } from './routes/admin-metrics.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
 import { registerQueueDashboard } from './routes/admin-queues.js';
 import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation.js';
@@ -36,6 +37,10 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     const started = performance.now();
     await next();
     const status = c.res.status;
+    deps.metrics?.httpRequests.observe(
+      { method: c.req.method, route: c.req.routePath, status: String(status) },
+      (performance.now() - started) / 1000,
+    );
     const level = status >= 500 ? 'error' : 'debug';
     c.var.logger[level](
       {
@@ -68,6 +73,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminActionRoutes(app, deps, integrations);
   registerAdminWarehouseRoutes(app, deps);
   registerQueueDashboard(app, deps);
+  registerMetricsRoute(app, deps);
   registerAdminReconciliationRoutes(app, deps, integrations);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
 

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { Queues } from '../workers/queues.js';
 
 /** Per-request values set by the gateway's middleware. */
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   queues: Queues;
   logger: Logger;
   ingest(input: IngestInput): Promise<IngestResult>;
+  /** Prometheus metrics of this process (`GET /admin/metrics`). */
+  metrics?: Metrics;
   /** Checks used by /readyz. */
   checkDatabase(): Promise<void>;
   checkRedis(): Promise<void>;
