@@ -139,6 +139,15 @@ export function lineTotal(item: OrderItemInput): number {
   return item.totalPrice ?? item.unitPrice * item.quantity;
 }
 
+export interface CreateOrderOptions {
+  /**
+   * The caller has just looked the order up and found none, so the pre-transaction lookup (which only spares
+   * an order number when the order exists) is skipped. The check under the order lock always runs, so a
+   * concurrent creation still returns the existing order with `created: false`.
+   */
+  existenceChecked?: boolean;
+}
+
 /**
  * Creates customer, order, items and stock reservation in one transaction, idempotent on (channel, external
  * order id): a second call returns the existing order with `created: false`. `inTx` runs inside the same
@@ -148,9 +157,12 @@ export async function createOrder(
   db: Db,
   input: CreateOrderInput,
   inTx?: (trx: Trx, order: Order) => Promise<void>,
+  options: CreateOrderOptions = {},
 ): Promise<CreateOrderResult> {
-  const existing = await findOrderByExternalId(db, input.channel, input.externalOrderId);
-  if (existing) return { order: existing, created: false };
+  if (!options.existenceChecked) {
+    const existing = await findOrderByExternalId(db, input.channel, input.externalOrderId);
+    if (existing) return { order: existing, created: false };
+  }
   // Allocated before the transaction so the day's counter row is locked for one statement only.
   const orderNumber = await allocateOrderNumber(db);
   return withOrderLock(db, input.channel, input.externalOrderId, async (trx) => {

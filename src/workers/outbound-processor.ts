@@ -38,24 +38,38 @@ export function createOutboundProcessor(
     const logger = ctx.logger.child({ outboxId: data.outboxId, topic: data.topic, orderId: data.orderId });
     try {
       const result = await processor({ ...ctx, logger }, data, job);
-      await settleOutbox(ctx.db, data.outboxId, 'delivered');
       if (data.orderId) {
         const sent = !result || result.sent;
         const detail = result?.message ? `: ${result.message}` : '';
-        await addTimelineEvent(ctx.db, {
-          orderId: data.orderId,
-          type: 'provider_call',
-          actor: 'worker',
-          message: sent
-            ? `${data.topic} delivered (attempt ${attempt})${detail}`
-            : `${data.topic} not sent${detail}`,
-          metadata: {
-            topic: data.topic,
-            outboxId: data.outboxId,
-            attempt,
-            outcome: sent ? 'succeeded' : 'not_sent',
-          },
-        });
+        // The settlement and the timeline entry in one statement (one round trip, one commit): this runs
+        // for every outbound message, and both writes were separate autocommits before.
+        await ctx.db
+          .with('settled', (db) =>
+            db
+              .updateTable('outbox')
+              .set({ status: 'delivered', finished_at: sql`now()`, last_error: null })
+              .where('id', '=', data.outboxId),
+          )
+          .insertInto('order_events')
+          .values({
+            order_id: data.orderId,
+            type: 'provider_call',
+            actor: 'worker',
+            message: sent
+              ? `${data.topic} delivered (attempt ${attempt})${detail}`
+              : `${data.topic} not sent${detail}`,
+            from_status: null,
+            to_status: null,
+            metadata: {
+              topic: data.topic,
+              outboxId: data.outboxId,
+              attempt,
+              outcome: sent ? 'succeeded' : 'not_sent',
+            },
+          })
+          .execute();
+      } else {
+        await settleOutbox(ctx.db, data.outboxId, 'delivered');
       }
     } catch (err) {
       const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);

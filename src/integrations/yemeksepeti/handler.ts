@@ -321,9 +321,11 @@ async function createWithItems(
         },
       });
     },
+    // createFlow looked the order up just before deciding to create it.
+    { existenceChecked: true },
   );
-  const current = created ? await findOrderByExternalId(ctx.db, YS_SOURCE, ys.order_id) : order;
-  if (!current) throw new AppError('internal', 'order vanished after creation');
+  // The outcome only names the order's id and number, which inTx does not change: no re-read needed.
+  const current = order;
   if (!created) return syncExisting(ctx, event, ys, ys.status as YsStatus, current.id);
   if (nothing) {
     return {
