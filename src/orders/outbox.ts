@@ -19,3 +19,23 @@ export async function enqueueOutbox(trx: Executor, message: OutboxMessage): Prom
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+/** Several messages in one statement; they get ascending ids in the order given (ids returned in that order). */
+export async function enqueueOutboxMany(
+  trx: Executor,
+  messages: readonly OutboxMessage[],
+): Promise<number[]> {
+  if (messages.length === 0) return [];
+  const rows = await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((message) => ({
+        order_id: message.orderId ?? null,
+        topic: message.topic,
+        payload: message.payload,
+      })),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id).sort((a, b) => a - b);
+}

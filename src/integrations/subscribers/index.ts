@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
-import { enqueueOutbox } from '../../orders/outbox.js';
+import { enqueueOutbox, type OutboxMessage } from '../../orders/outbox.js';
 import type { Integration, OutboundProcessor } from '../types.js';
 
 export const SUBSCRIBERS_SOURCE = 'subscribers';
@@ -26,7 +26,12 @@ export function subscriberJobId(orderId: string): string {
  * for an order that rolled back.
  */
 export async function publishOrderCreated(trx: Executor, order: Order): Promise<void> {
-  await enqueueOutbox(trx, {
+  await enqueueOutbox(trx, orderCreatedMessage(order));
+}
+
+/** The outbox message `publishOrderCreated` writes, for a caller that inserts it with other messages. */
+export function orderCreatedMessage(order: Order): OutboxMessage {
+  return {
     orderId: order.id,
     topic: ORDER_CREATED_TOPIC,
     payload: {
@@ -36,7 +41,7 @@ export async function publishOrderCreated(trx: Executor, order: Order): Promise<
       externalOrderId: order.external_order_id,
       status: order.status,
     },
-  });
+  };
 }
 
 /** Adds the `order.created` job for downstream subscribers; the job id makes a redelivery publish once. */

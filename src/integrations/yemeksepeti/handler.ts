@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import { enqueueOutbox } from '../../orders/outbox.js';
+import { enqueueOutbox, enqueueOutboxMany } from '../../orders/outbox.js';
 import {
   advanceOrder,
   channelStatusRecorded,
@@ -22,7 +22,7 @@ import { findShortages, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { findWarehouseForStores } from '../../orders/warehouses.js';
 import { DELIVERY_REQUESTED } from '../delivery/index.js';
-import { publishOrderCreated } from '../subscribers/index.js';
+import { orderCreatedMessage } from '../subscribers/index.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import {
   bisuStatusAfter,
@@ -294,32 +294,35 @@ async function createWithItems(
           },
         });
       }
-      await publishOrderCreated(trx, created);
-      await enqueueOutbox(trx, {
-        orderId: created.id,
-        topic: DELIVERY_REQUESTED,
-        payload: {
+      // The subscribers' order.created and the delivery request in one insert, in that order.
+      await enqueueOutboxMany(trx, [
+        orderCreatedMessage(created),
+        {
           orderId: created.id,
-          orderNumber: created.order_number,
-          channel: YS_SOURCE,
-          externalOrderId: ys.order_id,
-          integrationOrderNumber: ys.external_order_id ?? null,
-          orderCode: ys.order_code ?? null,
-          warehouseCode: warehouse.code,
-          category: warehouse.category,
-          transportType: ys.transport_type ?? null,
-          promisedFor: ys.promised_for ?? null,
-          customer: { name: name ?? null, phone: ys.customer?.phone_number ?? null },
-          deliveryAddress: ys.customer?.delivery_address ?? null,
-          comment: ys.comment ?? null,
-          items: deliverable.map((i) => ({
-            sku: i.sku,
-            name: i.name,
-            quantity: i.quantity,
-            pricingType: i.pricingType,
-          })),
+          topic: DELIVERY_REQUESTED,
+          payload: {
+            orderId: created.id,
+            orderNumber: created.order_number,
+            channel: YS_SOURCE,
+            externalOrderId: ys.order_id,
+            integrationOrderNumber: ys.external_order_id ?? null,
+            orderCode: ys.order_code ?? null,
+            warehouseCode: warehouse.code,
+            category: warehouse.category,
+            transportType: ys.transport_type ?? null,
+            promisedFor: ys.promised_for ?? null,
+            customer: { name: name ?? null, phone: ys.customer?.phone_number ?? null },
+            deliveryAddress: ys.customer?.delivery_address ?? null,
+            comment: ys.comment ?? null,
+            items: deliverable.map((i) => ({
+              sku: i.sku,
+              name: i.name,
+              quantity: i.quantity,
+              pricingType: i.pricingType,
+            })),
+          },
         },
-      });
+      ]);
     },
     // createFlow looked the order up just before deciding to create it.
     { existenceChecked: true },
