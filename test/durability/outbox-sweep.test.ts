@@ -41,17 +41,19 @@ describe('outbox messages on the outbound queue', () => {
     delivery
       .requestsTo('POST', '/deliveries')
       .filter((r) => (r.body as { orderId?: string }).orderId === orderId);
+  const requestDelivery = (orderId: string) =>
+    system.db
+      .insertInto('outbox')
+      .values({ order_id: orderId, topic: DELIVERY_REQUESTED, payload: { orderId } })
+      .returning('id')
+      .executeTakeFirstOrThrow();
   const outboxRow = (id: number) =>
     system.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
   describe('when the message is delivered', () => {
     it('the row is settled delivered', async () => {
       const order = await newOrder();
-      const row = await system.db
-        .insertInto('outbox')
-        .values({ order_id: order.id, topic: DELIVERY_REQUESTED, payload: { orderId: order.id } })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const row = await requestDelivery(order.id);
       const settled = await waitFor(async () => {
         const r = await outboxRow(row.id);
         return r.status === 'delivered' ? r : undefined;
@@ -82,11 +84,7 @@ describe('outbox messages on the outbound queue', () => {
     it('the row is settled dead with the error', async () => {
       const order = await newOrder();
       deliveries.fail({ status: 422, body: { message: 'unknown order' } });
-      const row = await system.db
-        .insertInto('outbox')
-        .values({ order_id: order.id, topic: DELIVERY_REQUESTED, payload: { orderId: order.id } })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const row = await requestDelivery(order.id);
       const settled = await waitFor(async () => {
         const r = await outboxRow(row.id);
         return r.status === 'dead' ? r : undefined;

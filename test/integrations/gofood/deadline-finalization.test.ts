@@ -4,14 +4,13 @@ import {
   REJECTION_FINAL_JOB,
   rejectionFinalJobId,
 } from '../../../src/integrations/gofood/handler.js';
-import { FakeGoBiz } from '../../support/fake-gobiz.js';
-import { startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
+import { type TestSystem, waitFor } from '../../support/system.js';
 import {
-  configureOutlet,
   deliver,
+  type GofoodHarness,
   gofoodOrder,
   orderNumber,
-  seedWarehouse,
+  startGofood,
   stockLevel,
   timeline,
 } from './helpers.js';
@@ -26,26 +25,18 @@ const WAREHOUSE = 'KITCHEN-F';
 const OUTLET = 'OUT-MANUAL-F';
 
 let system: TestSystem;
-let gobiz: FakeGoBiz;
+let harness: GofoodHarness | undefined;
 
 beforeAll(async () => {
-  gobiz = new FakeGoBiz();
-  await gobiz.start();
-  system = await startTestSystem({
-    env: {
-      ...gobiz.env(),
-      GOFOOD_MANUAL_ACCEPT_TIMEOUT_MS: String(TIMEOUT_MS),
-      GOFOOD_REJECTION_GRACE_MS: String(GRACE_MS),
-    },
-  });
-  await seedWarehouse(system, WAREHOUSE);
-  const res = await configureOutlet(system, OUTLET, { acceptanceMode: 'manual', warehouse: WAREHOUSE });
-  expect(res.status).toBe(200);
+  harness = await startGofood(
+    { GOFOOD_MANUAL_ACCEPT_TIMEOUT_MS: String(TIMEOUT_MS), GOFOOD_REJECTION_GRACE_MS: String(GRACE_MS) },
+    { [OUTLET]: { acceptanceMode: 'manual', warehouse: WAREHOUSE } },
+  );
+  system = harness.system;
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await gobiz?.close();
+  await harness?.stop();
 });
 
 /** Waits until the maintenance job with this id has run, and returns what it decided. */

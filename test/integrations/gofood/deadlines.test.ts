@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadlineJobId } from '../../../src/integrations/gofood/handler.js';
-import { FakeGoBiz } from '../../support/fake-gobiz.js';
-import { startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
+import type { FakeGoBiz } from '../../support/fake-gobiz.js';
+import { type TestSystem, waitFor } from '../../support/system.js';
 import {
   configureOutlet,
   deliver,
+  type GofoodHarness,
   gofoodOrder,
   orderNumber,
-  seedWarehouse,
+  startGofood,
   stockLevel,
   timeline,
 } from './helpers.js';
@@ -17,31 +18,25 @@ const TIMEOUT_MS = 400;
 
 let system: TestSystem;
 let gobiz: FakeGoBiz;
+let harness: GofoodHarness | undefined;
 
 beforeAll(async () => {
-  gobiz = new FakeGoBiz();
-  await gobiz.start();
-  system = await startTestSystem({
-    env: {
-      ...gobiz.env(),
+  harness = await startGofood(
+    {
       GOFOOD_AUTO_ACCEPT_TIMEOUT_MS: String(TIMEOUT_MS),
       GOFOOD_MANUAL_ACCEPT_TIMEOUT_MS: String(TIMEOUT_MS),
     },
-  });
-  await seedWarehouse(system, 'KITCHEN-D');
-  for (const [outletId, acceptanceMode] of [
-    ['OUT-TIMEOUT', 'auto_accept_on_timeout'],
-    ['OUT-MANUAL', 'manual'],
-    ['OUT-AUTO', 'auto'],
-  ] as const) {
-    const res = await configureOutlet(system, outletId, { acceptanceMode, warehouse: 'KITCHEN-D' });
-    expect(res.status).toBe(200);
-  }
+    {
+      'OUT-TIMEOUT': { acceptanceMode: 'auto_accept_on_timeout', warehouse: 'KITCHEN-D' },
+      'OUT-MANUAL': { acceptanceMode: 'manual', warehouse: 'KITCHEN-D' },
+      'OUT-AUTO': { acceptanceMode: 'auto', warehouse: 'KITCHEN-D' },
+    },
+  );
+  ({ system, gobiz } = harness);
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await gobiz?.close();
+  await harness?.stop();
 });
 
 async function deadlineJob(orderId: string) {

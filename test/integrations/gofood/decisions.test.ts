@@ -1,34 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeGoBiz } from '../../support/fake-gobiz.js';
+import type { FakeGoBiz } from '../../support/fake-gobiz.js';
 import type { FakeRequest, FakeRoute } from '../../support/fake-provider.js';
-import { startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
+import { type TestSystem, waitFor } from '../../support/system.js';
 import {
-  configureOutlet,
   deliver,
+  type GofoodHarness,
   gofoodOrder,
   orderNumber,
-  seedWarehouse,
+  startGofood,
   stockLevel,
   timeline,
 } from './helpers.js';
 
 let system: TestSystem;
 let gobiz: FakeGoBiz;
+let harness: GofoodHarness | undefined;
 
 beforeAll(async () => {
-  gobiz = new FakeGoBiz();
-  await gobiz.start();
   // Long windows: no deadline interferes with the merchant's decisions here.
-  system = await startTestSystem({ env: { ...gobiz.env(), OUTBOUND_ATTEMPTS: '4' } });
-  await seedWarehouse(system, 'KITCHEN-M');
-  expect(
-    (await configureOutlet(system, 'OUT-M', { acceptanceMode: 'manual', warehouse: 'KITCHEN-M' })).status,
-  ).toBe(200);
+  harness = await startGofood(
+    { OUTBOUND_ATTEMPTS: '4' },
+    { 'OUT-M': { acceptanceMode: 'manual', warehouse: 'KITCHEN-M' } },
+  );
+  ({ system, gobiz } = harness);
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await gobiz?.close();
+  await harness?.stop();
 });
 
 async function awaitingOrder(serviceType: 'gofood' | 'gofood_pickup' = 'gofood') {

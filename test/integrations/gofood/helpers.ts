@@ -2,12 +2,13 @@ import { expect } from 'vitest';
 import type { Order } from '../../../src/db/schema.js';
 import { findOrderByExternalId } from '../../../src/orders/service.js';
 import {
+  FakeGoBiz,
   type GofoodEventName,
   gofoodNotification,
   type OrderSpec,
   sendGofood,
 } from '../../support/fake-gobiz.js';
-import { type TestSystem, waitFor } from '../../support/system.js';
+import { startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
 
 export interface SentEvent {
   eventId: string;
@@ -95,4 +96,37 @@ let counter = 0;
 export function orderNumber(prefix = 'F'): string {
   counter += 1;
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
+}
+
+export interface GofoodHarness {
+  system: TestSystem;
+  gobiz: FakeGoBiz;
+  stop(): Promise<void>;
+}
+
+/**
+ * The product configured against a fake GoBiz, with each outlet set to its acceptance mode and its
+ * warehouse seeded with the fake notification's SKUs.
+ */
+export async function startGofood(
+  env: Record<string, string>,
+  outlets: Record<string, { acceptanceMode: string; warehouse: string }>,
+): Promise<GofoodHarness> {
+  const gobiz = new FakeGoBiz();
+  await gobiz.start();
+  const system = await startTestSystem({ env: { ...gobiz.env(), ...env } });
+  for (const warehouse of new Set(Object.values(outlets).map((o) => o.warehouse))) {
+    await seedWarehouse(system, warehouse);
+  }
+  for (const [outletId, body] of Object.entries(outlets)) {
+    expect((await configureOutlet(system, outletId, body)).status).toBe(200);
+  }
+  return {
+    system,
+    gobiz,
+    stop: async () => {
+      await system.stop();
+      await gobiz.close();
+    },
+  };
 }
