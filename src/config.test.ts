@@ -28,6 +28,26 @@ describe('loadConfig', () => {
     expect([config.DATABASE_URL, config.REDIS_URL]).toEqual([undefined, undefined]);
   });
 
+  describe('WORKER_METRICS_PORT', () => {
+    it('is off when unset or blank, and binds loopback by default', () => {
+      expect(loadConfig({}).WORKER_METRICS_PORT).toBeUndefined();
+      expect(loadConfig({ WORKER_METRICS_PORT: ' ' }).WORKER_METRICS_PORT).toBeUndefined();
+      expect(loadConfig({ WORKER_METRICS_PORT: '9464' })).toMatchObject({
+        WORKER_METRICS_PORT: 9464,
+        WORKER_METRICS_HOST: '127.0.0.1',
+      });
+    });
+
+    it('lists a value that is not a port as a problem', () => {
+      expect(problemsOf({ WORKER_METRICS_PORT: 'metrics' }).map((p) => p.split(':')[0])).toEqual([
+        'WORKER_METRICS_PORT',
+      ]);
+      expect(problemsOf({ WORKER_METRICS_PORT: '70000' }).map((p) => p.split(':')[0])).toEqual([
+        'WORKER_METRICS_PORT',
+      ]);
+    });
+  });
+
   describe('when several variables are wrong', () => {
     it('lists every problem at once, each naming its variable', () => {
       const problems = problemsOf({

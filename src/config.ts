@@ -10,6 +10,13 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * A worker-only process (Procfile `worker`) serves `GET /metrics` (admin token) and `GET /health` on this
+   * port; unset = no HTTP at all. Processes with the gateway ignore it: they have `/admin/metrics`.
+   */
+  WORKER_METRICS_PORT: optionalEnv(z.coerce.number<string>().int().min(0).max(65535)),
+  /** Bind address of the worker metrics server: loopback unless a scraper on another host needs it. */
+  WORKER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   DATABASE_URL: optionalUrl,
   REDIS_URL: optionalUrl,
   DATA_DIR: z.string().min(1).default('.data'),

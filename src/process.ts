@@ -3,6 +3,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
 import { answerClientErrorsInEnvelope, httpServerOptions } from './gateway/node-server.js';
+import { createWorkerMetricsApp } from './gateway/worker-metrics.js';
 import { integrations } from './integrations/index.js';
 import { errorMessage } from './lib/errors.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -19,6 +20,8 @@ export interface RunningProcess {
   services: Services;
   server?: ServerType;
   port?: number;
+  /** Where the worker-only metrics server (WORKER_METRICS_PORT) listens, when it runs. */
+  metricsAddress?: { address: string; port: number };
   workers?: RunningWorkers;
   stop(): Promise<void>;
 }
@@ -29,6 +32,8 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
   let server: ServerType | undefined;
   let workers: RunningWorkers | undefined;
   let port: number | undefined;
+  let metricsServer: ServerType | undefined;
+  let metricsAddress: { address: string; port: number } | undefined;
   try {
     if (roles.worker) {
       workers = await startWorkers(services.ctx, integrations, { connection: services.workerConnection });
@@ -37,43 +42,75 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
     if (roles.web) {
       const adminToken = await resolveAdminToken(config, logger);
       const app = createApp({ deps: services.gatewayDeps, integrations, adminToken });
-      port = await new Promise<number>((resolve, reject) => {
-        // Slow or stalled clients must not hold sockets forever (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS).
-        const started = serve(
-          {
-            fetch: app.fetch,
-            port: config.PORT,
-            hostname: config.HOST,
-            serverOptions: httpServerOptions(config),
-          },
-          (info) => resolve(info.port),
-        );
-        server = started;
-        started.once('error', reject);
-        if (started instanceof HttpServer) answerClientErrorsInEnvelope(started, logger);
-      });
+      const listening = await listen(app.fetch, config.PORT, config.HOST, config, logger);
+      server = listening.server;
+      port = listening.address.port;
       logger.info({ port }, 'gateway listening');
+      if (config.WORKER_METRICS_PORT !== undefined) {
+        logger.info('WORKER_METRICS_PORT is ignored: this process serves GET /admin/metrics on the gateway');
+      }
+    } else if (roles.worker && config.WORKER_METRICS_PORT !== undefined) {
+      const adminToken = await resolveAdminToken(config, logger);
+      const app = createWorkerMetricsApp({ metrics: services.metrics, adminToken, logger });
+      const listening = await listen(
+        app.fetch,
+        config.WORKER_METRICS_PORT,
+        config.WORKER_METRICS_HOST,
+        config,
+        logger,
+      );
+      metricsServer = listening.server;
+      metricsAddress = listening.address;
+      // `address` is a redacted log key (customer addresses): log the bind address as `host`.
+      logger.info({ host: metricsAddress.address, port: metricsAddress.port }, 'worker metrics listening');
     }
   } catch (err) {
+    await Promise.all([server, metricsServer].map(closeServer));
     await workers?.close();
     await services.close();
     throw err;
   }
   const runningServer = server;
+  const runningMetricsServer = metricsServer;
   return {
     services,
     ...(runningServer ? { server: runningServer } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(metricsAddress ? { metricsAddress } : {}),
     ...(workers ? { workers } : {}),
     stop: async () => {
       // Stop accepting first, then let active jobs finish, then close connections.
-      if (runningServer) {
-        await new Promise<void>((resolve) => runningServer.close(() => resolve()));
-      }
+      await Promise.all([runningServer, runningMetricsServer].map(closeServer));
       await workers?.close();
       await services.close();
     },
   };
+}
+
+/** Serves `fetch` with Node's limits for slow clients; resolves with the bound address (port 0 picks one). */
+async function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+  hostname: string,
+  config: Config,
+  logger: Logger,
+): Promise<{ server: ServerType; address: { address: string; port: number } }> {
+  let server: ServerType | undefined;
+  const address = await new Promise<{ address: string; port: number }>((resolve, reject) => {
+    // Slow or stalled clients must not hold sockets forever (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS).
+    const started = serve({ fetch, port, hostname, serverOptions: httpServerOptions(config) }, (info) =>
+      resolve({ address: info.address, port: info.port }),
+    );
+    server = started;
+    started.once('error', reject);
+    if (started instanceof HttpServer) answerClientErrorsInEnvelope(started, logger);
+  });
+  if (!server) throw new Error('the HTTP server did not start');
+  return { server, address };
+}
+
+function closeServer(server: ServerType | undefined): Promise<void> {
+  return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }
 
 /** Entry point body shared by `main`, `web` and `worker`: config, start, SIGTERM/SIGINT → graceful exit 0. */

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Integration } from '../integrations/types.js';
 import { AppError, errorMessage, statusForCode } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
 import { adminAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import type { AppEnv, GatewayDeps } from './env.js';
@@ -77,13 +78,26 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminReconciliationRoutes(app, deps, integrations);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
 
+  answerErrorsInEnvelope(app, deps.logger);
+
+  return app;
+}
+
+/**
+ * Every error a Hono app of ours answers goes out in the one envelope: AppErrors with their status, Hono's
+ * own HTTP errors mapped, anything else logged with its cause and answered 500 without internals.
+ */
+export function answerErrorsInEnvelope(app: Hono<AppEnv>, fallbackLogger: Logger): void {
   app.notFound((c) =>
-    c.json(envelope('not_found', `no route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404),
+    c.json(
+      envelope('not_found', `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? randomUUID()),
+      404,
+    ),
   );
 
   app.onError((err, c) => {
     const requestId = c.var.requestId ?? randomUUID();
-    const logger = c.var.logger ?? deps.logger;
+    const logger = c.var.logger ?? fallbackLogger;
     if (err instanceof AppError) {
       if (err.retryAfterMs !== undefined) c.header('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
       if (err.status >= 500)
@@ -98,8 +112,6 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     logger.error({ err }, 'unhandled error');
     return c.json(envelope('internal', 'internal error', requestId), 500);
   });
-
-  return app;
 }
 
 export function envelope(code: string, message: string, requestId: string, details?: unknown): ErrorEnvelope {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
-import { createOrder } from '../../src/orders/service.js';
 import { FakeProvider } from '../support/fake-provider.js';
 import { postJson, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
+import { makeDeliveryCall } from './delivery-call.js';
 
 describe('GET /admin/metrics', () => {
   let system: TestSystem;
@@ -43,18 +42,7 @@ describe('GET /admin/metrics', () => {
         { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'idempotency-key': 'metrics-order-0001' },
       );
       expect(res.status).toBe(202);
-      const { order } = await createOrder(system.db, {
-        channel: 'manual',
-        externalOrderId: 'metrics-2',
-        currency: 'TRY',
-        items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
-        actor: 'test',
-      });
-      await system.db
-        .insertInto('outbox')
-        .values({ order_id: order.id, topic: DELIVERY_REQUESTED, payload: { orderId: order.id } })
-        .execute();
-      await waitFor(() => delivery.requestsTo('POST', '/deliveries').length > 0);
+      const orderId = await makeDeliveryCall(system.db, delivery, 'metrics-2');
 
       const text = await waitFor(async () => {
         const t = await scrape();
@@ -70,7 +58,7 @@ describe('GET /admin/metrics', () => {
       expect(text).toMatch(/ordergate_inbox_events\{status="dead"\} 0/);
       expect(text).toContain('ordergate_process_cpu_user_seconds_total');
       // Route patterns, not paths: no order ids in label values.
-      expect(text).not.toContain(order.id);
+      expect(text).not.toContain(orderId);
     });
   });
 });

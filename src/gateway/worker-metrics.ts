@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import { answerErrorsInEnvelope } from './app.js';
+import { adminAuth } from './auth.js';
+import type { AppEnv } from './env.js';
+
+export interface WorkerMetricsAppOptions {
+  metrics: Metrics;
+  adminToken: string;
+  logger: Logger;
+}
+
+/**
+ * The HTTP face of a worker-only process (WORKER_METRICS_PORT). Such a process has no gateway, so without
+ * this its own series (provider calls, process stats) are never scraped. `GET /metrics` is this process's
+ * registry and needs the admin token like `/admin/metrics`; queue depths and open inbox events are the same
+ * for every process and stay with the gateway's `/admin/metrics`. `GET /health` is open, for liveness probes.
+ */
+export function createWorkerMetricsApp({
+  metrics,
+  adminToken,
+  logger,
+}: WorkerMetricsAppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    c.set('logger', logger.child({ requestId }));
+    c.header('X-Request-Id', requestId);
+    await next();
+  });
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.use('/metrics', adminAuth(adminToken));
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+  answerErrorsInEnvelope(app, logger);
+  return app;
+}
