@@ -3,8 +3,8 @@
  * timeouts, the retryable / not-retryable verdict (design invariant 5), Retry-After, idempotency keys,
  * response validation, OAuth2 client-credentials tokens and a call hook for metrics and timelines.
  *
- * Errors never carry credentials: messages name the provider, method and path (never the query string or
- * headers), and response bodies are truncated, stripped of token/secret fields and of any secret we sent.
+ * Errors never carry credentials or personal data: messages name the provider, method and path (never the
+ * query string or headers), and of a response body only known error fields are kept (summarizeErrorBody).
  */
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
@@ -12,8 +12,10 @@ import { AppError } from '../lib/errors.js';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Longest Retry-After we honour; a provider asking for more gets re-asked after this. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
-/** Characters of a provider's response body kept on a ProviderError. */
-export const RESPONSE_BODY_LIMIT = 2048;
+/** Characters of the summary of a provider's response body kept on a ProviderError. */
+export const RESPONSE_BODY_LIMIT = 1024;
+/** Characters kept of one error field. */
+export const ERROR_FIELD_LIMIT = 200;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -44,7 +46,10 @@ export class ProviderError extends AppError {
   readonly reason: ProviderFailure;
   /** Undefined when no HTTP answer arrived (timeout, connection error). */
   readonly httpStatus?: number;
-  /** The provider's answer, truncated to RESPONSE_BODY_LIMIT and scrubbed of secrets. */
+  /**
+   * What the provider said, reduced to its known error fields (summarizeErrorBody): safe to put on the
+   * timeline and in logs. Undefined when the body was empty.
+   */
   readonly responseBody?: string;
 
   constructor(init: ProviderErrorInit) {
@@ -174,32 +179,97 @@ export function providerRequest(opts: ProviderRequestOptions<unknown>): Promise<
   return send(opts);
 }
 
-const sensitiveKey = /token|secret|password|authorization|api[_-]?key/i;
+/**
+ * The fields of a provider's error body worth keeping: codes and messages, also inside `error` / `errors`.
+ * Everything else is dropped, since providers echo the request back (customer names, phones, addresses).
+ */
+const errorFields = new Set([
+  'code',
+  'errorCode',
+  'error_code',
+  'error',
+  'errors',
+  'error_description',
+  'message',
+  'status',
+  'title',
+  'detail',
+]);
 
-/** Blanks credential-looking fields of a JSON body and every known secret, then truncates. */
-function sanitizeBody(text: string, secrets: readonly string[]): string {
-  let out = text;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === 'object') out = JSON.stringify(redactKeys(parsed));
-  } catch {
-    // Not JSON: keep the text, literal secrets are still scrubbed below.
-  }
+const emailPattern = /[^\s@"'<>()]+@[^\s@"'<>()]+\.[^\s@"'<>()]+/g;
+/** A run of 7 or more digits, possibly split by spaces, dots, dashes or brackets: a phone or card number. */
+const longNumberPattern = /\+?\d[\d\s().-]*\d/g;
+
+/** One kept string: known secrets, e-mail addresses and phone-like numbers removed, then truncated. */
+function cleanErrorText(value: string, secrets: readonly string[]): string {
+  let out = value;
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.split(secret).join('[redacted]');
   }
+  // Cut before the patterns run, so a huge field cannot make them slow.
+  out = out
+    .slice(0, ERROR_FIELD_LIMIT * 2)
+    .replace(emailPattern, '[email]')
+    .replace(longNumberPattern, (run) => (run.replace(/\D/g, '').length >= 7 ? '[number]' : run));
+  return out.length > ERROR_FIELD_LIMIT ? `${out.slice(0, ERROR_FIELD_LIMIT)}…` : out;
+}
+
+/** The allow-listed part of a parsed error body, or undefined when nothing in it is kept. */
+function pickErrorFields(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return cleanErrorText(value, secrets);
+  // Small integers are status and error codes; longer ones could be phone numbers or ids.
+  if (typeof value === 'number')
+    return Number.isInteger(value) && Math.abs(value) < 1_000_000 ? value : undefined;
+  if (depth >= 3 || value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    const items = value
+      .slice(0, 5)
+      .map((item) => pickErrorFields(item, secrets, depth + 1))
+      .filter((item) => item !== undefined);
+    return items.length > 0 ? items : undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (!errorFields.has(key)) continue;
+    const kept = pickErrorFields(item, secrets, depth + 1);
+    if (kept !== undefined) out[key] = kept;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * What a ProviderError keeps of a response body: the known error fields of a JSON body (strings cleaned and
+ * truncated, small integers), as JSON; of anything else only its size. Undefined for an empty body.
+ */
+export function summarizeErrorBody(text: string, secrets: readonly string[] = []): string | undefined {
+  if (text.trim() === '') return undefined;
+  const bytes = Buffer.byteLength(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return `non-JSON body (${bytes} bytes)`;
+  }
+  const kept = typeof parsed === 'object' ? pickErrorFields(parsed, secrets) : undefined;
+  if (kept === undefined) return `JSON body without known error fields (${bytes} bytes)`;
+  const out = JSON.stringify(kept);
   return out.length > RESPONSE_BODY_LIMIT ? `${out.slice(0, RESPONSE_BODY_LIMIT)}…[truncated]` : out;
 }
 
-function redactKeys(value: unknown, depth = 0): unknown {
-  if (depth > 10 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => redactKeys(item, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] =
-      sensitiveKey.test(key) && typeof item !== 'object' ? '[redacted]' : redactKeys(item, depth + 1);
+/**
+ * For outbound processors: a provider's final refusal (not retryable) with its summarized answer in the
+ * message, so the timeline entry and the attention reason show the provider's error code. Anything else is
+ * returned unchanged.
+ */
+export function withProviderAnswer(err: unknown): unknown {
+  if (err instanceof ProviderError && !err.retryable && err.responseBody) {
+    return new AppError('provider_rejected', `${err.message}: ${err.responseBody}`, {
+      retryable: false,
+      cause: err,
+      details: err.details,
+    });
   }
-  return out;
+  return err;
 }
 
 function secretsOf(headers: Headers, extra: readonly string[] | undefined): string[] {
@@ -212,6 +282,11 @@ function secretsOf(headers: Headers, extra: readonly string[] | undefined): stri
   }
   // Longest first so a secret containing another is replaced whole.
   return secrets.sort((a, b) => b.length - a.length);
+}
+
+function optionalBody(text: string, secrets: readonly string[]): { responseBody?: string } {
+  const responseBody = summarizeErrorBody(text, secrets);
+  return responseBody === undefined ? {} : { responseBody };
 }
 
 function isTimeout(err: unknown): boolean {
@@ -305,7 +380,7 @@ async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResp
       reason: 'http',
       httpStatus: status,
       retryable,
-      responseBody: sanitizeBody(text, secrets),
+      ...optionalBody(text, secrets),
       message:
         status >= 300 && status < 400
           ? `${label} answered with an unexpected redirect (${status})`
@@ -320,7 +395,7 @@ async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResp
       reason: 'invalid_response',
       httpStatus: status,
       retryable: false,
-      responseBody: sanitizeBody(text, secrets),
+      ...optionalBody(text, secrets),
       message: `${label} answered ${status} ${problem}`,
     });
 

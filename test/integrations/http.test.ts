@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  ERROR_FIELD_LIMIT,
   MAX_RETRY_AFTER_MS,
   OAuthClientCredentials,
   onProviderCall,
@@ -195,12 +196,85 @@ describe('providerRequest', () => {
     });
   });
 
-  describe('when the provider answers an error with a huge body', () => {
-    it('keeps only the first ~2 KB of it', async () => {
-      fake.route('GET', '/big', () => ({ body: {} })).fail({ status: 400, body: 'x'.repeat(50_000) });
+  describe('when the provider answers an error with a body that is not JSON', () => {
+    it('keeps only its size', async () => {
+      fake
+        .route('GET', '/big', () => ({ body: {} }))
+        .fail({ status: 400, body: `Ayşe Yılmaz, +90 555 123 45 67 ${'x'.repeat(50_000)}` });
       const err = await providerError(() => providerRequest({ provider: 'p', url: `${baseUrl}/big` }));
-      expect(err.responseBody?.length).toBeLessThan(RESPONSE_BODY_LIMIT + 20);
-      expect(err.responseBody?.startsWith('xxxx')).toBe(true);
+      expect(err.responseBody).toMatch(/^non-JSON body \(\d+ bytes\)$/);
+    });
+  });
+
+  describe('when the provider echoes the order back in its error body', () => {
+    const echoed = {
+      code: 'ORDER_NOT_CANCELLABLE',
+      message: 'Order cannot be cancelled',
+      order: {
+        customer: { name: 'Ayşe Yılmaz', phone: '+905551234567', email: 'ayse@example.com' },
+        address: 'Bağdat Caddesi No: 12, Kadıköy',
+      },
+      phone: '+905551234567',
+    };
+
+    /** The ProviderError of a PUT the provider refuses with `status` and `body`. */
+    const refusal = (status: number, body: unknown) => {
+      fake.route('PUT', '/orders/:id', () => ({ body: {} })).fail({ status, body });
+      return providerError(() =>
+        providerRequest({ provider: 'p', method: 'PUT', url: `${baseUrl}/orders/o1`, json: {} }),
+      );
+    };
+
+    it('keeps the HTTP status and the known error fields only', async () => {
+      const err = await refusal(409, echoed);
+      expect(err.httpStatus).toBe(409);
+      expect(JSON.parse(err.responseBody ?? '')).toEqual({
+        code: 'ORDER_NOT_CANCELLABLE',
+        message: 'Order cannot be cancelled',
+      });
+      const said = everythingSaidAbout(err);
+      for (const personal of ['Ayşe', '5551234567', 'ayse@example.com', 'Bağdat']) {
+        expect(said).not.toContain(personal);
+      }
+    });
+
+    it('keeps nested error codes (error / errors) and drops what sits beside them', async () => {
+      const err = await refusal(422, {
+        error: { code: 'E42', title: 'Invalid', customer: echoed.order.customer },
+        errors: [{ message: 'bad item', detail: 'sku X', value: echoed.order.address }, { status: 422 }],
+      });
+      expect(JSON.parse(err.responseBody ?? '')).toEqual({
+        error: { code: 'E42', title: 'Invalid' },
+        errors: [{ message: 'bad item', detail: 'sku X' }, { status: 422 }],
+      });
+    });
+
+    it('masks phone numbers and e-mail addresses inside the kept messages, and truncates them', async () => {
+      const err = await refusal(400, {
+        message: 'Customer +90 (555) 123-45-67 / ayse@example.com unreachable for order 42',
+        error_description: 'y'.repeat(5_000),
+        errorCode: 4_001,
+        status: 5_551_234_567,
+      });
+      const kept = JSON.parse(err.responseBody ?? '') as Record<string, unknown>;
+      expect(kept.message).toBe('Customer [number] / [email] unreachable for order 42');
+      expect(String(kept.error_description).length).toBeLessThanOrEqual(ERROR_FIELD_LIMIT + 1);
+      // Small integers are codes; a long one could be a phone number.
+      expect(kept.errorCode).toBe(4_001);
+      expect(kept).not.toHaveProperty('status');
+    });
+
+    it('cuts the whole summary at RESPONSE_BODY_LIMIT', async () => {
+      const err = await refusal(400, {
+        errors: Array.from({ length: 20 }, () => ({ message: 'z'.repeat(500) })),
+      });
+      expect(err.responseBody?.length).toBeLessThanOrEqual(RESPONSE_BODY_LIMIT + '…[truncated]'.length);
+      expect(err.responseBody?.endsWith('…[truncated]')).toBe(true);
+    });
+
+    it('says so when no known error field is there', async () => {
+      const err = await refusal(400, echoed.order);
+      expect(err.responseBody).toMatch(/^JSON body without known error fields \(\d+ bytes\)$/);
     });
   });
 
@@ -324,7 +398,7 @@ describe('providerRequest', () => {
   });
 
   describe('when the provider echoes credentials in an error body', () => {
-    it('scrubs the Authorization value and token-like fields', async () => {
+    it('keeps neither the Authorization value nor token-like fields', async () => {
       fake.route('POST', '/echo', (req) => ({
         status: 400,
         body: {

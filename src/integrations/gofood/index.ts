@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withProviderAnswer } from '../http.js';
 import type { Integration, OutboundProcessor } from '../types.js';
 import { gobizClientFor, rejectReasonCodes } from './client.js';
 import {
@@ -25,24 +26,32 @@ const foodPreparedPayload = outboundPayloadSchema.extend({ countryCode: z.string
 // The idempotency key is stable across the retries of one outbox message.
 const idempotencyKey = (outboxId: number) => `ordergate-outbox-${outboxId}`;
 
-const accept: OutboundProcessor = async (ctx, job) => {
+/** A GoBiz refusal names GoBiz's error code and message on the timeline and the attention reason. */
+const withAnswer =
+  (processor: OutboundProcessor): OutboundProcessor =>
+  (ctx, job, bullJob) =>
+    processor(ctx, job, bullJob).catch((err: unknown) => {
+      throw withProviderAnswer(err);
+    });
+
+const accept: OutboundProcessor = withAnswer(async (ctx, job) => {
   const ref = outboundPayloadSchema.parse(job.payload);
   await gobizClientFor(ctx.config).accept(ref, idempotencyKey(job.outboxId));
-};
+});
 
-const reject: OutboundProcessor = async (ctx, job) => {
+const reject: OutboundProcessor = withAnswer(async (ctx, job) => {
   const { reasonCode, description, ...ref } = rejectPayload.parse(job.payload);
   await gobizClientFor(ctx.config).reject(
     ref,
     { code: reasonCode, description },
     idempotencyKey(job.outboxId),
   );
-};
+});
 
-const foodPrepared: OutboundProcessor = async (ctx, job) => {
+const foodPrepared: OutboundProcessor = withAnswer(async (ctx, job) => {
   const { countryCode, ...ref } = foodPreparedPayload.parse(job.payload);
   await gobizClientFor(ctx.config).foodPrepared(ref, countryCode, idempotencyKey(job.outboxId));
-};
+});
 
 /** GoFood (GoBiz): notifications in, merchant decisions out, acceptance deadlines. See docs/gofood.md. */
 export const gofoodIntegration: Integration = {

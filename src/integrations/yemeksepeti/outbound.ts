@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
-import { ProviderError } from '../http.js';
+import { withProviderAnswer } from '../http.js';
 import type { OutboundProcessor } from '../types.js';
 import { type YemeksepetiApi, type YsOrderUpdate, yemeksepetiClient } from './client.js';
 import { outboundStatuses } from './mapping.js';
@@ -24,7 +24,7 @@ export const ysUpdatePayloadSchema = z.object({
 /**
  * Delivers `yemeksepeti.order.update`: `PUT /v2/chains/{chain_id}/orders/{order_id}`. 5xx, timeouts and
  * 429 are retried by the outbound queue (Retry-After honoured); any other 4xx fails at once, and the
- * provider's answer is carried into the error so it lands on the timeline and the attention reason.
+ * provider's error code and message (never the rest of its body) land on the timeline and the attention reason.
  */
 export function ysUpdateProcessor(
   apiFor: (config: Parameters<typeof yemeksepetiClient>[0]) => YemeksepetiApi = yemeksepetiClient,
@@ -50,14 +50,7 @@ export function ysUpdateProcessor(
         idempotencyKey: `ordergate-outbox-${job.outboxId}`,
       });
     } catch (err) {
-      if (err instanceof ProviderError && !err.retryable && err.responseBody) {
-        throw new AppError('provider_rejected', `${err.message}: ${err.responseBody}`, {
-          retryable: false,
-          cause: err,
-          details: err.details,
-        });
-      }
-      throw err;
+      throw withProviderAnswer(err);
     }
   };
 }

@@ -123,6 +123,31 @@ describe('POST /admin/orders/:id/accept', () => {
     expect(flagged).toContain('422');
     expect(callsFor(gobiz.accepted, number)).toHaveLength(1);
   });
+
+  it('names GoBiz’s error in the attention reason and timeline, not the customer it echoes back', async () => {
+    const { number, order } = await awaitingOrder();
+    gobiz.accepted.fail({
+      status: 422,
+      body: {
+        errors: [{ code: 'ORDER_EXPIRED', message: 'order is not awaiting acceptance' }],
+        order: { customer: { name: 'Budi Santoso', phone: '+62 812 3456 7890' } },
+        customer_address: 'Jl. Sudirman No. 5, Jakarta',
+      },
+    });
+    expect((await act(order.id, 'accept')).status).toBe(200);
+    const flagged = await waitFor(async () => (await gofoodOrder(system, number)).attention_reason);
+    const failures = (await timeline(system, order.id))
+      .filter((e) => e.message.startsWith('gofood.order.accept failed'))
+      .map((e) => e.message);
+    expect(failures).toHaveLength(1);
+    for (const text of [flagged, ...failures]) {
+      expect(text).toContain('ORDER_EXPIRED');
+      expect(text).toContain('order is not awaiting acceptance');
+      for (const personal of ['Budi', '812 3456 7890', '81234567890', 'Sudirman']) {
+        expect(text).not.toContain(personal);
+      }
+    }
+  });
 });
 
 describe('POST /admin/orders/:id/reject', () => {

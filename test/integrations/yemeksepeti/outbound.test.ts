@@ -119,6 +119,46 @@ describe('PUT /v2/chains/{chain_id}/orders/{order_id}', () => {
       expect((await providerCalls(id)).map((e) => e.metadata.outcome)).toEqual(['dead']);
     });
   });
+
+  describe('when Yemeksepeti refuses with 400 and echoes the customer back in its error body', () => {
+    it('the timeline and the attention reason keep its error code but not the phone or address', async () => {
+      const customer = ysOrder().customer;
+      h.ys.orders.fail({
+        status: 400,
+        body: {
+          code: 'INVALID_ORDER_STATE',
+          message: 'Order for +90 532 111 22 33 cannot be dispatched',
+          order: { customer },
+          customer_phone: '+905321112233',
+          delivery_address: 'Moda Caddesi 12/3, Caferağa, Kadıköy',
+        },
+      });
+      const { id } = await dispatched();
+      const d = await waitFor(async () => {
+        const o = await detail(h.system, id);
+        return o.attentionReason ? o : undefined;
+      });
+      const outbox = await h.system.db
+        .selectFrom('outbox')
+        .select('last_error')
+        .where('order_id', '=', id)
+        .where('topic', '=', 'yemeksepeti.order.update')
+        .executeTakeFirstOrThrow();
+      const texts = [
+        d.attentionReason ?? '',
+        ...(await providerCalls(id)).map((e) => e.message),
+        outbox.last_error ?? '',
+      ];
+      for (const text of texts) {
+        expect(text).toContain('answered 400');
+        expect(text).toContain('INVALID_ORDER_STATE');
+        for (const personal of ['5321112233', '532 111 22 33', 'Moda Caddesi', 'Güneşoğlu', 'Caferağa']) {
+          expect(text).not.toContain(personal);
+        }
+      }
+      expect(d.attentionReason).toContain('Order for [number] cannot be dispatched');
+    });
+  });
 });
 
 describe('when the partner API is not configured', () => {
