@@ -28,6 +28,36 @@ describe('loadConfig', () => {
     expect([config.DATABASE_URL, config.REDIS_URL]).toEqual([undefined, undefined]);
   });
 
+  describe('when tokens and secrets carry surrounding whitespace', () => {
+    const secrets = [
+      'ADMIN_TOKEN',
+      'GOFOOD_NOTIFICATION_SECRET',
+      'GOFOOD_CLIENT_ID',
+      'GOFOOD_CLIENT_SECRET',
+      'YEMEKSEPETI_MARKET_TOKEN',
+      'YEMEKSEPETI_SU_TOKEN',
+      'YEMEKSEPETI_CLIENT_ID',
+      'YEMEKSEPETI_CLIENT_SECRET',
+    ] as const;
+
+    it('trims them', () => {
+      const value = 'secret-value-0123456789';
+      const config = loadConfig(Object.fromEntries(secrets.map((key) => [key, ` ${value}\r\n`])));
+      expect(secrets.map((key) => config[key])).toEqual(secrets.map(() => value));
+    });
+
+    it('treats a whitespace-only value as unset', () => {
+      const config = loadConfig(Object.fromEntries(secrets.map((key) => [key, ' \n\t'])));
+      expect(secrets.map((key) => config[key])).toEqual(secrets.map(() => undefined));
+    });
+
+    it('checks the length of ADMIN_TOKEN after trimming', () => {
+      expect(problemsOf({ ADMIN_TOKEN: `short${' '.repeat(20)}\n` })).toEqual([
+        'ADMIN_TOKEN: must be at least 16 characters',
+      ]);
+    });
+  });
+
   describe('WORKER_METRICS_PORT', () => {
     it('is off when unset or blank, and binds loopback by default', () => {
       expect(loadConfig({}).WORKER_METRICS_PORT).toBeUndefined();

@@ -20,11 +20,8 @@ export const configSchema = z.object({
   DATABASE_URL: optionalUrl,
   REDIS_URL: optionalUrl,
   DATA_DIR: z.string().min(1).default('.data'),
-  ADMIN_TOKEN: z
-    .string()
-    .optional()
-    .transform((v) => (v === '' ? undefined : v))
-    .pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Trimmed like every secret (a value read from a file ends in a newline); blank = unset. */
+  ADMIN_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
   QUEUE_PREFIX: z.string().min(1).default('{ordergate}'),

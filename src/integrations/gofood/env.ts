@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import { optionalEnv } from '../../lib/env.js';
 
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+/** Trimmed (a secret read from a file ends in a newline); blank = unset. */
+const optionalString = optionalEnv(z.string().min(1));
 
 const optionalUrl = optionalEnv(z.url().transform((v) => v.replace(/\/+$/, '')));
 
