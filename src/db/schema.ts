@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -197,12 +197,9 @@ export interface Database {
 }
 
 export type InboundEvent = Selectable<InboundEventsTable>;
-export type NewInboundEvent = Insertable<InboundEventsTable>;
 export type Customer = Selectable<CustomersTable>;
 export type Order = Selectable<OrdersTable>;
-export type OrderUpdate = Updateable<OrdersTable>;
 export type OrderItem = Selectable<OrderItemsTable>;
-export type NewOrderItem = Insertable<OrderItemsTable>;
 export type OrderEvent = Selectable<OrderEventsTable>;
 export type OrderChannelStatus = Selectable<OrderChannelStatusesTable>;
 export type OutboxRow = Selectable<OutboxTable>;

@@ -34,7 +34,6 @@ export const orderListQuery = z
     ...pageQuery({ defaultLimit: 50, maxLimit: 200 }),
   })
   .strict();
-export type OrderListQuery = z.infer<typeof orderListQuery>;
 
 export const orderIdParam = z.object({ id: z.uuid() });
 

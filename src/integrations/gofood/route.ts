@@ -57,7 +57,6 @@ export const outletBody = z
     warehouse: z.string().trim().min(1).max(64).nullish(),
   })
   .strict();
-export type OutletBody = z.infer<typeof outletBody>;
 
 function outletDto(row: { outlet_id: string; acceptance_mode: string; warehouse_code: string | null }) {
   return { outletId: row.outlet_id, acceptanceMode: row.acceptance_mode, warehouse: row.warehouse_code };

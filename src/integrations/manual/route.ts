@@ -44,7 +44,6 @@ export const manualOrderSchema = z
     paid: z.boolean().optional(),
   })
   .strict();
-export type ManualOrder = z.infer<typeof manualOrderSchema>;
 
 const idempotencyKey = z.string().trim().min(8).max(255);
 
