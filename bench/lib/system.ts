@@ -98,6 +98,11 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/** Extra node flags for every process under test, e.g. `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`. */
+function benchNodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** Starts a TypeScript entry point in its own node process (tsx loader), logging to a ring buffer. */
 export async function startNode(
   name: string,
@@ -107,7 +112,7 @@ export async function startNode(
 ): Promise<Proc> {
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(ROOT, entry)],
+    [...benchNodeArgs(), ...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(ROOT, entry)],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },

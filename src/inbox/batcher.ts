@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage, isConnectionError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type InboxJob, withTimeout } from '../workers/queues.js';
@@ -51,150 +52,105 @@ interface Pending {
   input: IngestInput;
   key: string;
   payload: string;
-  resolve(result: IngestResult): void;
-  reject(err: unknown): void;
 }
 
-/** One unique (source, dedup key) of a batch and every caller that asked for it. */
+/** One unique (source, dedup key) of a batch and the positions of every caller that asked for it. */
 interface Group {
   source: string;
   dedupKey: string;
   first: Pending;
-  callers: Pending[];
+  positions: number[];
 }
 
 const KEY_SEPARATOR = '\u0000';
 
 export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcherOptions = {}): InboxBatcher {
-  const maxBatch = Math.max(1, options.maxBatch ?? 128);
-  const maxInFlight = Math.max(1, options.maxInFlight ?? 4);
-  const lingerMs = options.lingerMs ?? 0;
-  let queue: Pending[] = [];
-  let scheduled = false;
-  let inFlight = 0;
-  const idle: (() => void)[] = [];
-
-  const schedule = () => {
-    if (scheduled || queue.length === 0 || inFlight >= maxInFlight) return;
-    scheduled = true;
-    const run = () => {
-      scheduled = false;
-      while (queue.length > 0 && inFlight < maxInFlight) {
-        const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-        queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-        inFlight++;
-        void flush(batch).finally(() => {
-          inFlight--;
-          if (queue.length > 0) schedule();
-          else if (inFlight === 0) for (const done of idle.splice(0)) done();
-        });
-      }
-    };
-    if (lingerMs > 0 && queue.length < maxBatch) setTimeout(run, lingerMs);
-    else setImmediate(run);
-  };
-
-  const flush = async (batch: Pending[]): Promise<void> => {
-    const groups = new Map<string, Group>();
-    for (const p of batch) {
-      const id = `${p.input.source}${KEY_SEPARATOR}${p.key}`;
-      const group = groups.get(id);
-      if (group) group.callers.push(p);
-      else groups.set(id, { source: p.input.source, dedupKey: p.key, first: p, callers: [p] });
-    }
-    let stored: Map<string, { id: string; inserted: boolean }>;
-    try {
-      stored = await storeGroups(deps.db, [...groups.values()]);
-    } catch (err) {
-      if (isConnectionError(err)) {
-        const unavailable = eventStoreUnavailable(err);
-        for (const p of batch) p.reject(unavailable);
-        return;
-      }
-      // One bad row (a payload Postgres refuses) must not fail the others: fall back to one at a time.
-      if (groups.size > 1) {
-        await Promise.all(
-          [...groups.values()].map((g) =>
-            ingestOne(deps, g.first.input).then(
-              (result) => settleGroup(g, result),
-              (e: unknown) => {
-                for (const p of g.callers) p.reject(e);
-              },
-            ),
-          ),
-        );
-        return;
-      }
-      for (const p of batch) p.reject(err);
-      return;
-    }
-
-    const fresh: string[] = [];
-    for (const row of stored.values()) if (row.inserted) fresh.push(row.id);
-    let enqueued = true;
-    if (fresh.length > 0) {
-      try {
-        await withTimeout(
-          deps.inboxQueue.addBulk(
-            fresh.map((eventId) => ({ name: 'inbound', data: { eventId }, opts: { jobId: eventId } })),
-          ),
-          deps.enqueueTimeoutMs ?? 2000,
-          'enqueue',
-        );
-      } catch (err) {
-        enqueued = false;
-        deps.logger.warn(
-          { events: fresh.length, err: errorMessage(err) },
-          'events stored but not enqueued; the sweeper will retry',
-        );
-      }
-    }
-    for (const [id, group] of groups) {
-      const row = stored.get(id);
-      if (!row) {
-        // Cannot happen (every key was inserted or selected); never leave a caller hanging.
-        const missing = new Error(`inbox row for ${group.source}/${group.dedupKey} not found after insert`);
-        for (const p of group.callers) p.reject(missing);
-        continue;
-      }
-      settleGroup(group, {
-        eventId: row.id,
-        duplicate: !row.inserted,
-        enqueued: row.inserted ? enqueued : false,
-      });
-    }
-  };
-
+  const coalescer = createCoalescer<Pending, Settled<IngestResult>>((batch) => flush(deps, batch), {
+    maxBatch: options.maxBatch ?? 128,
+    maxInFlight: options.maxInFlight ?? 4,
+    lingerMs: options.lingerMs ?? 0,
+  });
   return {
-    ingest(input) {
-      let key: string;
-      let payload: string;
-      try {
-        key = dedupKeyFor(input);
-        const serialised: string | undefined = JSON.stringify(input.payload);
-        if (serialised === undefined) throw new TypeError('the event payload is not JSON');
-        payload = serialised;
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return new Promise<IngestResult>((resolve, reject) => {
-        queue.push({ input, key, payload, resolve, reject });
-        schedule();
-      });
+    async ingest(input) {
+      const key = dedupKeyFor(input);
+      const payload: string | undefined = JSON.stringify(input.payload);
+      if (payload === undefined) throw new TypeError('the event payload is not JSON');
+      return unwrap(await coalescer.submit({ input, key, payload }));
     },
-    drain() {
-      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => idle.push(resolve));
-    },
+    drain: () => coalescer.drain(),
   };
 }
 
-/** The first caller of a key gets the result; the others of the same batch are its duplicates. */
-function settleGroup(group: Group, result: IngestResult): void {
-  group.first.resolve(result);
-  for (const p of group.callers) {
-    if (p !== group.first) p.resolve({ eventId: result.eventId, duplicate: true, enqueued: false });
+/** Stores and enqueues one batch; every caller gets its own outcome. */
+async function flush(deps: InboxBatcherDeps, batch: readonly Pending[]): Promise<Settled<IngestResult>[]> {
+  const outcomes: Settled<IngestResult>[] = batch.map(() => ({ ok: false, error: new Error('not settled') }));
+  const groups = new Map<string, Group>();
+  batch.forEach((p, position) => {
+    const id = `${p.input.source}${KEY_SEPARATOR}${p.key}`;
+    const group = groups.get(id);
+    if (group) group.positions.push(position);
+    else groups.set(id, { source: p.input.source, dedupKey: p.key, first: p, positions: [position] });
+  });
+  /** The first caller of a key gets the result; the others of the same batch are its duplicates. */
+  const settleGroup = (group: Group, result: Settled<IngestResult>) => {
+    group.positions.forEach((position, n) => {
+      outcomes[position] =
+        n === 0 || !result.ok
+          ? result
+          : { ok: true, value: { eventId: result.value.eventId, duplicate: true, enqueued: false } };
+    });
+  };
+
+  let stored: Map<string, { id: string; inserted: boolean }>;
+  try {
+    stored = await storeGroups(deps.db, [...groups.values()]);
+  } catch (err) {
+    if (isConnectionError(err)) return batch.map(() => ({ ok: false, error: eventStoreUnavailable(err) }));
+    // One bad row (a payload Postgres refuses) must not fail the others: fall back to one at a time.
+    if (groups.size === 1) return batch.map(() => ({ ok: false, error: err }));
+    await Promise.all(
+      [...groups.values()].map(async (g) => settleGroup(g, await settle(ingestOne(deps, g.first.input)))),
+    );
+    return outcomes;
   }
+
+  const fresh: string[] = [];
+  for (const row of stored.values()) if (row.inserted) fresh.push(row.id);
+  let enqueued = true;
+  if (fresh.length > 0) {
+    try {
+      await withTimeout(
+        deps.inboxQueue.addBulk(
+          fresh.map((eventId) => ({ name: 'inbound', data: { eventId }, opts: { jobId: eventId } })),
+        ),
+        deps.enqueueTimeoutMs ?? 2000,
+        'enqueue',
+      );
+    } catch (err) {
+      enqueued = false;
+      deps.logger.warn(
+        { events: fresh.length, err: errorMessage(err) },
+        'events stored but not enqueued; the sweeper will retry',
+      );
+    }
+  }
+  for (const [id, group] of groups) {
+    const row = stored.get(id);
+    settleGroup(
+      group,
+      row
+        ? {
+            ok: true,
+            value: { eventId: row.id, duplicate: !row.inserted, enqueued: row.inserted ? enqueued : false },
+          }
+        : // Cannot happen (every key was inserted or selected); never leave a caller hanging.
+          {
+            ok: false,
+            error: new Error(`inbox row for ${group.source}/${group.dedupKey} not found after insert`),
+          },
+    );
+  }
+  return outcomes;
 }
 
 /**

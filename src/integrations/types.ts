@@ -5,6 +5,7 @@ import type { Db } from '../db/index.js';
 import type { InboundEvent, Order } from '../db/schema.js';
 import type { AppEnv, RouteDeps } from '../gateway/env.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
+import type { Settled } from '../lib/coalesce.js';
 import type { Logger } from '../lib/logger.js';
 import type { Trx } from '../orders/service.js';
 import type { OutboundJob, Queues } from '../workers/queues.js';
@@ -70,6 +71,12 @@ export interface Integration {
   source: string;
   /** Turns one inbox event into order commands. Runs at least once: must be idempotent. */
   handleEvent(ctx: WorkerContext, event: InboundEvent): Promise<HandlerResult>;
+  /**
+   * Optional: several events at once (the worker's concurrent jobs), e.g. to create many orders in one
+   * transaction. Returns one outcome per event, in order; an event it cannot batch it runs through
+   * `handleEvent`. When it throws, the worker falls back to `handleEvent` for each event.
+   */
+  handleEvents?(ctx: WorkerContext, events: readonly InboundEvent[]): Promise<Settled<HandlerResult>[]>;
   /** Mounts the integration's own endpoints (inbound webhooks, its admin settings). */
   registerRoutes?(app: Hono<AppEnv>, deps: RouteDeps): void;
   /** Outbox topics this integration delivers (provider API calls), keyed by topic. */

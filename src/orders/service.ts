@@ -2,9 +2,10 @@ import { sql, type Transaction } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import type { Database, Order } from '../db/schema.js';
 import { AppError, RuleViolation } from '../lib/errors.js';
-import { type CustomerInput, upsertCustomer } from './customers.js';
+import { type CustomerInput, upsertCustomers } from './customers.js';
 import { sumMinor } from './money.js';
 import { allocateOrderNumber } from './order-number.js';
+import { enqueueOutboxMany, type OutboxMessage } from './outbox.js';
 import {
   canTransition,
   isOrderStatus,
@@ -13,7 +14,7 @@ import {
   paymentStatuses,
   transitionPath,
 } from './status.js';
-import { commitStock, releaseStock, reserveStock } from './stock.js';
+import { commitStock, releaseStock, reserveStockMany } from './stock.js';
 import { addTimelineEvent, addTimelineEvents, type TimelineEntry } from './timeline.js';
 
 export type Trx = Transaction<Database>;
@@ -89,9 +90,7 @@ export async function lockExternalOrder(
   channel: string,
   externalOrderId: string,
 ): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`${channel.length}:${channel}:${externalOrderId}`}, 0))`.execute(
-    trx,
-  );
+  await lockExternalOrders(trx, [externalKey(channel, externalOrderId)]);
 }
 
 /** Runs `fn` in one transaction holding the external order's lock. */
@@ -148,6 +147,34 @@ export interface CreateOrderOptions {
   existenceChecked?: boolean;
 }
 
+export interface CreateOrderRequest {
+  input: CreateOrderInput;
+  /** Runs inside the transaction after the order exists (channel-specific records, outbox messages). */
+  inTx?: (trx: Trx, order: Order) => Promise<void>;
+  /** Outbox messages for the new order: every request's go in one insert, after every `inTx`. */
+  outbox?: (order: Order) => OutboxMessage[];
+}
+
+/** The lock and lookup key of one external order. */
+function externalKey(channel: string, externalOrderId: string): string {
+  return `${channel.length}:${channel}:${externalOrderId}`;
+}
+
+/** Orders by (channel, external order id), in one statement. */
+export function findOrdersByExternalIds(
+  db: Executor,
+  keys: readonly { channel: string; externalOrderId: string }[],
+): Promise<Order[]> {
+  if (keys.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where(
+      sql<boolean>`(channel, external_order_id) in (select * from unnest(${keys.map((k) => k.channel)}::text[], ${keys.map((k) => k.externalOrderId)}::text[]))`,
+    )
+    .execute();
+}
+
 /**
  * Creates customer, order, items and stock reservation in one transaction, idempotent on (channel, external
  * order id): a second call returns the existing order with `created: false`. `inTx` runs inside the same
@@ -159,42 +186,134 @@ export async function createOrder(
   inTx?: (trx: Trx, order: Order) => Promise<void>,
   options: CreateOrderOptions = {},
 ): Promise<CreateOrderResult> {
-  if (!options.existenceChecked) {
-    const existing = await findOrderByExternalId(db, input.channel, input.externalOrderId);
-    if (existing) return { order: existing, created: false };
+  const [result] = await createOrders(db, [inTx ? { input, inTx } : { input }], options);
+  if (!result) throw new Error('createOrders returned no result');
+  return result;
+}
+
+/**
+ * `createOrder` for several orders in one transaction with a fixed number of statements (one multi-row
+ * insert per table), which is what lets a worker keep up with a marketplace's rush: the orders' external
+ * locks are taken in one statement in a fixed order (two batches never deadlock), every order's stock is
+ * locked and checked together, and a shortage anywhere fails the whole batch with StockShortageError (the
+ * caller then decides order by order). Results are in request order; an order that already existed, or
+ * appears twice in the batch, comes back with `created: false`.
+ */
+export async function createOrders(
+  db: Db,
+  requests: readonly CreateOrderRequest[],
+  options: CreateOrderOptions = {},
+): Promise<CreateOrderResult[]> {
+  const results: (CreateOrderResult | undefined)[] = requests.map(() => undefined);
+  const keyOf = (input: CreateOrderInput) => externalKey(input.channel, input.externalOrderId);
+  const keysOf = (list: readonly { input: CreateOrderInput }[]) =>
+    list.map(({ input }) => ({ channel: input.channel, externalOrderId: input.externalOrderId }));
+  const answerExisting = <P extends { i: number; input: CreateOrderInput }>(
+    pending: P[],
+    existing: Order[],
+  ) => {
+    const byKey = new Map(existing.map((o) => [externalKey(o.channel, o.external_order_id), o]));
+    return pending.filter(({ i, input }) => {
+      const order = byKey.get(keyOf(input));
+      if (order) results[i] = { order, created: false };
+      return !order;
+    });
+  };
+
+  let pending = requests.map((request, i) => ({ i, input: request.input, request }));
+  if (!options.existenceChecked)
+    pending = answerExisting(pending, await findOrdersByExternalIds(db, keysOf(pending)));
+  if (pending.length > 0) {
+    // Allocated before the transaction (one coalesced statement) so the day's counter row is locked for one
+    // statement only.
+    const numbers = await Promise.all(pending.map(() => allocateOrderNumber(db)));
+    await db.transaction().execute(async (trx) => {
+      await lockExternalOrders(
+        trx,
+        pending.map(({ input }) => keyOf(input)),
+      );
+      const fresh = answerExisting(pending, await findOrdersByExternalIds(trx, keysOf(pending)));
+      const firsts = new Map<string, (typeof fresh)[number]>();
+      for (const entry of fresh) if (!firsts.has(keyOf(entry.input))) firsts.set(keyOf(entry.input), entry);
+      const creating = [...firsts.values()];
+      const orders = await insertOrders(
+        trx,
+        creating.map(({ i, input }) => ({
+          input,
+          orderNumber: numbers[pending.findIndex((p) => p.i === i)] ?? '',
+        })),
+      );
+      creating.forEach(({ i }, n) => {
+        const order = orders[n];
+        if (order) results[i] = { order, created: true };
+      });
+      for (const { i, request } of creating) {
+        const order = results[i]?.order;
+        if (order && request.inTx) await request.inTx(trx, order);
+      }
+      await enqueueOutboxMany(
+        trx,
+        creating.flatMap(({ i, request }) => {
+          const order = results[i]?.order;
+          return order && request.outbox ? request.outbox(order) : [];
+        }),
+      );
+      // The same external order twice in one batch: the later requests get the order the first created.
+      for (const { i, input } of fresh) {
+        const first = firsts.get(keyOf(input));
+        const order = first ? results[first.i]?.order : undefined;
+        if (first && first.i !== i && order) results[i] = { order, created: false };
+      }
+    });
   }
-  // Allocated before the transaction so the day's counter row is locked for one statement only.
-  const orderNumber = await allocateOrderNumber(db);
-  return withOrderLock(db, input.channel, input.externalOrderId, async (trx) => {
-    const raced = await findOrderByExternalId(trx, input.channel, input.externalOrderId);
-    if (raced) return { order: raced, created: false };
-    const order = await insertOrder(trx, input, orderNumber);
-    if (inTx) await inTx(trx, order);
-    return { order, created: true };
+  return results.map((result) => {
+    if (!result) throw new Error('an order of the batch was neither created nor found');
+    return result;
   });
 }
 
-async function insertOrder(trx: Trx, input: CreateOrderInput, orderNumber: string): Promise<Order> {
-  const status = input.status ?? 'pending';
-  const customerId = input.customer ? await upsertCustomer(trx, input.channel, input.customer) : undefined;
-  const subtotal = input.totals?.subtotal ?? sumMinor(input.items.filter(isActive).map(lineTotal));
-  const discount = input.totals?.discount ?? 0;
-  const shipping = input.totals?.shipping ?? 0;
-  const tax = input.totals?.tax ?? 0;
-  const total = input.totals?.total ?? subtotal - discount + shipping;
-  if (!Number.isSafeInteger(total) || total < 0) {
-    throw new AppError('validation_failed', 'order total must be a non-negative integer in minor units', {
-      details: { total },
-      retryable: false,
-    });
+/** The external orders' advisory locks in one statement, in hash order so that batches never deadlock. */
+async function lockExternalOrders(trx: Executor, keys: readonly string[]): Promise<void> {
+  const [only, ...more] = keys;
+  if (only !== undefined && more.length === 0) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${only}, 0))`.execute(trx);
+    return;
   }
-  const order = await trx
-    .insertInto('orders')
-    .values({
+  await sql`
+    select pg_advisory_xact_lock(h)
+    from (select distinct hashtextextended(k, 0) as h from unnest(${keys}::text[]) as k order by 1) as locks`.execute(
+    trx,
+  );
+}
+
+async function insertOrders(
+  trx: Trx,
+  entries: readonly { input: CreateOrderInput; orderNumber: string }[],
+): Promise<Order[]> {
+  if (entries.length === 0) return [];
+  const customerIds = await upsertCustomers(
+    trx,
+    entries.map(({ input }) =>
+      input.customer ? { channel: input.channel, customer: input.customer } : undefined,
+    ),
+  );
+  const rows = entries.map(({ input, orderNumber }, n) => {
+    const subtotal = input.totals?.subtotal ?? sumMinor(input.items.filter(isActive).map(lineTotal));
+    const discount = input.totals?.discount ?? 0;
+    const shipping = input.totals?.shipping ?? 0;
+    const tax = input.totals?.tax ?? 0;
+    const total = input.totals?.total ?? subtotal - discount + shipping;
+    if (!Number.isSafeInteger(total) || total < 0) {
+      throw new AppError('validation_failed', 'order total must be a non-negative integer in minor units', {
+        details: { total },
+        retryable: false,
+      });
+    }
+    return {
       order_number: orderNumber,
       channel: input.channel,
       external_order_id: input.externalOrderId,
-      status,
+      status: input.status ?? 'pending',
       channel_status: input.channelStatus ?? null,
       payment_status: input.paymentStatus ?? 'pending',
       currency: input.currency.toUpperCase(),
@@ -203,86 +322,104 @@ async function insertOrder(trx: Trx, input: CreateOrderInput, orderNumber: strin
       shipping_total: shipping,
       tax_total: tax,
       total,
-      customer_id: customerId ?? null,
+      customer_id: customerIds[n] ?? null,
       warehouse_code: input.warehouseCode ?? null,
       external_refs: input.externalRefs ?? {},
       attributes: input.attributes ?? {},
-      updated_at: sql`now()`,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+      updated_at: sql<Date>`now()`,
+    };
+  });
+  const inserted = await trx.insertInto('orders').values(rows).returningAll().execute();
+  const byKey = new Map(inserted.map((o) => [externalKey(o.channel, o.external_order_id), o]));
+  const orders = entries.map(({ input }) => {
+    const order = byKey.get(externalKey(input.channel, input.externalOrderId));
+    if (!order) throw new Error(`order ${input.externalOrderId} was not returned by its insert`);
+    return order;
+  });
 
-  if (input.items.length > 0) {
-    await trx
-      .insertInto('order_items')
-      .values(
-        input.items.map((item, index) => ({
-          order_id: order.id,
-          line_no: index + 1,
-          external_id: item.externalId ?? null,
-          sku: item.sku,
-          name: item.name,
-          quantity: item.quantity,
-          weight_grams: item.weightGrams ?? null,
-          pricing_type: item.pricingType ?? 'unit',
-          unit_price: item.unitPrice,
-          total_price: lineTotal(item),
-          tax_rate_bp: item.taxRateBp ?? null,
-          status: item.status ?? 'active',
-          metadata: item.metadata ?? {},
-          updated_at: sql`now()`,
-        })),
-      )
-      .execute();
-  }
+  const itemRows = entries.flatMap(({ input }, n) =>
+    input.items.map((item, index) => ({
+      order_id: orders[n]?.id ?? '',
+      line_no: index + 1,
+      external_id: item.externalId ?? null,
+      sku: item.sku,
+      name: item.name,
+      quantity: item.quantity,
+      weight_grams: item.weightGrams ?? null,
+      pricing_type: item.pricingType ?? 'unit',
+      unit_price: item.unitPrice,
+      total_price: lineTotal(item),
+      tax_rate_bp: item.taxRateBp ?? null,
+      status: item.status ?? 'active',
+      metadata: item.metadata ?? {},
+      updated_at: sql<Date>`now()`,
+    })),
+  );
+  if (itemRows.length > 0) await trx.insertInto('order_items').values(itemRows).execute();
 
-  // The creation's timeline entries go in as one statement at the end, in this order.
-  const timeline: TimelineEntry[] = [
-    {
-      orderId: order.id,
-      type: 'created',
-      actor: input.actor,
-      toStatus: status,
-      message: `order ${orderNumber} created from ${input.channel} order ${input.externalOrderId}`,
-      metadata: {
-        eventId: input.eventId ?? null,
-        channelStatus: input.channelStatus ?? null,
-        items: input.items.length,
+  // recordChannelStatus(applied, no note) minus its update: the row was inserted with this channel status.
+  const channelRows = entries.flatMap(({ input }, n) =>
+    input.channelStatus
+      ? [
+          {
+            order_id: orders[n]?.id ?? '',
+            channel_status: input.channelStatus,
+            applied: true,
+            note: null,
+            event_id: input.eventId ?? null,
+            occurred_at: input.occurredAt ?? null,
+          },
+        ]
+      : [],
+  );
+  if (channelRows.length > 0) await trx.insertInto('order_channel_statuses').values(channelRows).execute();
+
+  const reservations = entries.flatMap(({ input }, n) =>
+    input.warehouseCode
+      ? [
+          {
+            orderId: orders[n]?.id ?? '',
+            warehouseCode: input.warehouseCode,
+            lines: input.items
+              .filter((item) => isActive(item) && item.reserve !== false)
+              .map((item) => ({ sku: item.sku, quantity: item.quantity })),
+          },
+        ]
+      : [],
+  );
+  await reserveStockMany(trx, reservations);
+
+  // The creations' timeline entries in one statement at the end, each order's in this order.
+  const timeline = entries.flatMap(({ input, orderNumber }, n): TimelineEntry[] => {
+    const orderId = orders[n]?.id ?? '';
+    const entry: TimelineEntry[] = [
+      {
+        orderId,
+        type: 'created',
+        actor: input.actor,
+        toStatus: input.status ?? 'pending',
+        message: `order ${orderNumber} created from ${input.channel} order ${input.externalOrderId}`,
+        metadata: {
+          eventId: input.eventId ?? null,
+          channelStatus: input.channelStatus ?? null,
+          items: input.items.length,
+        },
       },
-    },
-  ];
-  if (input.channelStatus) {
-    // recordChannelStatus(applied, no note) minus its update: the row was inserted with this channel status.
-    await trx
-      .insertInto('order_channel_statuses')
-      .values({
-        order_id: order.id,
-        channel_status: input.channelStatus,
-        applied: true,
-        note: null,
-        event_id: input.eventId ?? null,
-        occurred_at: input.occurredAt ?? null,
-      })
-      .execute();
-  }
-
-  if (input.warehouseCode) {
-    const lines = input.items
-      .filter((item) => isActive(item) && item.reserve !== false)
-      .map((item) => ({ sku: item.sku, quantity: item.quantity }));
-    await reserveStock(trx, order.id, input.warehouseCode, lines);
-    if (lines.length > 0) {
-      timeline.push({
-        orderId: order.id,
+    ];
+    const reserved = reservations.find((r) => r.orderId === orderId);
+    if (reserved && reserved.lines.length > 0) {
+      entry.push({
+        orderId,
         type: 'stock_reserved',
         actor: input.actor,
-        message: `reserved ${lines.length} line(s) in warehouse ${input.warehouseCode}`,
-        metadata: { warehouse: input.warehouseCode, lines },
+        message: `reserved ${reserved.lines.length} line(s) in warehouse ${reserved.warehouseCode}`,
+        metadata: { warehouse: reserved.warehouseCode, lines: reserved.lines },
       });
     }
-  }
+    return entry;
+  });
   await addTimelineEvents(trx, timeline);
-  return order;
+  return orders;
 }
 
 function isActive(item: OrderItemInput): boolean {

@@ -32,6 +32,26 @@ function aggregate(lines: readonly StockLine[]): StockLine[] {
     .map(([sku, quantity]) => ({ sku, quantity }));
 }
 
+/** Available (on hand − reserved) per `warehouse\u0000sku`, in one statement; `lock` takes the rows in a fixed order. */
+async function availableStock(
+  db: Executor,
+  pairs: readonly { warehouseCode: string; sku: string }[],
+  lock: boolean,
+): Promise<Map<string, number>> {
+  if (pairs.length === 0) return new Map();
+  const rows = await sql<{ warehouse_code: string; sku: string; on_hand: number; reserved: number }>`
+    select warehouse_code, sku, on_hand, reserved from stock_levels
+    where (warehouse_code, sku) in (
+      select * from unnest(${pairs.map((p) => p.warehouseCode)}::text[], ${pairs.map((p) => p.sku)}::text[]))
+    order by warehouse_code, sku
+    ${lock ? sql`for update` : sql``}`.execute(db);
+  return new Map(rows.rows.map((r) => [stockKey(r.warehouse_code, r.sku), r.on_hand - r.reserved]));
+}
+
+function stockKey(warehouseCode: string, sku: string): string {
+  return `${warehouseCode}\u0000${sku}`;
+}
+
 /** What each line lacks in the warehouse right now (without locking). */
 export async function findShortages(
   db: Executor,
@@ -39,24 +59,33 @@ export async function findShortages(
   lines: readonly StockLine[],
   lock = false,
 ): Promise<Shortage[]> {
-  const wanted = aggregate(lines);
-  if (wanted.length === 0) return [];
-  let query = db
-    .selectFrom('stock_levels')
-    .select(['sku', 'on_hand', 'reserved'])
-    .where('warehouse_code', '=', warehouseCode)
-    .where(
-      'sku',
-      'in',
-      wanted.map((l) => l.sku),
-    )
-    .orderBy('sku');
-  if (lock) query = query.forUpdate();
-  const rows = await query.execute();
-  const available = new Map(rows.map((r) => [r.sku, r.on_hand - r.reserved]));
-  return wanted
-    .map((l) => ({ sku: l.sku, requested: l.quantity, available: Math.max(0, available.get(l.sku) ?? 0) }))
-    .filter((s) => s.available < s.requested);
+  const [shortages] = await findShortagesMany(db, [{ warehouseCode, lines }], lock);
+  return shortages ?? [];
+}
+
+/** `findShortages` for several orders (each judged alone against today's stock) in one statement. */
+export async function findShortagesMany(
+  db: Executor,
+  requests: readonly { warehouseCode: string; lines: readonly StockLine[] }[],
+  lock = false,
+): Promise<Shortage[][]> {
+  const wanted = requests.map((r) => aggregate(r.lines));
+  const available = await availableStock(
+    db,
+    requests.flatMap((r, n) =>
+      (wanted[n] ?? []).map((l) => ({ warehouseCode: r.warehouseCode, sku: l.sku })),
+    ),
+    lock,
+  );
+  return requests.map((r, n) =>
+    (wanted[n] ?? [])
+      .map((l) => ({
+        sku: l.sku,
+        requested: l.quantity,
+        available: Math.max(0, available.get(stockKey(r.warehouseCode, l.sku)) ?? 0),
+      }))
+      .filter((s) => s.available < s.requested),
+  );
 }
 
 /**
@@ -69,30 +98,62 @@ export async function reserveStock(
   warehouseCode: string,
   lines: readonly StockLine[],
 ): Promise<void> {
-  const wanted = aggregate(lines);
-  const shortages = await findShortages(trx, warehouseCode, wanted, true);
-  if (shortages.length > 0) throw new StockShortageError(shortages);
-  if (wanted.length > 0) {
-    // One statement for every line (the rows are already locked, in SKU order, by findShortages).
-    await sql`
-      update stock_levels as s
-      set reserved = s.reserved + v.quantity, updated_at = now()
-      from unnest(${wanted.map((l) => l.sku)}::text[], ${wanted.map((l) => l.quantity)}::int[]) as v(sku, quantity)
-      where s.warehouse_code = ${warehouseCode} and s.sku = v.sku`.execute(trx);
+  await reserveStockMany(trx, [{ orderId, warehouseCode, lines }]);
+}
+
+/**
+ * `reserveStock` for several orders at once, all or nothing: every stock row they need is locked in one
+ * statement (in warehouse, SKU order, so concurrent reservations never deadlock), and when the orders
+ * together want more than a row has, nothing is reserved and a StockShortageError lists the shortages.
+ */
+export async function reserveStockMany(
+  trx: Executor,
+  reservations: readonly { orderId: string; warehouseCode: string; lines: readonly StockLine[] }[],
+): Promise<void> {
+  const perOrder = reservations.map((r) => ({ ...r, wanted: aggregate(r.lines) }));
+  const totals = new Map<string, { warehouseCode: string; sku: string; quantity: number }>();
+  for (const r of perOrder) {
+    for (const l of r.wanted) {
+      const key = stockKey(r.warehouseCode, l.sku);
+      const total = totals.get(key) ?? { warehouseCode: r.warehouseCode, sku: l.sku, quantity: 0 };
+      total.quantity += l.quantity;
+      totals.set(key, total);
+    }
   }
-  if (wanted.length > 0) {
-    await trx
-      .insertInto('stock_reservations')
-      .values(
-        wanted.map((l) => ({
-          order_id: orderId,
-          warehouse_code: warehouseCode,
+  if (totals.size === 0) return;
+  const wanted = [...totals.values()];
+  const available = await availableStock(trx, wanted, true);
+  const shortages = wanted
+    .map((w) => ({
+      sku: w.sku,
+      requested: w.quantity,
+      available: Math.max(0, available.get(stockKey(w.warehouseCode, w.sku)) ?? 0),
+    }))
+    .filter((s) => s.available < s.requested);
+  if (shortages.length > 0) throw new StockShortageError(shortages);
+  // One statement for every row (already locked, in order, above).
+  await sql`
+    update stock_levels as s
+    set reserved = s.reserved + v.quantity, updated_at = now()
+    from unnest(
+      ${wanted.map((w) => w.warehouseCode)}::text[],
+      ${wanted.map((w) => w.sku)}::text[],
+      ${wanted.map((w) => w.quantity)}::int[]
+    ) as v(warehouse_code, sku, quantity)
+    where s.warehouse_code = v.warehouse_code and s.sku = v.sku`.execute(trx);
+  await trx
+    .insertInto('stock_reservations')
+    .values(
+      perOrder.flatMap((r) =>
+        r.wanted.map((l) => ({
+          order_id: r.orderId,
+          warehouse_code: r.warehouseCode,
           sku: l.sku,
           quantity: l.quantity,
         })),
-      )
-      .execute();
-  }
+      ),
+    )
+    .execute();
 }
 
 /** Returns an order's open reservations to the available pool (cancel, reject). Idempotent. */

@@ -22,23 +22,34 @@ export async function findWarehouseForStores(
   channel: string,
   storeIds: readonly string[],
 ): Promise<ResolvedStore | undefined> {
-  const ids = storeIds.filter((id) => id !== '');
-  if (ids.length === 0) return undefined;
+  const [resolved] = await findWarehousesForStores(db, channel, [storeIds]);
+  return resolved;
+}
+
+/** `findWarehouseForStores` for several orders' store lists, in one statement. */
+export async function findWarehousesForStores(
+  db: Executor,
+  channel: string,
+  storeLists: readonly (readonly string[])[],
+): Promise<(ResolvedStore | undefined)[]> {
+  const lists = storeLists.map((ids) => ids.filter((id) => id !== ''));
+  const all = [...new Set(lists.flat())];
+  if (all.length === 0) return lists.map(() => undefined);
   const rows = await db
     .selectFrom('warehouse_external_stores as s')
     .innerJoin('warehouses as w', 'w.code', 's.warehouse_code')
     .select(['s.external_store_id', 'w.code', 'w.category', 'w.name', 'w.created_at', 'w.updated_at'])
     .where('s.channel', '=', channel)
-    .where('s.external_store_id', 'in', ids)
+    .where('s.external_store_id', 'in', all)
     .execute();
-  for (const id of ids) {
-    const row = rows.find((r) => r.external_store_id === id);
-    if (row) {
-      const { external_store_id, ...warehouse } = row;
-      return { externalStoreId: external_store_id, warehouse };
+  const byStore = new Map(rows.map(({ external_store_id, ...warehouse }) => [external_store_id, warehouse]));
+  return lists.map((ids) => {
+    for (const id of ids) {
+      const warehouse = byStore.get(id);
+      if (warehouse) return { externalStoreId: id, warehouse };
     }
-  }
-  return undefined;
+    return undefined;
+  });
 }
 
 export async function upsertWarehouse(

@@ -1,56 +1,167 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import { findInboundEvent, markEvent } from '../inbox/repository.js';
-import type { Integration, WorkerContext } from '../integrations/types.js';
+import type { InboundEvent } from '../db/schema.js';
+import { type EventMark, findInboundEvents, markEvents } from '../inbox/repository.js';
+import type { HandlerResult, Integration, WorkerContext } from '../integrations/types.js';
+import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
 import { type InboxJob, inboxJobSchema } from './queues.js';
 import { isRetryable, toJobError } from './retry.js';
 
 const finished = new Set(['processed', 'attention', 'dead']);
 
+export interface InboxProcessorOptions {
+  /** Most jobs handled together (one read of their events, one write of their outcomes). */
+  maxBatch?: number;
+}
+
 /**
- * Runs one inbox event through its integration's handler and records the outcome on the inbox row. BullMQ
+ * Runs inbox events through their integration's handler and records each outcome on its inbox row. BullMQ
  * delivers at least once: an event already finished is skipped, and handlers are idempotent for the case
  * where the process died between the handler's commit and the row update.
+ *
+ * The jobs a worker runs concurrently are handled as a batch (group commit): one statement reads their
+ * events, an integration with `handleEvents` gets them together (Yemeksepeti creates their orders in one
+ * transaction), and one statement records every outcome. Each job still succeeds or fails on its own.
  */
-export function createInboxProcessor(ctx: WorkerContext, integrations: ReadonlyMap<string, Integration>) {
-  return async (job: Job<InboxJob>): Promise<string> => {
-    const parsed = inboxJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid inbox job payload: ${parsed.error.message}`);
-    const { eventId } = parsed.data;
-    const event = await findInboundEvent(ctx.db, eventId);
-    if (!event) throw new UnrecoverableError(`inbox event ${eventId} does not exist`);
-    if (finished.has(event.status)) return `already ${event.status}`;
+export function createInboxProcessor(
+  ctx: WorkerContext,
+  integrations: ReadonlyMap<string, Integration>,
+  options: InboxProcessorOptions = {},
+) {
+  const batcher = createCoalescer<Job<InboxJob>, Settled<string>>(
+    (jobs) => processBatch(ctx, integrations, jobs),
+    { maxBatch: options.maxBatch ?? 64, maxInFlight: 2 },
+  );
+  return async (job: Job<InboxJob>): Promise<string> => unwrap(await batcher.submit(job));
+}
 
+interface Work {
+  job: Job<InboxJob>;
+  event: InboundEvent;
+  attempts: number;
+  logger: WorkerContext['logger'];
+}
+
+async function processBatch(
+  ctx: WorkerContext,
+  integrations: ReadonlyMap<string, Integration>,
+  jobs: readonly Job<InboxJob>[],
+): Promise<Settled<string>[]> {
+  const outcomes: Settled<string>[] = jobs.map(() => ({ ok: false, error: new Error('not handled') }));
+  const ids = new Map<number, string>();
+  jobs.forEach((job, i) => {
+    const parsed = inboxJobSchema.safeParse(job.data);
+    if (parsed.success) ids.set(i, parsed.data.eventId);
+    else
+      outcomes[i] = {
+        ok: false,
+        error: new UnrecoverableError(`invalid inbox job payload: ${parsed.error.message}`),
+      };
+  });
+  const events = new Map((await findInboundEvents(ctx.db, [...new Set(ids.values())])).map((e) => [e.id, e]));
+
+  const marks: EventMark[] = [];
+  const bySource = new Map<Integration, { index: number; work: Work }[]>();
+  for (const [index, eventId] of ids) {
+    const job = jobs[index];
+    const event = events.get(eventId);
+    if (!job) continue;
+    if (!event) {
+      outcomes[index] = { ok: false, error: new UnrecoverableError(`inbox event ${eventId} does not exist`) };
+      continue;
+    }
+    if (finished.has(event.status)) {
+      outcomes[index] = { ok: true, value: `already ${event.status}` };
+      continue;
+    }
     const attempts = job.attemptsMade + 1;
     const integration = integrations.get(event.source);
     if (!integration) {
       const error = `no integration handles source ${event.source}`;
-      await markEvent(ctx.db, eventId, 'dead', { error, attempts });
-      throw new UnrecoverableError(error);
+      marks.push({ id: eventId, status: 'dead', error, attempts });
+      outcomes[index] = { ok: false, error: new UnrecoverableError(error) };
+      continue;
     }
+    const group = bySource.get(integration) ?? [];
     const logger = ctx.logger.child({
-      eventId,
+      eventId: event.id,
       source: event.source,
       externalOrderId: event.external_order_id,
     });
-    try {
-      const result = await integration.handleEvent({ ...ctx, logger }, event);
-      await markEvent(ctx.db, eventId, result.status === 'attention' ? 'attention' : 'processed', {
-        outcome: result.outcome ?? null,
+    group.push({ index, work: { job, event, attempts, logger } });
+    bySource.set(integration, group);
+  }
+
+  await Promise.all(
+    [...bySource].map(async ([integration, group]) => {
+      const works = group.map((g) => g.work);
+      const results = await handleGroup(ctx, integration, works);
+      group.forEach(({ index, work }, i) => {
+        const result = results[i] ?? { ok: false, error: new Error('the integration returned no result') };
+        const { mark, outcome } = settleEvent(work, result);
+        marks.push(mark);
+        outcomes[index] = outcome;
+      });
+    }),
+  );
+  // The outcomes in one statement; if it fails, every job of the batch fails and is retried (handlers are
+  // idempotent, and the events are still open).
+  await markEvents(ctx.db, marks);
+  return outcomes;
+}
+
+/** The integration's batch handler when it has one, else one handler run per event, concurrently. */
+async function handleGroup(
+  ctx: WorkerContext,
+  integration: Integration,
+  works: readonly Work[],
+): Promise<Settled<HandlerResult>[]> {
+  if (integration.handleEvents && works.length > 1) {
+    const handled = await settle(
+      integration.handleEvents(
+        ctx,
+        works.map((w) => w.event),
+      ),
+    );
+    if (handled.ok && handled.value.length === works.length) return handled.value;
+    ctx.logger.warn(
+      { err: handled.ok ? 'wrong number of results' : errorMessage(handled.error) },
+      'batch handler failed; handling the events one by one',
+    );
+  }
+  return Promise.all(
+    works.map((w) => settle(integration.handleEvent({ ...ctx, logger: w.logger }, w.event))),
+  );
+}
+
+function settleEvent(
+  work: Work,
+  result: Settled<HandlerResult>,
+): { mark: EventMark; outcome: Settled<string> } {
+  const { event, job, attempts, logger } = work;
+  if (result.ok) {
+    const handled = result.value;
+    if (handled.status === 'attention') logger.warn({ outcome: handled.outcome }, 'event needs attention');
+    return {
+      mark: {
+        id: event.id,
+        status: handled.status === 'attention' ? 'attention' : 'processed',
+        outcome: handled.outcome ?? null,
         error: null,
         attempts,
-      });
-      if (result.status === 'attention') logger.warn({ outcome: result.outcome }, 'event needs attention');
-      return result.outcome ?? result.status;
-    } catch (err) {
-      const final = !isRetryable(err) || attempts >= (job.opts.attempts ?? 1);
-      logger.warn(
-        { err: errorMessage(err), attempts, final },
-        final ? 'event is dead' : 'event failed; will retry',
-      );
-      await markEvent(ctx.db, eventId, final ? 'dead' : 'failed', { error: errorMessage(err), attempts });
-      throw toJobError(err);
-    }
+      },
+      outcome: { ok: true, value: handled.outcome ?? handled.status },
+    };
+  }
+  const err = result.error;
+  const final = !isRetryable(err) || attempts >= (job.opts.attempts ?? 1);
+  logger.warn(
+    { err: errorMessage(err), attempts, final },
+    final ? 'event is dead' : 'event failed; will retry',
+  );
+  return {
+    mark: { id: event.id, status: final ? 'dead' : 'failed', error: errorMessage(err), attempts },
+    outcome: { ok: false, error: toJobError(err) },
   };
 }

@@ -2,9 +2,10 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { sql } from 'kysely';
 import type { Integration, OutboundProcessor, WorkerContext } from '../integrations/types.js';
+import { createCoalescer } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
 import { addTimelineEvent } from '../orders/timeline.js';
-import { settleOutbox } from './outbox-relay.js';
+import { type DeliveredMessage, settleDelivered, settleOutbox } from './outbox-relay.js';
 import { type OutboundJob, outboundJobSchema } from './queues.js';
 import { isRetryable, toJobError } from './retry.js';
 
@@ -27,6 +28,14 @@ export function createOutboundProcessor(
   ctx: WorkerContext,
   processors: ReadonlyMap<string, OutboundProcessor>,
 ) {
+  // Every delivered message's settlement and timeline entry: concurrent ones in one statement.
+  const settler = createCoalescer<DeliveredMessage, void>(
+    async (delivered) => {
+      await settleDelivered(ctx.db, delivered);
+      return delivered.map(() => undefined);
+    },
+    { maxBatch: 128, maxInFlight: 2 },
+  );
   return async (job: Job<OutboundJob>): Promise<void> => {
     const parsed = outboundJobSchema.safeParse(job.data);
     if (!parsed.success)
@@ -38,39 +47,21 @@ export function createOutboundProcessor(
     const logger = ctx.logger.child({ outboxId: data.outboxId, topic: data.topic, orderId: data.orderId });
     try {
       const result = await processor({ ...ctx, logger }, data, job);
-      if (data.orderId) {
-        const sent = !result || result.sent;
-        const detail = result?.message ? `: ${result.message}` : '';
-        // The settlement and the timeline entry in one statement (one round trip, one commit): this runs
-        // for every outbound message, and both writes were separate autocommits before.
-        await ctx.db
-          .with('settled', (db) =>
-            db
-              .updateTable('outbox')
-              .set({ status: 'delivered', finished_at: sql`now()`, last_error: null })
-              .where('id', '=', data.outboxId),
-          )
-          .insertInto('order_events')
-          .values({
-            order_id: data.orderId,
-            type: 'provider_call',
-            actor: 'worker',
-            message: sent
-              ? `${data.topic} delivered (attempt ${attempt})${detail}`
-              : `${data.topic} not sent${detail}`,
-            from_status: null,
-            to_status: null,
-            metadata: {
-              topic: data.topic,
-              outboxId: data.outboxId,
-              attempt,
-              outcome: sent ? 'succeeded' : 'not_sent',
-            },
-          })
-          .execute();
-      } else {
-        await settleOutbox(ctx.db, data.outboxId, 'delivered');
-      }
+      const sent = !result || result.sent;
+      const detail = result?.message ? `: ${result.message}` : '';
+      await settler.submit({
+        outboxId: data.outboxId,
+        orderId: data.orderId ?? null,
+        message: sent
+          ? `${data.topic} delivered (attempt ${attempt})${detail}`
+          : `${data.topic} not sent${detail}`,
+        metadata: {
+          topic: data.topic,
+          outboxId: data.outboxId,
+          attempt,
+          outcome: sent ? 'succeeded' : 'not_sent',
+        },
+      });
     } catch (err) {
       const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
       logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');

@@ -36,6 +36,36 @@ export async function settleOutbox(
     .execute();
 }
 
+/** A delivered outbox message and the `provider_call` timeline entry that says so. */
+export interface DeliveredMessage {
+  outboxId: number;
+  orderId: string | null;
+  message: string;
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Settles delivered messages and writes their timeline entries in one statement (a data-modifying CTE):
+ * every outbound message ends here, so the worker coalesces the concurrent ones.
+ */
+export async function settleDelivered(db: Executor, delivered: readonly DeliveredMessage[]): Promise<void> {
+  if (delivered.length === 0) return;
+  const timeline = delivered.filter((d) => d.orderId !== null);
+  await sql`
+    with settled as (
+      update outbox set status = 'delivered', finished_at = now(), last_error = null
+      where id = any(${delivered.map((d) => d.outboxId)}::bigint[])
+    )
+    insert into order_events (order_id, type, actor, message, metadata)
+    select v.order_id, 'provider_call', 'worker', v.message, v.metadata
+    from unnest(
+      ${timeline.map((d) => d.orderId)}::uuid[],
+      ${timeline.map((d) => d.message)}::text[],
+      ${timeline.map((d) => JSON.stringify(d.metadata))}::jsonb[]
+    ) with ordinality as v(order_id, message, metadata, n)
+    order by v.n`.execute(db);
+}
+
 export interface OutboxSweepResult {
   checked: number;
   requeued: number;

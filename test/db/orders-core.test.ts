@@ -9,6 +9,7 @@ import {
   advanceOrder,
   type CreateOrderInput,
   createOrder,
+  createOrders,
   findOrderByExternalId,
   findOrderById,
   getOrderForUpdate,
@@ -205,6 +206,121 @@ describe.each(backends)('orders core on %s', (kind) => {
         expect(items).toHaveLength(2);
         const created = (await timelineOf(orderId)).filter((e) => e.type === 'created');
         expect(created).toHaveLength(1);
+      });
+    });
+  });
+
+  describe('createOrders (a batch in one transaction)', () => {
+    const batchItems = (qty: number) => [
+      { sku: 'BT-1', name: 'Batch tea', quantity: qty, unitPrice: 100 },
+      { sku: 'BT-2', name: 'Batch water', quantity: 1, unitPrice: 50 },
+    ];
+
+    it('creates every order with items, reservations, timeline and outbox rows in one transaction', async () => {
+      await setStock('BT-1', 10);
+      await setStock('BT-2', 10);
+      const results = await createOrders(
+        db,
+        ['batch-1', 'batch-2', 'batch-3'].map((id, n) => ({
+          input: orderInput(id, {
+            warehouseCode: 'WH1',
+            items: batchItems(n + 1),
+            customer: { externalId: `batch-cust-${n}`, name: `Customer ${n}` },
+          }),
+          outbox: (order: Order) => [{ orderId: order.id, topic: 'test.created', payload: { n } }],
+        })),
+      );
+      expect(results.map((r) => r.created)).toEqual([true, true, true]);
+      const ids = results.map((r) => r.order.id);
+      const rows = await sql<{ id: string; xmin: string; order_number: string }>`
+        select id, xmin::text, order_number from orders where id = any(${ids}::uuid[]) order by order_number`.execute(
+        db,
+      );
+      expect(new Set(rows.rows.map((r) => r.xmin)).size).toBe(1);
+      const sequences = rows.rows.map((r) => Number(r.order_number.slice(-5)));
+      expect(sequences).toEqual([sequences[0], (sequences[0] ?? 0) + 1, (sequences[0] ?? 0) + 2]);
+      expect(await stockOf('BT-1')).toEqual({ on_hand: 10, reserved: 6 });
+      expect(await stockOf('BT-2')).toEqual({ on_hand: 10, reserved: 3 });
+      for (const [n, id] of ids.entries()) {
+        expect((await timelineOf(id)).map((e) => e.type)).toEqual(['created', 'stock_reserved']);
+        const items = await db
+          .selectFrom('order_items')
+          .select(['sku', 'quantity'])
+          .where('order_id', '=', id)
+          .orderBy('line_no')
+          .execute();
+        expect(items).toEqual([
+          { sku: 'BT-1', quantity: n + 1 },
+          { sku: 'BT-2', quantity: 1 },
+        ]);
+        const outbox = await db
+          .selectFrom('outbox')
+          .select(['topic', 'payload'])
+          .where('order_id', '=', id)
+          .execute();
+        expect(outbox).toEqual([{ topic: 'test.created', payload: { n } }]);
+      }
+    });
+
+    it('answers an order that already exists, or repeats in the batch, with created: false and the one order', async () => {
+      const existing = await newOrder('batch-existing');
+      const results = await createOrders(db, [
+        { input: orderInput('batch-existing') },
+        { input: orderInput('batch-twice') },
+        { input: orderInput('batch-twice') },
+      ]);
+      expect(results.map((r) => r.created)).toEqual([false, true, false]);
+      expect(results[0]?.order.id).toBe(existing.id);
+      expect(results[2]?.order.id).toBe(results[1]?.order.id);
+      const count = await db
+        .selectFrom('orders')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('external_order_id', 'in', ['batch-existing', 'batch-twice'])
+        .executeTakeFirstOrThrow();
+      expect(Number(count.n)).toBe(2);
+    });
+
+    it('writes one customer for a customer named twice, the later details winning', async () => {
+      const results = await createOrders(db, [
+        {
+          input: orderInput('batch-cust-a', {
+            customer: { externalId: 'cust-twice', name: 'First', phone: '+905550000001' },
+          }),
+        },
+        { input: orderInput('batch-cust-b', { customer: { externalId: 'cust-twice', name: 'Second' } }) },
+        { input: orderInput('batch-cust-c', { customer: { phone: '+905550000009', name: 'Phone only' } }) },
+      ]);
+      const [a, b, c] = results.map((r) => r.order.customer_id);
+      expect(a).toBeTruthy();
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+      const customer = await db
+        .selectFrom('customers')
+        .selectAll()
+        .where('id', '=', a ?? '')
+        .executeTakeFirstOrThrow();
+      expect(customer).toMatchObject({ external_id: 'cust-twice', name: 'Second', phone: '+905550000001' });
+    });
+
+    describe('when the orders together want more than the stock has', () => {
+      it('creates none of them, reserves nothing and names the shortage', async () => {
+        await setStock('BT-3', 3);
+        const error = await expectRejection(
+          createOrders(
+            db,
+            ['batch-short-1', 'batch-short-2'].map((id) => ({
+              input: orderInput(id, {
+                warehouseCode: 'WH1',
+                items: [{ sku: 'BT-3', name: 'Scarce', quantity: 2, unitPrice: 100 }],
+              }),
+            })),
+          ),
+          StockShortageError,
+        );
+        expect(error.shortages).toEqual([{ sku: 'BT-3', requested: 4, available: 3 }]);
+        expect(await stockOf('BT-3')).toEqual({ on_hand: 3, reserved: 0 });
+        expect(await findOrderByExternalId(db, 'test', 'batch-short-1')).toBeUndefined();
+        expect(await findOrderByExternalId(db, 'test', 'batch-short-2')).toBeUndefined();
       });
     });
   });

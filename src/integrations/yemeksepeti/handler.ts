@@ -1,13 +1,17 @@
 import { sql } from 'kysely';
 import type { InboundEvent, Order } from '../../db/schema.js';
+import { type Settled, settle } from '../../lib/coalesce.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import { enqueueOutbox, enqueueOutboxMany } from '../../orders/outbox.js';
+import { enqueueOutbox } from '../../orders/outbox.js';
 import {
   advanceOrder,
+  type CreateOrderRequest,
   channelStatusRecorded,
   commitOrderStock,
   createOrder,
+  createOrders,
   findOrderByExternalId,
+  findOrdersByExternalIds,
   flagAttention,
   getOrderForUpdate,
   lineTotal,
@@ -18,9 +22,13 @@ import {
   withOrderLock,
 } from '../../orders/service.js';
 import { isOrderStatus, transitionPath } from '../../orders/status.js';
-import { findShortages, StockShortageError } from '../../orders/stock.js';
+import { findShortages, findShortagesMany, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
-import { findWarehouseForStores } from '../../orders/warehouses.js';
+import {
+  findWarehouseForStores,
+  findWarehousesForStores,
+  type ResolvedStore,
+} from '../../orders/warehouses.js';
 import { DELIVERY_REQUESTED } from '../delivery/index.js';
 import { orderCreatedMessage } from '../subscribers/index.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
@@ -135,9 +143,18 @@ async function resolveWarehouse(
   category: YsCategory | undefined,
 ): Promise<WarehouseDecision> {
   const storeIds = storeIdsOf(order);
+  if (storeIds.length === 0) return decideWarehouse(storeIds, undefined, category);
+  return decideWarehouse(storeIds, await findWarehouseForStores(ctx.db, YS_SOURCE, storeIds), category);
+}
+
+/** Whether the order's store maps to a warehouse it may use (`resolved` = the store lookup's answer). */
+function decideWarehouse(
+  storeIds: readonly string[],
+  resolved: ResolvedStore | undefined,
+  category: YsCategory | undefined,
+): WarehouseDecision {
   if (storeIds.length === 0) return { ok: false, reason: 'the order names no store (client.store_id)' };
   // Location checks are disabled for Yemeksepeti (seed 003): the mapped warehouse is used as is.
-  const resolved = await findWarehouseForStores(ctx.db, YS_SOURCE, storeIds);
   if (!resolved) {
     return { ok: false, reason: `no warehouse is mapped to Yemeksepeti store ${storeIds.join(' / ')}` };
   }
@@ -196,6 +213,15 @@ async function createFlow(
   }
 }
 
+/** Everything a creation needs once the store, the items and the stock are known. */
+interface CreatePlan {
+  event: InboundEvent;
+  ys: YsOrder;
+  warehouse: Extract<WarehouseDecision, { ok: true }>;
+  items: OrderItemInput[];
+  shortages: { sku: string; requested: number; available: number }[];
+}
+
 /**
  * The stock rule: lines whose stock is short are marked NOT_FOUND and the rest is delivered (Yemeksepeti is
  * told with UPDATE_CART, it adjusts and refunds the customer); when no line can be delivered the order is
@@ -209,16 +235,31 @@ async function createWithItems(
   items: OrderItemInput[],
   shortages: { sku: string; requested: number; available: number }[],
 ): Promise<HandlerResult> {
+  const plan: CreatePlan = { event, ys, warehouse, items, shortages };
+  // createFlow looked the order up just before deciding to create it.
+  const [result] = await createOrders(ctx.db, [createRequest(plan)], { existenceChecked: true });
+  if (!result) throw new Error('createOrders returned no result');
+  if (!result.created) return syncExisting(ctx, event, ys, ys.status as YsStatus, result.order.id);
+  return createdOutcome(plan, result.order);
+}
+
+function deliverableOf(items: readonly OrderItemInput[]): OrderItemInput[] {
+  return items.filter((i) => i.status === 'IN_CART');
+}
+
+/** The order, and what goes with it in its transaction, for one planned creation. */
+function createRequest(plan: CreatePlan): CreateOrderRequest {
+  const { event, ys, warehouse, items, shortages } = plan;
   const payment = paymentSnapshot(ys);
-  const deliverable = items.filter((i) => i.status === 'IN_CART');
+  const deliverable = deliverableOf(items);
   const nothing = deliverable.length === 0;
   const subtotal = deliverable.reduce((sum, i) => sum + lineTotal(i), 0);
   const shipping = nothing ? 0 : payment.deliveryFee + payment.serviceFee;
   const discount = nothing ? 0 : Math.min(payment.discount, subtotal + shipping);
   const name = customerName(ys);
-  const { order, created } = await createOrder(
-    ctx.db,
-    {
+  const chainId = ys.client?.chain_id ?? null;
+  return {
+    input: {
       channel: YS_SOURCE,
       externalOrderId: ys.order_id,
       status: 'confirmed',
@@ -250,8 +291,7 @@ async function createWithItems(
       actor: ACTOR,
       eventId: event.id,
     },
-    async (trx, created) => {
-      const chainId = ys.client?.chain_id ?? null;
+    inTx: async (trx, created) => {
       if (nothing) {
         await advanceOrder(trx, created, 'cancelled', {
           actor: ACTOR,
@@ -294,55 +334,161 @@ async function createWithItems(
           },
         });
       }
-      // The subscribers' order.created and the delivery request in one insert, in that order.
-      await enqueueOutboxMany(trx, [
-        orderCreatedMessage(created),
-        {
-          orderId: created.id,
-          topic: DELIVERY_REQUESTED,
-          payload: {
-            orderId: created.id,
-            orderNumber: created.order_number,
-            channel: YS_SOURCE,
-            externalOrderId: ys.order_id,
-            integrationOrderNumber: ys.external_order_id ?? null,
-            orderCode: ys.order_code ?? null,
-            warehouseCode: warehouse.code,
-            category: warehouse.category,
-            transportType: ys.transport_type ?? null,
-            promisedFor: ys.promised_for ?? null,
-            customer: { name: name ?? null, phone: ys.customer?.phone_number ?? null },
-            deliveryAddress: ys.customer?.delivery_address ?? null,
-            comment: ys.comment ?? null,
-            items: deliverable.map((i) => ({
-              sku: i.sku,
-              name: i.name,
-              quantity: i.quantity,
-              pricingType: i.pricingType,
-            })),
-          },
-        },
-      ]);
     },
-    // createFlow looked the order up just before deciding to create it.
-    { existenceChecked: true },
-  );
-  // The outcome only names the order's id and number, which inTx does not change: no re-read needed.
-  const current = order;
-  if (!created) return syncExisting(ctx, event, ys, ys.status as YsStatus, current.id);
-  if (nothing) {
+    // The subscribers' order.created and the delivery request, in that order, after the messages above.
+    outbox: (created) =>
+      nothing
+        ? []
+        : [
+            orderCreatedMessage(created),
+            {
+              orderId: created.id,
+              topic: DELIVERY_REQUESTED,
+              payload: {
+                orderId: created.id,
+                orderNumber: created.order_number,
+                channel: YS_SOURCE,
+                externalOrderId: ys.order_id,
+                integrationOrderNumber: ys.external_order_id ?? null,
+                orderCode: ys.order_code ?? null,
+                warehouseCode: warehouse.code,
+                category: warehouse.category,
+                transportType: ys.transport_type ?? null,
+                promisedFor: ys.promised_for ?? null,
+                customer: { name: name ?? null, phone: ys.customer?.phone_number ?? null },
+                deliveryAddress: ys.customer?.delivery_address ?? null,
+                comment: ys.comment ?? null,
+                items: deliverable.map((i) => ({
+                  sku: i.sku,
+                  name: i.name,
+                  quantity: i.quantity,
+                  pricingType: i.pricingType,
+                })),
+              },
+            },
+          ],
+  };
+}
+
+function createdOutcome(plan: CreatePlan, order: Order): HandlerResult {
+  const deliverable = deliverableOf(plan.items);
+  if (deliverable.length === 0) {
     return {
       status: 'processed',
-      orderId: current.id,
-      outcome: `created ${current.order_number} and cancelled it: nothing in stock`,
+      orderId: order.id,
+      outcome: `created ${order.order_number} and cancelled it: nothing in stock`,
     };
   }
-  const removed = items.length - deliverable.length;
+  const removed = plan.items.length - deliverable.length;
   return {
     status: 'processed',
-    orderId: current.id,
-    outcome: `created ${current.order_number} in ${warehouse.code}${removed ? ` with ${removed} item(s) NOT_FOUND` : ''}`,
+    orderId: order.id,
+    outcome: `created ${order.order_number} in ${plan.warehouse.code}${removed ? ` with ${removed} item(s) NOT_FOUND` : ''}`,
   };
+}
+
+/**
+ * The worker's batch: new orders whose store is mapped and whose every line is in stock are created together
+ * in one transaction (`createOrders`); every other event, and every creation the batch could not take (an
+ * existing order, a shortage, an item error, the batch failing as a whole), runs through
+ * `handleYemeksepetiEvent` afterwards, exactly as it would alone.
+ */
+export async function handleYemeksepetiEvents(
+  ctx: WorkerContext,
+  events: readonly InboundEvent[],
+): Promise<Settled<HandlerResult>[]> {
+  const results: (Settled<HandlerResult> | undefined)[] = events.map(() => undefined);
+  const planned = await planBatchCreates(ctx, events);
+  if (planned.length > 1) {
+    const created = await settle(
+      createOrders(
+        ctx.db,
+        planned.map(({ plan }) => createRequest(plan)),
+        { existenceChecked: true },
+      ),
+    );
+    if (created.ok) {
+      planned.forEach(({ index, plan }, n) => {
+        const result = created.value[n];
+        if (result?.created) results[index] = { ok: true, value: createdOutcome(plan, result.order) };
+      });
+    } else {
+      ctx.logger.info(
+        { err: errorMessage(created.error), orders: planned.length },
+        'batch creation failed; creating the orders one by one',
+      );
+    }
+  }
+  await Promise.all(
+    events.map(async (event, index) => {
+      if (results[index]) return;
+      const logger = ctx.logger.child({ eventId: event.id, externalOrderId: event.external_order_id });
+      results[index] = await settle(handleYemeksepetiEvent({ ...ctx, logger }, event));
+    }),
+  );
+  return results.map((r) => r ?? { ok: false, error: new Error('event left unhandled') });
+}
+
+/** The batch's creations that need nothing but the clean path: one statement per lookup for all of them. */
+async function planBatchCreates(
+  ctx: WorkerContext,
+  events: readonly InboundEvent[],
+): Promise<{ index: number; plan: CreatePlan }[]> {
+  const candidates: { index: number; event: InboundEvent; ys: YsOrder; category: YsCategory | undefined }[] =
+    [];
+  const orderIds = new Set<string>();
+  events.forEach((event, index) => {
+    const parsed = ysOrderSchema.safeParse(event.payload);
+    const meta = ysEventMetaSchema.safeParse(event.meta ?? {});
+    if (!parsed.success || !meta.success || flowFor(parsed.data.status) !== 'create') return;
+    // Two events of one order in a batch: the first may be created here, the second runs after it.
+    if (orderIds.has(parsed.data.order_id)) return;
+    orderIds.add(parsed.data.order_id);
+    candidates.push({ index, event, ys: parsed.data, category: meta.data.category });
+  });
+  if (candidates.length < 2) return [];
+  const existing = new Set(
+    (
+      await findOrdersByExternalIds(
+        ctx.db,
+        candidates.map((c) => ({ channel: YS_SOURCE, externalOrderId: c.ys.order_id })),
+      )
+    ).map((o) => o.external_order_id),
+  );
+  const fresh = candidates.filter((c) => !existing.has(c.ys.order_id));
+  const stores = await findWarehousesForStores(
+    ctx.db,
+    YS_SOURCE,
+    fresh.map((c) => storeIdsOf(c.ys)),
+  );
+  const ready = fresh.flatMap((c, n) => {
+    const warehouse = decideWarehouse(storeIdsOf(c.ys), stores[n], c.category);
+    if (!warehouse.ok) return [];
+    try {
+      const items = (c.ys.items ?? []).map((item, line) => ({
+        ...toOrderItem(item, line),
+        status: 'IN_CART',
+      }));
+      return [{ ...c, warehouse, items }];
+    } catch (err) {
+      if (err instanceof YsItemError) return [];
+      throw err;
+    }
+  });
+  const shortages = await findShortagesMany(
+    ctx.db,
+    ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: r.items })),
+  );
+  return ready.flatMap((r, n) =>
+    (shortages[n] ?? []).length > 0
+      ? []
+      : [
+          {
+            index: r.index,
+            plan: { event: r.event, ys: r.ys, warehouse: r.warehouse, items: r.items, shortages: [] },
+          },
+        ],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------

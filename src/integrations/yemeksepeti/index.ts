@@ -1,6 +1,6 @@
 import type { Integration } from '../types.js';
 import { yemeksepetiActions } from './actions.js';
-import { handleYemeksepetiEvent, YS_UPDATE_TOPIC } from './handler.js';
+import { handleYemeksepetiEvent, handleYemeksepetiEvents, YS_UPDATE_TOPIC } from './handler.js';
 import { YS_SOURCE } from './mapping.js';
 import { ysUpdateProcessor } from './outbound.js';
 import { reconcileYemeksepeti } from './reconcile.js';
@@ -12,6 +12,7 @@ export const yemeksepetiIntegration: Integration = {
   source: YS_SOURCE,
   registerRoutes: registerYemeksepetiRoutes,
   handleEvent: handleYemeksepetiEvent,
+  handleEvents: handleYemeksepetiEvents,
   outbound: { [YS_UPDATE_TOPIC]: ysUpdateProcessor() },
   maintenance: {
     [RECOVER_JOB]: (ctx, data) => recoverVendorOrders(ctx, recoverInputSchema.parse(data)),

@@ -10,10 +10,14 @@ export interface YsHarness {
 }
 
 /** The product with Yemeksepeti configured against a fake partner API, plus a Market and a Su warehouse. */
-export async function startYs(env: Record<string, string> = {}): Promise<YsHarness> {
+export async function startYs(
+  env: Record<string, string> = {},
+  roles: { worker?: boolean } = {},
+): Promise<YsHarness> {
   const ys = new FakeYemeksepeti();
   await ys.start();
   const system = await startTestSystem({
+    ...roles,
     env: {
       YEMEKSEPETI_MARKET_TOKEN: MARKET_TOKEN,
       YEMEKSEPETI_SU_TOKEN: SU_TOKEN,

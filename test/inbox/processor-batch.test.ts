@@ -1,0 +1,118 @@
+import type { Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrations } from '../../src/integrations/index.js';
+import { createInboxProcessor } from '../../src/workers/inbox-processor.js';
+import type { InboxJob } from '../../src/workers/queues.js';
+import { withStatus, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
+import { sendYs, startYs, type YsHarness } from '../integrations/yemeksepeti/helpers.js';
+
+// The gateway only: the events wait in the inbox and their jobs in Redis; the test runs the worker's
+// processor on the real jobs, all in the same tick, so they form one batch.
+let h: YsHarness;
+beforeAll(async () => {
+  h = await startYs({}, { worker: false });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function pushed(body: Record<string, unknown>): Promise<string> {
+  const res = await sendYs(h.system, body);
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { eventId: string }).eventId;
+}
+
+async function jobOf(eventId: string): Promise<Job<InboxJob>> {
+  const job = await h.system.process.services.ctx.queues.inbox.getJob(eventId);
+  if (!job) throw new Error(`no job for ${eventId}`);
+  return job;
+}
+
+const rowOf = (id: string) =>
+  h.system.db
+    .selectFrom('inbound_events')
+    .select(['status', 'outcome', 'last_error', 'attempts', 'processed_at'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+
+describe('when the jobs of one batch end differently', () => {
+  const ids: Record<string, string> = {};
+  let settled: PromiseSettledResult<string>[];
+
+  beforeAll(async () => {
+    const ctx = h.system.process.services.ctx;
+    ids.createA = await pushed(ysOrder());
+    ids.createB = await pushed(ysOrder());
+    // Stored as the gateway would store a body it could not vet (e.g. by the recovery job).
+    const invalid = await ctx.ingest({
+      source: 'yemeksepeti',
+      eventType: 'order.create',
+      payload: { ...ysOrder(), items: 'not a list' },
+      dedupKey: 'invalid-1',
+    });
+    ids.invalid = invalid.eventId;
+    ids.statusBeforeCreate = await pushed(withStatus(ysOrder(), 'READY_FOR_PICKUP'));
+    const orphan = await ctx.ingest({
+      source: 'nobody',
+      eventType: 'x',
+      payload: { a: 1 },
+      dedupKey: 'orphan-1',
+    });
+    ids.orphan = orphan.eventId;
+    ids.done = await pushed(ysOrder());
+    await h.system.db
+      .updateTable('inbound_events')
+      .set({ status: 'processed' })
+      .where('id', '=', ids.done)
+      .execute();
+
+    const processor = createInboxProcessor(ctx, new Map(integrations.map((i) => [i.source, i])));
+    const jobs = await Promise.all(Object.values(ids).map(jobOf));
+    settled = await Promise.allSettled(jobs.map((job) => processor(job)));
+  });
+
+  const outcome = (key: string) => settled[Object.keys(ids).indexOf(key)];
+
+  it('creates both orders and marks their events processed', async () => {
+    for (const key of ['createA', 'createB']) {
+      expect(outcome(key)).toMatchObject({
+        status: 'fulfilled',
+        value: expect.stringMatching(/^created ORD-/),
+      });
+      expect(await rowOf(ids[key] ?? '')).toMatchObject({
+        status: 'processed',
+        attempts: 1,
+        last_error: null,
+      });
+    }
+  });
+
+  it('records an invalid body as attention without failing the job', async () => {
+    expect(outcome('invalid')).toMatchObject({ status: 'fulfilled' });
+    const row = await rowOf(ids.invalid ?? '');
+    expect(row).toMatchObject({ status: 'attention', attempts: 1 });
+    expect(row.outcome).toContain('invalid Yemeksepeti order body');
+    expect(row.processed_at).not.toBeNull();
+  });
+
+  it('fails a status for an order not created yet, to be retried, leaving the others alone', async () => {
+    const result = outcome('statusBeforeCreate');
+    expect(result?.status).toBe('rejected');
+    const row = await rowOf(ids.statusBeforeCreate ?? '');
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, processed_at: null });
+    expect(row.last_error).toContain('does not exist yet');
+  });
+
+  it('kills an event no integration handles, saying why', async () => {
+    const result = outcome('orphan');
+    expect(result?.status).toBe('rejected');
+    expect(await rowOf(ids.orphan ?? '')).toMatchObject({
+      status: 'dead',
+      last_error: 'no integration handles source nobody',
+    });
+  });
+
+  it('skips an event that is already finished', () => {
+    expect(outcome('done')).toMatchObject({ status: 'fulfilled', value: 'already processed' });
+  });
+});
