@@ -36,8 +36,7 @@ export async function readJsonBody(c: Context): Promise<RawJson> {
   }
   let raw: string;
   try {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    raw = utf8.decode(await c.req.arrayBuffer());
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError('malformed_json', 'request body is not valid UTF-8', { cause: err });
@@ -48,8 +47,28 @@ export async function readJsonBody(c: Context): Promise<RawJson> {
   } catch {
     throw new AppError('malformed_json', 'request body is not valid JSON');
   }
-  assertStorableJson(json);
+  if (!surelyStorable(raw)) assertStorableJson(json);
   return { raw, json };
+}
+
+/** Not streaming, so one decoder serves every request. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A cheap look at the raw text that spares the walk over the parsed value for nearly every body: NUL and
+ * surrogates can only reach a parsed string through a `\u` escape (valid UTF-8 cannot encode surrogates,
+ * and JSON forbids raw control characters in strings), and a body with at most MAX_JSON_DEPTH brackets
+ * cannot nest deeper than that.
+ */
+function surelyStorable(raw: string): boolean {
+  if (raw.includes('\\u')) return false;
+  let brackets = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = raw.indexOf(bracket); at !== -1; at = raw.indexOf(bracket, at + 1)) {
+      if (++brackets > MAX_JSON_DEPTH) return false;
+    }
+  }
+  return true;
 }
 
 /**

@@ -73,7 +73,7 @@ export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcher
   return {
     async ingest(input) {
       const key = dedupKeyFor(input);
-      const payload: string | undefined = JSON.stringify(input.payload);
+      const payload: string | undefined = input.payloadJson ?? JSON.stringify(input.payload);
       if (payload === undefined) throw new TypeError('the event payload is not JSON');
       return unwrap(await coalescer.submit({ input, key, payload }));
     },

@@ -13,6 +13,11 @@ export interface IngestInput {
   eventType: string;
   externalOrderId?: string | null | undefined;
   payload: unknown;
+  /**
+   * `payload` already serialised, when the route has it: the raw body the payload was parsed from (and
+   * checked storable) is stored as is instead of being stringified again.
+   */
+  payloadJson?: string;
   /** The exact bytes received, for the fallback dedup key. */
   rawBody?: string;
   /** Facts the route established that the handler needs (e.g. the category a token belongs to). */
@@ -74,7 +79,7 @@ export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<I
         dedup_key: dedupKey,
         event_type: input.eventType,
         external_order_id: input.externalOrderId ?? null,
-        payload: JSON.stringify(input.payload),
+        payload: input.payloadJson ?? JSON.stringify(input.payload),
         meta: input.meta ?? {},
         updated_at: new Date(),
       })

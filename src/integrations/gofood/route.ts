@@ -42,6 +42,7 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       eventType: notification.header.event_name ?? 'unknown',
       externalOrderId: notification.body.order?.order_number,
       payload: json,
+      payloadJson: raw,
       rawBody: raw,
     });
     if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);

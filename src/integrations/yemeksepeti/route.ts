@@ -74,6 +74,7 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
       eventType: `order.${order.status.toLowerCase()}`,
       externalOrderId: order.order_id,
       payload: json,
+      payloadJson: raw,
       rawBody: raw,
       meta: { category, endpoint: c.req.path } satisfies YsEventMeta,
     });
