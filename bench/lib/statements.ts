@@ -36,11 +36,16 @@ function kind(text: string): string {
 }
 
 /**
- * Runs already-stored inbox events through the real inbox processor in this process, one at a time, on a
- * Kysely whose pool records every statement text: how many statements one order costs, and how many of
- * them run inside a transaction. The same shape then drives the bare pg baseline.
+ * Runs already-stored inbox events through the real inbox processor in this process on a Kysely whose pool
+ * records every statement text: how many statements an order costs, and how many of them run inside a
+ * transaction. `single` hands the processor one event at a time (the shape of an unbatched order, which
+ * drives the bare pg baseline); `batch` hands it every event at once, as a worker holding that many jobs does.
  */
-export async function profileStatements(env: BenchEnv, eventIds: string[]): Promise<StatementProfile> {
+export async function profileStatements(
+  env: BenchEnv,
+  eventIds: string[],
+  mode: 'single' | 'batch' = 'single',
+): Promise<StatementProfile> {
   const pool = new pg.Pool({ connectionString: env.url, max: 2 });
   let texts: string[] = [];
   const timings = new Map<string, number[]>();
@@ -76,10 +81,12 @@ export async function profileStatements(env: BenchEnv, eventIds: string[]): Prom
   let transactions = 0;
   let sequence: string[] = [];
   try {
-    for (const eventId of eventIds) {
+    const jobFor = (eventId: string) =>
+      ({ data: { eventId }, attemptsMade: 0, opts: { attempts: 8 } }) as unknown as Job<InboxJob>;
+    const rounds = mode === 'single' ? eventIds.map((id) => [id]) : [eventIds];
+    for (const round of rounds) {
       texts = [];
-      const job = { data: { eventId }, attemptsMade: 0, opts: { attempts: 8 } } as unknown as Job<InboxJob>;
-      await process(job);
+      await Promise.all(round.map((eventId) => process(jobFor(eventId))));
       let inTx = false;
       for (const text of texts) {
         const k = kind(text);

@@ -25,6 +25,9 @@ function cpuCell(cpu: Record<string, number>, key: string): string {
   return `${fmt((cpu[key] ?? 0) * 100)}%`;
 }
 
+/** Orders in the batch whose statements are recorded for the report. */
+const BATCH_PROFILE = 20;
+
 function cpuPerOrder(drain: { cpu: Record<string, number>; ordersPerSec: number }): string {
   const ms = (key: string) => fmt(((drain.cpu[key] ?? 0) / Math.max(1, drain.ordersPerSec)) * 1000, 2);
   return `worker ${ms('worker 1')} ms, Postgres ${ms('postgres')} ms, Redis ${ms('redis')} ms`;
@@ -44,18 +47,24 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
     const route = await pickRoute(url);
     log(`e2e: route ${route}`);
 
-    // 1. What one order costs in statements (real processor, in this process, on a recording pool).
-    const profileRun = newRunId();
-    await pushBacklog(url, route, profileRun, 5, 0, 5);
-    const profileIds = (
-      await env.handle.db
-        .selectFrom('inbound_events')
-        .select('id')
-        .where('external_order_id', 'like', externalIdPattern(route, profileRun))
-        .execute()
-    ).map((r) => r.id);
-    const profile = await profileStatements(env, profileIds);
-    log(`e2e: ${profile.outside} + ${profile.inside} statements in ${profile.transactions} tx per order`);
+    // 1. What an order costs in statements (real processor, in this process, on a recording pool): one
+    // order alone, and in a batch of BATCH_PROFILE orders as the worker handles the jobs it holds.
+    const pushedIds = async (count: number) => {
+      const run = newRunId();
+      await pushBacklog(url, route, run, count, 0, Math.min(count, 8));
+      return (
+        await env.handle.db
+          .selectFrom('inbound_events')
+          .select('id')
+          .where('external_order_id', 'like', externalIdPattern(route, run))
+          .execute()
+      ).map((r) => r.id);
+    };
+    const profile = await profileStatements(env, await pushedIds(5), 'single');
+    const batchProfile = await profileStatements(env, await pushedIds(BATCH_PROFILE), 'batch');
+    log(
+      `e2e: alone ${fmt(profile.outside, 1)} + ${fmt(profile.inside, 1)} statements per order; in a batch of ${BATCH_PROFILE} ${fmt(batchProfile.outside, 2)} + ${fmt(batchProfile.inside, 2)}`,
+    );
 
     // 2. Sustained: a backlog of N pushed orders drained by one worker process.
     const runId = newRunId();
@@ -155,14 +164,15 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
         `Route: ${route === 'yemeksepeti' ? 'Yemeksepeti create push (3 items, mapped store → warehouse with stock, customer, SUBSCRIBER_EVENTS and delivery outbox rows)' : 'manual channel (3 items, warehouse reservation, customer)'}.`,
         `Sustained: ${fmt(settings.e2eOrders)} orders pushed first (gateway only), then one worker process (\`src/worker.ts\`, WORKER_CONCURRENCY=${concurrency}) drains them; rate = finished inbox rows per second, steady = between 10% and 90% of the backlog.`,
         `Latency: ${fmt(settings.e2eRate)}/s offered (open loop, evenly spaced) for ${settings.durationSec} s with the worker running; push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
-        `One order costs ${fmt(profile.outside, 1)} autocommit statements + ${fmt(profile.inside, 1)} statements in ${fmt(profile.transactions, 1)} transaction(s) (recorded from the real processor): ${profile.sequence.join(' → ')}.`,
+        `One order handled alone costs ${fmt(profile.outside, 1)} autocommit statements + ${fmt(profile.inside, 1)} statements in ${fmt(profile.transactions, 1)} transaction(s) (recorded from the real processor): ${profile.sequence.join(' → ')}.`,
+        `The worker handles the inbox jobs it holds as one batch: ${BATCH_PROFILE} orders together cost ${fmt(batchProfile.outside * BATCH_PROFILE)} autocommit statements + ${fmt(batchProfile.inside * BATCH_PROFILE)} statements in ${fmt(batchProfile.transactions * BATCH_PROFILE)} transaction(s), i.e. ${fmt(batchProfile.outside + batchProfile.inside, 2)} statements per order: ${batchProfile.sequence.join(' → ')}.`,
         `Mean round trip per statement kind on an otherwise idle database (ms): ${Object.entries(
           profile.meanMs,
         )
           .sort((a, b) => b[1] - a[1])
           .map(([k, v]) => `${k} ${fmt(v, 2)}`)
           .join(', ')}.`,
-        `Bare pg baseline: ${concurrency} pg clients in the bench process, each doing ${Math.round(profile.outside)} autocommit single-row inserts + begin, ${Math.round(profile.inside)} single-row inserts, commit, per "order".`,
+        `Bare pg baseline: ${concurrency} pg clients in the bench process, each doing per "order" the statements of an order handled alone: ${Math.round(profile.outside)} autocommit single-row inserts + begin, ${Math.round(profile.inside)} single-row inserts, commit.`,
       ],
       tables: [
         {
@@ -179,7 +189,7 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
           ],
           rows: [
             [
-              `bare pg, same statements per order (${concurrency} clients)`,
+              `bare pg, the statements of an order handled alone (${concurrency} clients)`,
               fmt(bare.ordersPerSec),
               fmt(bare.p50, 1),
               fmt(bare.p99, 1),
