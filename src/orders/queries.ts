@@ -190,7 +190,7 @@ export function orderSearchQuery(db: Executor, search: Omit<OrderSearch, 'page' 
 }
 
 /** Filters with a `(column, created_at desc)` index: Postgres reads their matches already newest first. */
-function hasOrderedIndex(search: OrderSearch): boolean {
+function hasOrderedIndex(search: Omit<OrderSearch, 'page' | 'limit'>): boolean {
   return Boolean(
     search.channel ||
       search.customerId ||
@@ -228,15 +228,17 @@ export function orderSearchPageQuery(db: Executor, search: OrderSearch, fewMatch
     .offset(offset);
 }
 
-/** Counts matches up to EXACT_TOTAL_LIMIT + 1 rows: cheap whatever the filter. */
+/**
+ * Counts matches up to EXACT_TOTAL_LIMIT + 1 rows: cheap whatever the filter. A filter with an index in
+ * created_at order counts along that index, newest first, as its page is read; otherwise Postgres may pick a
+ * sequential scan that stops at the cap, as cheap for a common combination (channel + status + payment
+ * status) but one that reads the whole table, not just the channel's rows, for a rare one.
+ */
 export function orderSearchCappedCountQuery(db: Executor, search: Omit<OrderSearch, 'page' | 'limit'>) {
+  let matches = orderSearchQuery(db, search).select(sql`1`.as('one'));
+  if (hasOrderedIndex(search)) matches = matches.orderBy('created_at', 'desc');
   return db
-    .selectFrom(
-      orderSearchQuery(db, search)
-        .select(sql`1`.as('one'))
-        .limit(EXACT_TOTAL_LIMIT + 1)
-        .as('matches'),
-    )
+    .selectFrom(matches.limit(EXACT_TOTAL_LIMIT + 1).as('matches'))
     .select(sql<number>`count(*)::int`.as('total'));
 }
 
