@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Hono } from 'hono';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
@@ -30,6 +30,21 @@ export type HandlerResult =
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: processors that have nothing to say return Promise<void>.
 export type OutboundResult = void | { sent: boolean; message?: string };
+
+/**
+ * What the outbox relay does with a message that is a hand-off to one of our own queues rather than a call
+ * to a provider: add `job` (its id makes a second relay of the row a no-op) or, `sent: false`, nothing, and
+ * the timeline says why.
+ */
+export type Publication =
+  | { sent: true; message: string; job: { queue: Queue; name: string; data: unknown; jobId: string } }
+  | { sent: false; message: string };
+
+/** Turns an outbox message into its publication; throws when the payload is not one it can publish. */
+export type Publisher = (
+  ctx: Pick<WorkerContext, 'config' | 'queues'>,
+  message: { outboxId: number; orderId: string | null; payload: unknown },
+) => Publication;
 
 export type OutboundProcessor = (
   ctx: WorkerContext,
@@ -81,6 +96,11 @@ export interface Integration {
   registerRoutes?(app: Hono<AppEnv>, deps: RouteDeps): void;
   /** Outbox topics this integration delivers (provider API calls), keyed by topic. */
   outbound?: Record<string, OutboundProcessor>;
+  /**
+   * Outbox topics that only hand the message to one of our own queues: the relay publishes them itself,
+   * in the pass that claims the row, instead of going through an outbound job (keyed by topic).
+   */
+  published?: Record<string, Publisher>;
   /** Maintenance job names (delayed deadlines, recovery, reconciliation), keyed by job name. */
   maintenance?: Record<string, MaintenanceProcessor>;
   schedules?: Schedule[];

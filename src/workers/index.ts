@@ -5,7 +5,7 @@ import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from 
 import { errorMessage } from '../lib/errors.js';
 import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
 import { createInboxProcessor } from './inbox-processor.js';
-import { createOutboundProcessor, outboundProcessors } from './outbound-processor.js';
+import { createOutboundProcessor, outboundProcessors, publishers } from './outbound-processor.js';
 import { type OutboxRelay, startOutboxRelay, sweepOutbox } from './outbox-relay.js';
 import { QUEUE_NAMES } from './queues.js';
 import { backoffStrategy } from './retry.js';
@@ -101,7 +101,12 @@ export async function startWorkers(
     for (const schedule of schedules) await upsertSchedule(schedule);
   }
 
-  const relay = startOutboxRelay(ctx.db, ctx.queues, logger, config.OUTBOX_POLL_MS);
+  const relay = startOutboxRelay(
+    ctx.db,
+    { config, queues: ctx.queues, publishers: publishers(integrations) },
+    logger,
+    config.OUTBOX_POLL_MS,
+  );
   // The sweeper is how work lost from Redis comes back, so it must not itself live in Redis: a BullMQ job
   // scheduler vanishes with the rest of the data. Every worker process sweeps on its own timer; sweeps in
   // several processes at once are harmless (the job id is the inbox id). The same tick re-creates integration

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { sql } from 'kysely';
-import type { Integration, OutboundProcessor, WorkerContext } from '../integrations/types.js';
+import type { Integration, OutboundProcessor, Publisher, WorkerContext } from '../integrations/types.js';
 import { createCoalescer } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
 import { addTimelineEvent } from '../orders/timeline.js';
@@ -9,15 +9,28 @@ import { type DeliveredMessage, settleDelivered, settleOutbox } from './outbox-r
 import { type OutboundJob, outboundJobSchema } from './queues.js';
 import { isRetryable, toJobError } from './retry.js';
 
-export function outboundProcessors(integrations: Iterable<Integration>): Map<string, OutboundProcessor> {
-  const byTopic = new Map<string, OutboundProcessor>();
+function byTopic<T>(
+  integrations: Iterable<Integration>,
+  pick: (integration: Integration) => Record<string, T> | undefined,
+  kind: string,
+): Map<string, T> {
+  const map = new Map<string, T>();
   for (const integration of integrations) {
-    for (const [topic, processor] of Object.entries(integration.outbound ?? {})) {
-      if (byTopic.has(topic)) throw new Error(`outbound topic ${topic} is registered twice`);
-      byTopic.set(topic, processor);
+    for (const [topic, handler] of Object.entries(pick(integration) ?? {})) {
+      if (map.has(topic)) throw new Error(`${kind} topic ${topic} is registered twice`);
+      map.set(topic, handler);
     }
   }
-  return byTopic;
+  return map;
+}
+
+export function outboundProcessors(integrations: Iterable<Integration>): Map<string, OutboundProcessor> {
+  return byTopic(integrations, (i) => i.outbound, 'outbound');
+}
+
+/** The topics the outbox relay publishes itself (`Integration.published`). */
+export function publishers(integrations: Iterable<Integration>): Map<string, Publisher> {
+  return byTopic(integrations, (i) => i.published, 'published');
 }
 
 /**

@@ -1,6 +1,9 @@
+import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
+import type { Config } from '../config.js';
 import type { Db, Executor } from '../db/index.js';
 import type { OutboxRow } from '../db/schema.js';
+import type { Publication, Publisher } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Queues } from './queues.js';
@@ -120,12 +123,21 @@ export async function sweepOutbox(
   return result;
 }
 
+export interface RelayContext {
+  config: Config;
+  queues: Queues;
+  /** Topics the relay publishes itself (`Integration.published`); every other topic becomes an outbound job. */
+  publishers?: ReadonlyMap<string, Publisher>;
+}
+
 /**
  * Moves committed outbox rows onto the outbound queue. Rows are claimed with `for update skip locked`, so
  * several worker processes relay in parallel without sending a row twice; the job id is derived from the
- * row id, so a relay that dies between enqueue and marking cannot create a second job.
+ * row id, so a relay that dies between enqueue and marking cannot create a second job. A topic with a
+ * publisher (a hand-off to one of our own queues) is added to its queue right here and settled delivered,
+ * with its timeline entry, in the same transaction; one the publisher refuses is settled dead.
  */
-export async function relayOutboxOnce(db: Db, queues: Queues, batchSize = 200): Promise<number> {
+export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('outbox')
@@ -137,16 +149,52 @@ export async function relayOutboxOnce(db: Db, queues: Queues, batchSize = 200): 
       .skipLocked()
       .execute();
     if (rows.length === 0) return 0;
-    await queues.outbound.addBulk(rows.map(outboundJobFor));
-    await trx
-      .updateTable('outbox')
-      .set({ status: 'enqueued', enqueued_at: sql`now()` })
-      .where(
-        'id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .execute();
+    const outbound: OutboxRow[] = [];
+    const delivered: DeliveredMessage[] = [];
+    const byQueue = new Map<Queue, { name: string; data: unknown; opts: { jobId: string } }[]>();
+    for (const row of rows) {
+      const publisher = ctx.publishers?.get(row.topic);
+      if (!publisher) {
+        outbound.push(row);
+        continue;
+      }
+      let publication: Publication;
+      try {
+        publication = publisher(ctx, { outboxId: row.id, orderId: row.order_id, payload: row.payload });
+      } catch (err) {
+        await settleOutbox(trx, row.id, 'dead', `${row.topic} cannot be published: ${errorMessage(err)}`);
+        continue;
+      }
+      if (publication.sent) {
+        const { queue, name, data, jobId } = publication.job;
+        byQueue.set(queue, [...(byQueue.get(queue) ?? []), { name, data, opts: { jobId } }]);
+      }
+      delivered.push({
+        outboxId: row.id,
+        orderId: row.order_id,
+        message: `${row.topic} ${publication.sent ? 'delivered' : 'not sent'}: ${publication.message}`,
+        metadata: {
+          topic: row.topic,
+          outboxId: row.id,
+          attempt: 1,
+          outcome: publication.sent ? 'succeeded' : 'not_sent',
+        },
+      });
+    }
+    for (const [queue, jobs] of byQueue) await queue.addBulk(jobs);
+    if (outbound.length > 0) {
+      await ctx.queues.outbound.addBulk(outbound.map(outboundJobFor));
+      await trx
+        .updateTable('outbox')
+        .set({ status: 'enqueued', enqueued_at: sql`now()` })
+        .where(
+          'id',
+          'in',
+          outbound.map((r) => r.id),
+        )
+        .execute();
+    }
+    await settleDelivered(trx, delivered);
     return rows.length;
   });
 }
@@ -157,7 +205,7 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-export function startOutboxRelay(db: Db, queues: Queues, logger: Logger, intervalMs: number): OutboxRelay {
+export function startOutboxRelay(db: Db, ctx: RelayContext, logger: Logger, intervalMs: number): OutboxRelay {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
@@ -165,7 +213,7 @@ export function startOutboxRelay(db: Db, queues: Queues, logger: Logger, interva
     if (stopped) return;
     running = (async () => {
       try {
-        while ((await relayOutboxOnce(db, queues)) > 0 && !stopped) {}
+        while ((await relayOutboxOnce(db, ctx)) > 0 && !stopped) {}
       } catch (err) {
         logger.warn({ err: errorMessage(err) }, 'outbox relay failed; will retry');
       }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscriberJobId } from '../../src/integrations/subscribers/index.js';
+import { orderCreatedMessage, subscriberJobId } from '../../src/integrations/subscribers/index.js';
 import { GOFOOD_NOTIFICATION_SECRET } from '../support/fake-gobiz.js';
 import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
 import { deliver, gofoodOrder, orderNumber } from './gofood/helpers.js';
@@ -81,5 +81,97 @@ describe('when SUBSCRIBER_EVENTS is off', () => {
     expect(
       await system.process.services.queues.subscriberEvents.getJob(subscriberJobId(order.id)),
     ).toBeUndefined();
+  });
+});
+
+describe('how the relay hands order.created over', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({ env: { GOFOOD_NOTIFICATION_SECRET } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+  const queues = () => system.process.services.queues;
+  const outboxRow = (id: number) =>
+    system.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('publishes it straight to subscriber-events: no outbound job, the row delivered, the timeline says so', async () => {
+    const number = orderNumber('SUBRELAY');
+    await deliver(system, 'merchant_accepted', { orderNumber: number });
+    const order = await gofoodOrder(system, number);
+    const job = await waitFor(() => queues().subscriberEvents.getJob(subscriberJobId(order.id)));
+    expect(job.data).toMatchObject({ type: 'order.created', orderId: order.id });
+    const row = await system.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .where('topic', '=', 'subscribers.order.created')
+      .executeTakeFirstOrThrow();
+    const settled = await waitFor(async () => {
+      const fresh = await outboxRow(row.id);
+      return fresh.status === 'delivered' ? fresh : undefined;
+    });
+    expect(settled.finished_at).not.toBeNull();
+    expect(await queues().outbound.getJob(`outbox-${row.id}`)).toBeUndefined();
+    const entries = await system.db
+      .selectFrom('order_events')
+      .select('message')
+      .where('order_id', '=', order.id)
+      .where('type', '=', 'provider_call')
+      .execute();
+    expect(entries.map((e) => e.message)).toContain(
+      'subscribers.order.created delivered: published on subscriber-events',
+    );
+  });
+
+  it('still publishes a row that reached the outbound queue (relayed before, or re-enqueued by the sweeper)', async () => {
+    const number = orderNumber('SUBOLD');
+    await deliver(system, 'cancelled', { orderNumber: number });
+    const order = await gofoodOrder(system, number);
+    // A row as an earlier relay left it: enqueued long ago, its job lost with Redis; the sweeper re-enqueues it.
+    const id = await system.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('outbox')
+        .values({
+          order_id: order.id,
+          topic: 'subscribers.order.created',
+          payload: orderCreatedMessage(order).payload,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx
+        .updateTable('outbox')
+        .set({ status: 'enqueued', enqueued_at: new Date(Date.now() - 60_000) })
+        .where('id', '=', row.id)
+        .execute();
+      return row.id;
+    });
+    await waitFor(async () => ((await outboxRow(id)).status === 'delivered' ? true : undefined));
+    expect(await queues().subscriberEvents.getJob(subscriberJobId(order.id))).toBeDefined();
+  });
+
+  it('settles a row it cannot publish as dead with the reason, and relays the others', async () => {
+    const number = orderNumber('SUBBAD');
+    await deliver(system, 'cancelled', { orderNumber: number });
+    const order = await gofoodOrder(system, number);
+    const [bad, good] = await system.db
+      .insertInto('outbox')
+      .values([
+        { order_id: order.id, topic: 'subscribers.order.created', payload: { orderId: 'not-a-uuid' } },
+        {
+          order_id: order.id,
+          topic: 'subscribers.order.created',
+          payload: orderCreatedMessage(order).payload,
+        },
+      ])
+      .returning('id')
+      .execute();
+    const dead = await waitFor(async () => {
+      const row = await outboxRow(bad?.id ?? 0);
+      return row.status === 'dead' ? row : undefined;
+    });
+    expect(dead.last_error).toContain('subscribers.order.created cannot be published');
+    await waitFor(async () => ((await outboxRow(good?.id ?? 0)).status === 'delivered' ? true : undefined));
   });
 });

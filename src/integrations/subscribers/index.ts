@@ -3,7 +3,7 @@ import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
 import { enqueueOutbox, type OutboxMessage } from '../../orders/outbox.js';
-import type { Integration, OutboundProcessor } from '../types.js';
+import type { Integration, OutboundProcessor, Publisher } from '../types.js';
 
 export const SUBSCRIBERS_SOURCE = 'subscribers';
 export const ORDER_CREATED_TOPIC = 'subscribers.order.created';
@@ -44,16 +44,39 @@ export function orderCreatedMessage(order: Order): OutboxMessage {
   };
 }
 
-/** Adds the `order.created` job for downstream subscribers; the job id makes a redelivery publish once. */
-export const orderCreatedProcessor: OutboundProcessor = async (ctx, job) => {
-  const payload = orderCreatedPayload.parse(job.payload);
+/**
+ * The `order.created` job for downstream subscribers; its id makes a second publication of the same order a
+ * no-op. The relay publishes it directly (no outbound job: there is no provider to call).
+ */
+export const orderCreatedPublisher: Publisher = (ctx, message) => {
+  const payload = orderCreatedPayload.parse(message.payload);
   if (ctx.config.SUBSCRIBER_EVENTS === 'off') return { sent: false, message: 'SUBSCRIBER_EVENTS is off' };
-  await ctx.queues.subscriberEvents.add(
-    'order.created',
-    { type: 'order.created', ...payload },
-    { jobId: subscriberJobId(payload.orderId) },
-  );
-  return { sent: true, message: 'published on subscriber-events' };
+  return {
+    sent: true,
+    message: 'published on subscriber-events',
+    job: {
+      queue: ctx.queues.subscriberEvents,
+      name: 'order.created',
+      data: { type: 'order.created', ...payload },
+      jobId: subscriberJobId(payload.orderId),
+    },
+  };
+};
+
+/**
+ * The same publication for a message that reached the outbound queue: rows relayed before the relay
+ * published this topic itself, or re-enqueued by the outbox sweeper.
+ */
+export const orderCreatedProcessor: OutboundProcessor = async (ctx, job) => {
+  const publication = orderCreatedPublisher(ctx, {
+    outboxId: job.outboxId,
+    orderId: job.orderId ?? null,
+    payload: job.payload,
+  });
+  if (!publication.sent) return publication;
+  const { queue, name, data, jobId } = publication.job;
+  await queue.add(name, data, { jobId });
+  return { sent: true, message: publication.message };
 };
 
 /** Downstream subscribers as an outbound-only integration: it receives no inbound events. */
@@ -64,5 +87,6 @@ export const subscribersIntegration: Integration = {
       retryable: false,
     });
   },
+  published: { [ORDER_CREATED_TOPIC]: orderCreatedPublisher },
   outbound: { [ORDER_CREATED_TOPIC]: orderCreatedProcessor },
 };
