@@ -155,6 +155,24 @@ export async function drainBacklog(
   };
 }
 
+/**
+ * Waits until no outbox message is left to relay or deliver (the outbound work a drain leaves behind), so a
+ * timed run that follows measures its own load only. Returns the seconds waited.
+ */
+export async function waitForOutboxSettled(env: BenchEnv, timeoutSec = 600): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const open = await env.handle.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['pending', 'enqueued'])
+      .executeTakeFirstOrThrow();
+    const seconds = (performance.now() - started) / 1000;
+    if (Number(open.n) === 0 || seconds > timeoutSec) return seconds;
+    await sleep(250);
+  }
+}
+
 /** Push → order committed, per event: inbox `received_at` → `processed_at` (set after the order commit). */
 export async function pushToCommitLatency(
   env: BenchEnv,
