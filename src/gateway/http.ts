@@ -23,7 +23,16 @@ export interface RawJson {
   /** The exact text received (for signatures and dedup hashes). */
   raw: string;
   json: unknown;
+  /**
+   * `raw` again when it can be stored as the JSON payload as is (jsonb takes it), else undefined and the
+   * payload is stringified from `json`: a number beyond what Postgres' numeric holds (`1e1000000`, a run of
+   * thousands of digits) parses in JavaScript (to Infinity, stored as null) but jsonb refuses the text.
+   */
+  storable: string | undefined;
 }
+
+/** Numbers whose text jsonb may refuse: a long exponent or a very long run of digits. */
+const OUTSIZED_NUMBER = /[eE][+-]?\d{5,}|\d{1000,}/;
 
 /**
  * Reads the body as text once, then parses it: signatures are computed over the raw bytes and the same
@@ -48,7 +57,7 @@ export async function readJsonBody(c: Context): Promise<RawJson> {
     throw new AppError('malformed_json', 'request body is not valid JSON');
   }
   if (!surelyStorable(raw)) assertStorableJson(json);
-  return { raw, json };
+  return { raw, json, storable: OUTSIZED_NUMBER.test(raw) ? undefined : raw };
 }
 
 /** Not streaming, so one decoder serves every request. */

@@ -76,7 +76,8 @@ export async function upsertCustomers(
     };
   });
   for (const kind of ['externalId', 'phone'] as const) {
-    const group = [...groups[kind].values()];
+    // In key order, so two batches naming the same customers lock their rows in the same order (no deadlock).
+    const group = [...groups[kind].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, entry]) => entry);
     if (group.length === 0) continue;
     const returned = await trx
       .insertInto('customers')

@@ -4,7 +4,7 @@ import type { InboundEvent } from '../db/schema.js';
 import { type EventMark, findInboundEvents, markEvents } from '../inbox/repository.js';
 import type { HandlerResult, Integration, WorkerContext } from '../integrations/types.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
-import { errorMessage } from '../lib/errors.js';
+import { errorMessage, isConnectionError } from '../lib/errors.js';
 import { type InboxJob, inboxJobSchema } from './queues.js';
 import { isRetryable, toJobError } from './retry.js';
 
@@ -62,6 +62,12 @@ async function processBatch(
   const events = new Map((await findInboundEvents(ctx.db, [...new Set(ids.values())])).map((e) => [e.id, e]));
 
   const marks: EventMark[] = [];
+  /** The job (index in `jobs`) each mark belongs to. */
+  const markOf: number[] = [];
+  const mark = (index: number, eventMark: EventMark) => {
+    marks.push(eventMark);
+    markOf.push(index);
+  };
   const bySource = new Map<Integration, { index: number; work: Work }[]>();
   for (const [index, eventId] of ids) {
     const job = jobs[index];
@@ -79,7 +85,7 @@ async function processBatch(
     const integration = integrations.get(event.source);
     if (!integration) {
       const error = `no integration handles source ${event.source}`;
-      marks.push({ id: eventId, status: 'dead', error, attempts });
+      mark(index, { id: eventId, status: 'dead', error, attempts });
       outcomes[index] = { ok: false, error: new UnrecoverableError(error) };
       continue;
     }
@@ -99,15 +105,25 @@ async function processBatch(
       const results = await handleGroup(ctx, integration, works);
       group.forEach(({ index, work }, i) => {
         const result = results[i] ?? { ok: false, error: new Error('the integration returned no result') };
-        const { mark, outcome } = settleEvent(work, result);
-        marks.push(mark);
+        const settled = settleEvent(work, result);
+        mark(index, settled.mark);
+        const { outcome } = settled;
         outcomes[index] = outcome;
       });
     }),
   );
-  // The outcomes in one statement; if it fails, every job of the batch fails and is retried (handlers are
-  // idempotent, and the events are still open).
-  await markEvents(ctx.db, marks);
+  // The outcomes in one statement. If Postgres is unreachable every job of the batch fails and is retried
+  // (handlers are idempotent, and the events are still open); if it refuses the statement, the marks are
+  // written one by one so that one bad mark fails only its own job.
+  const marked = await settle(markEvents(ctx.db, marks));
+  if (!marked.ok) {
+    if (marks.length <= 1 || isConnectionError(marked.error)) throw marked.error;
+    const alone = await Promise.all(marks.map((m) => settle(markEvents(ctx.db, [m]))));
+    alone.forEach((result, n) => {
+      const index = markOf[n];
+      if (!result.ok && index !== undefined) outcomes[index] = { ok: false, error: result.error };
+    });
+  }
   return outcomes;
 }
 

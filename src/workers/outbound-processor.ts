@@ -1,11 +1,9 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import { sql } from 'kysely';
 import type { Integration, OutboundProcessor, Publisher, WorkerContext } from '../integrations/types.js';
 import { createCoalescer } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
-import { addTimelineEvent } from '../orders/timeline.js';
-import { type DeliveredMessage, settleDelivered, settleOutbox } from './outbox-relay.js';
+import { type DeliveredMessage, recordOutboundFailure, settleDelivered } from './outbox-relay.js';
 import { type OutboundJob, outboundJobSchema } from './queues.js';
 import { isRetryable, toJobError } from './retry.js';
 
@@ -58,10 +56,25 @@ export function createOutboundProcessor(
     if (!processor) throw new UnrecoverableError(`no processor for outbound topic ${data.topic}`);
     const attempt = job.attemptsMade + 1;
     const logger = ctx.logger.child({ outboxId: data.outboxId, topic: data.topic, orderId: data.orderId });
+    let result: Awaited<ReturnType<OutboundProcessor>>;
     try {
-      const result = await processor({ ...ctx, logger }, data, job);
-      const sent = !result || result.sent;
-      const detail = result?.message ? `: ${result.message}` : '';
+      result = await processor({ ...ctx, logger }, data, job);
+    } catch (err) {
+      const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
+      logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');
+      await recordOutboundFailure(ctx.db, {
+        outboxId: data.outboxId,
+        orderId: data.orderId ?? null,
+        topic: data.topic,
+        attempt,
+        final,
+        error: errorMessage(err),
+      });
+      throw toJobError(err);
+    }
+    const sent = !result || result.sent;
+    const detail = result?.message ? `: ${result.message}` : '';
+    try {
       await settler.submit({
         outboxId: data.outboxId,
         orderId: data.orderId ?? null,
@@ -76,31 +89,12 @@ export function createOutboundProcessor(
         },
       });
     } catch (err) {
-      const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
-      logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');
-      if (final) await settleOutbox(ctx.db, data.outboxId, 'dead', errorMessage(err));
-      if (data.orderId) {
-        await addTimelineEvent(ctx.db, {
-          orderId: data.orderId,
-          type: 'provider_call',
-          actor: 'worker',
-          message: `${data.topic} failed (attempt ${attempt})${final ? ', giving up' : ', will retry'}: ${errorMessage(err)}`,
-          metadata: {
-            topic: data.topic,
-            outboxId: data.outboxId,
-            attempt,
-            outcome: final ? 'dead' : 'retrying',
-          },
-        });
-        if (final) {
-          await ctx.db
-            .updateTable('orders')
-            .set({ attention_reason: `${data.topic} failed: ${errorMessage(err)}`, updated_at: sql`now()` })
-            .where('id', '=', data.orderId)
-            .execute();
-        }
-      }
-      throw toJobError(err);
+      // The provider has the message: failing the job would send it again. The row stays `enqueued`, and the
+      // outbox sweeper settles it from this completed job.
+      logger.warn(
+        { err: errorMessage(err) },
+        'delivered, but the outbox row could not be settled; the sweeper will',
+      );
     }
   };
 }

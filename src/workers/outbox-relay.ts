@@ -6,6 +6,7 @@ import type { OutboxRow } from '../db/schema.js';
 import type { Publication, Publisher } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { addTimelineEvent } from '../orders/timeline.js';
 import type { Queues } from './queues.js';
 
 export function outboundJobId(outboxId: number): string {
@@ -37,6 +38,40 @@ export async function settleOutbox(
     .set({ status: outcome, finished_at: sql`now()`, last_error: error ?? null })
     .where('id', '=', outboxId)
     .execute();
+}
+
+/**
+ * A failed delivery attempt on the order's timeline; the final one also settles the row dead and flags the
+ * order for attention with the reason (a person must look: the provider never got the message).
+ */
+export async function recordOutboundFailure(
+  db: Executor,
+  failure: {
+    outboxId: number;
+    orderId: string | null;
+    topic: string;
+    attempt: number;
+    final: boolean;
+    error: string;
+  },
+): Promise<void> {
+  const { outboxId, orderId, topic, attempt, final, error } = failure;
+  if (final) await settleOutbox(db, outboxId, 'dead', error);
+  if (!orderId) return;
+  await addTimelineEvent(db, {
+    orderId,
+    type: 'provider_call',
+    actor: 'worker',
+    message: `${topic} failed (attempt ${attempt})${final ? ', giving up' : ', will retry'}: ${error}`,
+    metadata: { topic, outboxId, attempt, outcome: final ? 'dead' : 'retrying' },
+  });
+  if (final) {
+    await db
+      .updateTable('orders')
+      .set({ attention_reason: `${topic} failed: ${error}`, updated_at: sql`now()` })
+      .where('id', '=', orderId)
+      .execute();
+  }
 }
 
 /** A delivered outbox message and the `provider_call` timeline entry that says so. */
@@ -162,7 +197,14 @@ export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200
       try {
         publication = publisher(ctx, { outboxId: row.id, orderId: row.order_id, payload: row.payload });
       } catch (err) {
-        await settleOutbox(trx, row.id, 'dead', `${row.topic} cannot be published: ${errorMessage(err)}`);
+        await recordOutboundFailure(trx, {
+          outboxId: row.id,
+          orderId: row.order_id,
+          topic: row.topic,
+          attempt: 1,
+          final: true,
+          error: `cannot be published: ${errorMessage(err)}`,
+        });
         continue;
       }
       if (publication.sent) {

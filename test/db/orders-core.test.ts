@@ -302,6 +302,19 @@ describe.each(backends)('orders core on %s', (kind) => {
       expect(customer).toMatchObject({ external_id: 'cust-twice', name: 'Second', phone: '+905550000001' });
     });
 
+    it('never deadlocks two batches that name the same customers in opposite orders', async () => {
+      const customers = Array.from({ length: 30 }, (_, n) => ({ externalId: `dl-cust-${n}`, name: `C${n}` }));
+      for (let round = 0; round < 60; round++) {
+        const batch = (tag: string, list: typeof customers) =>
+          createOrders(
+            db,
+            list.map((customer, n) => ({ input: orderInput(`dl-${round}-${tag}-${n}`, { customer }) })),
+          );
+        const results = await Promise.all([batch('a', customers), batch('b', [...customers].reverse())]);
+        expect(results.flat().every((r) => r.created)).toBe(true);
+      }
+    });
+
     describe('when the orders together want more than the stock has', () => {
       it('creates none of them, reserves nothing and names the shortage', async () => {
         await setStock('BT-3', 3);

@@ -93,6 +93,15 @@ describe('how the relay hands order.created over', () => {
     await system?.stop();
   });
   const queues = () => system.process.services.queues;
+  const providerCalls = async (orderId: string) =>
+    (
+      await system.db
+        .selectFrom('order_events')
+        .select('message')
+        .where('order_id', '=', orderId)
+        .where('type', '=', 'provider_call')
+        .execute()
+    ).map((e) => e.message);
   const outboxRow = (id: number) =>
     system.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
@@ -114,13 +123,7 @@ describe('how the relay hands order.created over', () => {
     });
     expect(settled.finished_at).not.toBeNull();
     expect(await queues().outbound.getJob(`outbox-${row.id}`)).toBeUndefined();
-    const entries = await system.db
-      .selectFrom('order_events')
-      .select('message')
-      .where('order_id', '=', order.id)
-      .where('type', '=', 'provider_call')
-      .execute();
-    expect(entries.map((e) => e.message)).toContain(
+    expect(await providerCalls(order.id)).toContain(
       'subscribers.order.created delivered: published on subscriber-events',
     );
   });
@@ -151,7 +154,7 @@ describe('how the relay hands order.created over', () => {
     expect(await queues().subscriberEvents.getJob(subscriberJobId(order.id))).toBeDefined();
   });
 
-  it('settles a row it cannot publish as dead with the reason, and relays the others', async () => {
+  it('settles a row it cannot publish as dead, flags the order with the reason, and relays the others', async () => {
     const number = orderNumber('SUBBAD');
     await deliver(system, 'cancelled', { orderNumber: number });
     const order = await gofoodOrder(system, number);
@@ -171,7 +174,18 @@ describe('how the relay hands order.created over', () => {
       const row = await outboxRow(bad?.id ?? 0);
       return row.status === 'dead' ? row : undefined;
     });
-    expect(dead.last_error).toContain('subscribers.order.created cannot be published');
+    expect(dead.last_error).toContain('cannot be published');
+    const flagged = await system.db
+      .selectFrom('orders')
+      .select('attention_reason')
+      .where('id', '=', order.id)
+      .executeTakeFirstOrThrow();
+    expect(flagged.attention_reason).toContain('subscribers.order.created failed: cannot be published');
+    expect(await providerCalls(order.id)).toContainEqual(
+      expect.stringMatching(
+        /^subscribers\.order\.created failed \(attempt 1\), giving up: cannot be published/,
+      ),
+    );
     await waitFor(async () => ((await outboxRow(good?.id ?? 0)).status === 'delivered' ? true : undefined));
   });
 });

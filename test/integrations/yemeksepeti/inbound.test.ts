@@ -127,6 +127,22 @@ describe('validation', () => {
     });
   });
 
+  describe('when an unknown field holds a number Postgres cannot store', () => {
+    it('accepts and stores the push (the number as JSON null), not a 500', async () => {
+      const order = ysOrder();
+      const raw = JSON.stringify(order).replace(/^\{/, '{"unexpected_number":1e1000000,');
+      const res = await sendYs(h.system, raw);
+      expect(res.status).toBe(202);
+      const { eventId } = (await res.json()) as { eventId: string };
+      const row = await h.system.db
+        .selectFrom('inbound_events')
+        .select('payload')
+        .where('id', '=', eventId)
+        .executeTakeFirstOrThrow();
+      expect(row.payload).toMatchObject({ unexpected_number: null, order_id: order.order_id });
+    });
+  });
+
   describe('when a cancel body carries only what a cancel needs and nulls elsewhere', () => {
     it('is accepted', async () => {
       const res = await sendYs(h.system, {
