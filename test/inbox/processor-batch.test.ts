@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrations } from '../../src/integrations/index.js';
+import type { Integration } from '../../src/integrations/types.js';
 import { createInboxProcessor } from '../../src/workers/inbox-processor.js';
 import type { InboxJob } from '../../src/workers/queues.js';
 import { withStatus, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
@@ -114,5 +115,33 @@ describe('when the jobs of one batch end differently', () => {
 
   it('skips an event that is already finished', () => {
     expect(outcome('done')).toMatchObject({ status: 'fulfilled', value: 'already processed' });
+  });
+});
+
+describe('when Postgres refuses one outcome of the batch', () => {
+  it('records the others and fails only that job', async () => {
+    const ctx = h.system.process.services.ctx;
+    // A plugin integration whose outcome text Postgres cannot store (NUL) for one event of the batch.
+    const picky: Integration = {
+      source: 'picky',
+      handleEvent: async (_ctx, event) => ({
+        status: 'processed',
+        outcome: (event.payload as { n: number }).n === 2 ? 'bad\u0000outcome' : 'fine',
+      }),
+    };
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      ids.push(
+        (await ctx.ingest({ source: 'picky', eventType: 'x', payload: { n }, dedupKey: `picky-${n}` }))
+          .eventId,
+      );
+    }
+    const processor = createInboxProcessor(ctx, new Map([[picky.source, picky]]));
+    const jobs = await Promise.all(ids.map(jobOf));
+    const settled = await Promise.allSettled(jobs.map((job) => processor(job)));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await rowOf(ids[0] ?? '')).toMatchObject({ status: 'processed', outcome: 'fine' });
+    expect(await rowOf(ids[1] ?? '')).toMatchObject({ status: 'received', processed_at: null });
+    expect(await rowOf(ids[2] ?? '')).toMatchObject({ status: 'processed', outcome: 'fine' });
   });
 });
