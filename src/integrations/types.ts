@@ -6,6 +6,7 @@ import type { InboundEvent, Order } from '../db/schema.js';
 import type { AppEnv, RouteDeps } from '../gateway/env.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Settled } from '../lib/coalesce.js';
+import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Trx } from '../orders/service.js';
 import type { OutboundJob, Queues } from '../workers/queues.js';
@@ -112,4 +113,13 @@ export interface Integration {
   reconcile?(ctx: WorkerContext, window: { since: Date; until: Date }): Promise<Record<string, unknown>>;
   /** Channel-specific order actions; absent ones fall back to the core behaviour or 409. */
   orderActions?: Partial<Record<OrderActionName, OrderAction>>;
+}
+
+/** `handleEvent` of an outbound-only integration (delivery, subscribers): an inbound event for it is dead at once. */
+export function refuseInboundEvents(name: string): Integration['handleEvent'] {
+  return () => {
+    throw new AppError('validation_failed', `the ${name} integration receives no inbound events`, {
+      retryable: false,
+    });
+  };
 }

@@ -89,9 +89,10 @@ export function createCoalescer<I, O>(
 /** A per-item outcome for batches whose items fail independently. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+/** The outcome of a promise, or of a call, as a value; a call that throws synchronously is caught too. */
+export async function settle<T>(work: Promise<T> | (() => Promise<T>)): Promise<Settled<T>> {
   try {
-    return { ok: true, value: await promise };
+    return { ok: true, value: await (typeof work === 'function' ? work() : work) };
   } catch (error) {
     return { ok: false, error };
   }

@@ -226,22 +226,21 @@ export async function createOrders(
   if (pending.length > 0) {
     // Allocated before the transaction (one coalesced statement) so the day's counter row is locked for one
     // statement only.
-    const numbers = await Promise.all(pending.map(() => allocateOrderNumber(db)));
+    const numbered = await Promise.all(
+      pending.map(async (p) => ({ ...p, orderNumber: await allocateOrderNumber(db) })),
+    );
     await db.transaction().execute(async (trx) => {
       await lockExternalOrders(
         trx,
-        pending.map(({ input }) => keyOf(input)),
+        numbered.map(({ input }) => keyOf(input)),
       );
-      const fresh = answerExisting(pending, await findOrdersByExternalIds(trx, keysOf(pending)));
+      const fresh = answerExisting(numbered, await findOrdersByExternalIds(trx, keysOf(numbered)));
       const firsts = new Map<string, (typeof fresh)[number]>();
       for (const entry of fresh) if (!firsts.has(keyOf(entry.input))) firsts.set(keyOf(entry.input), entry);
       const creating = [...firsts.values()];
       const orders = await insertOrders(
         trx,
-        creating.map(({ i, input }) => ({
-          input,
-          orderNumber: numbers[pending.findIndex((p) => p.i === i)] ?? '',
-        })),
+        creating.map(({ input, orderNumber }) => ({ input, orderNumber })),
       );
       creating.forEach(({ i }, n) => {
         const order = orders[n];
@@ -274,11 +273,6 @@ export async function createOrders(
 
 /** The external orders' advisory locks in one statement, in hash order so that batches never deadlock. */
 async function lockExternalOrders(trx: Executor, keys: readonly string[]): Promise<void> {
-  const [only, ...more] = keys;
-  if (only !== undefined && more.length === 0) {
-    await sql`select pg_advisory_xact_lock(hashtextextended(${only}, 0))`.execute(trx);
-    return;
-  }
   await sql`
     select pg_advisory_xact_lock(h)
     from (select distinct hashtextextended(k, 0) as h from unnest(${keys}::text[]) as k order by 1) as locks`.execute(
@@ -374,20 +368,22 @@ async function insertOrders(
   );
   if (channelRows.length > 0) await trx.insertInto('order_channel_statuses').values(channelRows).execute();
 
-  const reservations = entries.flatMap(({ input }, n) =>
+  // Each order's reservation (undefined without a warehouse), by position.
+  const reservations = entries.map(({ input }, n) =>
     input.warehouseCode
-      ? [
-          {
-            orderId: orders[n]?.id ?? '',
-            warehouseCode: input.warehouseCode,
-            lines: input.items
-              .filter((item) => isActive(item) && item.reserve !== false)
-              .map((item) => ({ sku: item.sku, quantity: item.quantity })),
-          },
-        ]
-      : [],
+      ? {
+          orderId: orders[n]?.id ?? '',
+          warehouseCode: input.warehouseCode,
+          lines: input.items
+            .filter((item) => isActive(item) && item.reserve !== false)
+            .map((item) => ({ sku: item.sku, quantity: item.quantity })),
+        }
+      : undefined,
   );
-  await reserveStockMany(trx, reservations);
+  await reserveStockMany(
+    trx,
+    reservations.filter((r) => r !== undefined),
+  );
 
   // The creations' timeline entries in one statement at the end, each order's in this order.
   const timeline = entries.flatMap(({ input, orderNumber }, n): TimelineEntry[] => {
@@ -406,7 +402,7 @@ async function insertOrders(
         },
       },
     ];
-    const reserved = reservations.find((r) => r.orderId === orderId);
+    const reserved = reservations[n];
     if (reserved && reserved.lines.length > 0) {
       entry.push({
         orderId,

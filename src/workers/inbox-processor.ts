@@ -40,7 +40,7 @@ interface Work {
   job: Job<InboxJob>;
   event: InboundEvent;
   attempts: number;
-  logger: WorkerContext['logger'];
+  logger: () => WorkerContext['logger'];
 }
 
 async function processBatch(
@@ -90,11 +90,9 @@ async function processBatch(
       continue;
     }
     const group = bySource.get(integration) ?? [];
-    const logger = ctx.logger.child({
-      eventId: event.id,
-      source: event.source,
-      externalOrderId: event.external_order_id,
-    });
+    // The event's logger is made only when something is logged (a pino child per event costs on this path).
+    const logger = () =>
+      ctx.logger.child({ eventId: event.id, source: event.source, externalOrderId: event.external_order_id });
     group.push({ index, work: { job, event, attempts, logger } });
     bySource.set(integration, group);
   }
@@ -134,8 +132,9 @@ async function handleGroup(
   works: readonly Work[],
 ): Promise<Settled<HandlerResult>[]> {
   if (integration.handleEvents && works.length > 1) {
-    const handled = await settle(
-      integration.handleEvents(
+    const { handleEvents } = integration;
+    const handled = await settle(() =>
+      handleEvents(
         ctx,
         works.map((w) => w.event),
       ),
@@ -147,7 +146,8 @@ async function handleGroup(
     );
   }
   return Promise.all(
-    works.map((w) => settle(integration.handleEvent({ ...ctx, logger: w.logger }, w.event))),
+    // A handler that throws before returning its promise fails only its own event.
+    works.map((w) => settle(() => integration.handleEvent({ ...ctx, logger: w.logger() }, w.event))),
   );
 }
 
@@ -158,7 +158,7 @@ function settleEvent(
   const { event, job, attempts, logger } = work;
   if (result.ok) {
     const handled = result.value;
-    if (handled.status === 'attention') logger.warn({ outcome: handled.outcome }, 'event needs attention');
+    if (handled.status === 'attention') logger().warn({ outcome: handled.outcome }, 'event needs attention');
     return {
       mark: {
         id: event.id,
@@ -172,7 +172,7 @@ function settleEvent(
   }
   const err = result.error;
   const final = !isRetryable(err) || attempts >= (job.opts.attempts ?? 1);
-  logger.warn(
+  logger().warn(
     { err: errorMessage(err), attempts, final },
     final ? 'event is dead' : 'event failed; will retry',
   );

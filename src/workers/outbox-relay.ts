@@ -209,7 +209,9 @@ export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200
       }
       if (publication.sent) {
         const { queue, name, data, jobId } = publication.job;
-        byQueue.set(queue, [...(byQueue.get(queue) ?? []), { name, data, opts: { jobId } }]);
+        const jobs = byQueue.get(queue) ?? [];
+        jobs.push({ name, data, opts: { jobId } });
+        byQueue.set(queue, jobs);
       }
       delivered.push({
         outboxId: row.id,

@@ -145,3 +145,22 @@ describe('when Postgres refuses one outcome of the batch', () => {
     expect(await rowOf(ids[2] ?? '')).toMatchObject({ status: 'processed', outcome: 'fine' });
   });
 });
+
+describe('when an event names an outbound-only integration', () => {
+  it('is dead at once, saying that integration receives no inbound events', async () => {
+    const ctx = h.system.process.services.ctx;
+    const { eventId } = await ctx.ingest({
+      source: 'delivery',
+      eventType: 'x',
+      payload: {},
+      dedupKey: 'to-delivery',
+    });
+    const processor = createInboxProcessor(ctx, new Map(integrations.map((i) => [i.source, i])));
+    await expect(processor(await jobOf(eventId))).rejects.toThrow('receives no inbound events');
+    expect(await rowOf(eventId)).toMatchObject({
+      status: 'dead',
+      last_error: 'the delivery integration receives no inbound events',
+      attempts: 1,
+    });
+  });
+});

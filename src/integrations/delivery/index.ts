@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { AppError } from '../../lib/errors.js';
 import { providerRequest } from '../http.js';
-import type { Integration, OutboundProcessor } from '../types.js';
+import { type Integration, type OutboundProcessor, refuseInboundEvents } from '../types.js';
 
 export const DELIVERY_SOURCE = 'delivery';
 export const DELIVERY_REQUESTED = 'delivery.requested';
@@ -31,10 +30,6 @@ export const deliveryRequestedProcessor: OutboundProcessor = async (ctx, job) =>
 /** The delivery domain as an outbound-only integration: it receives no inbound events. */
 export const deliveryIntegration: Integration = {
   source: DELIVERY_SOURCE,
-  handleEvent: () => {
-    throw new AppError('validation_failed', 'the delivery integration receives no inbound events', {
-      retryable: false,
-    });
-  },
+  handleEvent: refuseInboundEvents('delivery'),
   outbound: { [DELIVERY_REQUESTED]: deliveryRequestedProcessor },
 };

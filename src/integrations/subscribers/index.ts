@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
-import { AppError } from '../../lib/errors.js';
 import { enqueueOutbox, type OutboxMessage } from '../../orders/outbox.js';
-import type { Integration, OutboundProcessor, Publisher } from '../types.js';
+import { type Integration, type OutboundProcessor, type Publisher, refuseInboundEvents } from '../types.js';
 
 export const SUBSCRIBERS_SOURCE = 'subscribers';
 export const ORDER_CREATED_TOPIC = 'subscribers.order.created';
@@ -82,11 +81,7 @@ export const orderCreatedProcessor: OutboundProcessor = async (ctx, job) => {
 /** Downstream subscribers as an outbound-only integration: it receives no inbound events. */
 export const subscribersIntegration: Integration = {
   source: SUBSCRIBERS_SOURCE,
-  handleEvent: () => {
-    throw new AppError('validation_failed', 'the subscribers integration receives no inbound events', {
-      retryable: false,
-    });
-  },
+  handleEvent: refuseInboundEvents('subscribers'),
   published: { [ORDER_CREATED_TOPIC]: orderCreatedPublisher },
   outbound: { [ORDER_CREATED_TOPIC]: orderCreatedProcessor },
 };
