@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
@@ -90,6 +91,35 @@ describe('outbox messages on the outbound queue', () => {
         return r.status === 'dead' ? r : undefined;
       });
       expect(settled.last_error).toContain('422');
+    });
+  });
+
+  describe('when the delivery succeeds but its settlement cannot be written', () => {
+    it('does not send it again: the job completes and the sweeper settles the row', async () => {
+      // The job names an order that does not exist, so the settlement's timeline insert fails (foreign key).
+      const ghost = randomUUID();
+      const id = await system.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('outbox')
+          .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghost } })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('outbox')
+          .set({ status: 'enqueued', enqueued_at: sql`now()` })
+          .where('id', '=', row.id)
+          .execute();
+        return row.id;
+      });
+      const job = await system.process.services.queues.outbound.add(
+        DELIVERY_REQUESTED,
+        { outboxId: id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
+        { jobId: `outbox-${id}` },
+      );
+      await waitFor(async () => ((await outboxRow(id)).status === 'delivered' ? true : undefined));
+      expect(await job.getState()).toBe('completed');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(callsFor(ghost)).toHaveLength(1);
     });
   });
 });
