@@ -41,11 +41,14 @@ export type Publication =
   | { sent: true; message: string; job: { queue: Queue; name: string; data: unknown; jobId: string } }
   | { sent: false; message: string };
 
-/** Turns an outbox message into its publication; throws when the payload is not one it can publish. */
+/**
+ * Turns an outbox message into its publication; throws when the payload is not one it can publish. Returns
+ * undefined when the message needs its outbound job after all (the topic's processor has a provider to call).
+ */
 export type Publisher = (
   ctx: Pick<WorkerContext, 'config' | 'queues'>,
   message: { outboxId: number; orderId: string | null; payload: unknown },
-) => Publication;
+) => Publication | undefined;
 
 export type OutboundProcessor = (
   ctx: WorkerContext,
@@ -98,8 +101,9 @@ export interface Integration {
   /** Outbox topics this integration delivers (provider API calls), keyed by topic. */
   outbound?: Record<string, OutboundProcessor>;
   /**
-   * Outbox topics that only hand the message to one of our own queues: the relay publishes them itself,
-   * in the pass that claims the row, instead of going through an outbound job (keyed by topic).
+   * Outbox topics that only hand the message to one of our own queues, or that have nowhere to go: the relay
+   * settles them itself, in the pass that claims the row, instead of going through an outbound job (keyed by
+   * topic). A topic may be in both maps: its publisher hands the message back when the job is needed.
    */
   published?: Record<string, Publisher>;
   /** Maintenance job names (delayed deadlines, recovery, reconciliation), keyed by job name. */

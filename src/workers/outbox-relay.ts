@@ -161,7 +161,10 @@ export async function sweepOutbox(
 export interface RelayContext {
   config: Config;
   queues: Queues;
-  /** Topics the relay publishes itself (`Integration.published`); every other topic becomes an outbound job. */
+  /**
+   * Topics the relay publishes itself (`Integration.published`); every other topic, and a message its
+   * publisher hands back, becomes an outbound job.
+   */
   publishers?: ReadonlyMap<string, Publisher>;
 }
 
@@ -170,7 +173,8 @@ export interface RelayContext {
  * several worker processes relay in parallel without sending a row twice; the job id is derived from the
  * row id, so a relay that dies between enqueue and marking cannot create a second job. A topic with a
  * publisher (a hand-off to one of our own queues) is added to its queue right here and settled delivered,
- * with its timeline entry, in the same transaction; one the publisher refuses is settled dead.
+ * with its timeline entry, in the same transaction; one the publisher refuses is settled dead, and one it
+ * hands back (`undefined`: there is a provider to call after all) becomes an outbound job.
  */
 export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -189,13 +193,9 @@ export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200
     const byQueue = new Map<Queue, { name: string; data: unknown; opts: { jobId: string } }[]>();
     for (const row of rows) {
       const publisher = ctx.publishers?.get(row.topic);
-      if (!publisher) {
-        outbound.push(row);
-        continue;
-      }
-      let publication: Publication;
+      let publication: Publication | undefined;
       try {
-        publication = publisher(ctx, { outboxId: row.id, orderId: row.order_id, payload: row.payload });
+        publication = publisher?.(ctx, { outboxId: row.id, orderId: row.order_id, payload: row.payload });
       } catch (err) {
         await recordOutboundFailure(trx, {
           outboxId: row.id,
@@ -205,6 +205,10 @@ export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200
           final: true,
           error: `cannot be published: ${errorMessage(err)}`,
         });
+        continue;
+      }
+      if (!publication) {
+        outbound.push(row);
         continue;
       }
       if (publication.sent) {

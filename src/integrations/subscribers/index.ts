@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { enqueueOutbox, type OutboxMessage } from '../../orders/outbox.js';
-import { type Integration, type OutboundProcessor, type Publisher, refuseInboundEvents } from '../types.js';
+import {
+  type Integration,
+  type OutboundProcessor,
+  type Publication,
+  type Publisher,
+  refuseInboundEvents,
+} from '../types.js';
 
 export const SUBSCRIBERS_SOURCE = 'subscribers';
 export const ORDER_CREATED_TOPIC = 'subscribers.order.created';
@@ -47,7 +53,7 @@ export function orderCreatedMessage(order: Order): OutboxMessage {
  * The `order.created` job for downstream subscribers; its id makes a second publication of the same order a
  * no-op. The relay publishes it directly (no outbound job: there is no provider to call).
  */
-export const orderCreatedPublisher: Publisher = (ctx, message) => {
+export const orderCreatedPublisher: (...args: Parameters<Publisher>) => Publication = (ctx, message) => {
   const payload = orderCreatedPayload.parse(message.payload);
   if (ctx.config.SUBSCRIBER_EVENTS === 'off') return { sent: false, message: 'SUBSCRIBER_EVENTS is off' };
   return {

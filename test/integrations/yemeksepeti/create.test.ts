@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outboundJobId } from '../../../src/workers/outbox-relay.js';
 import { FakeProvider } from '../../support/fake-provider.js';
 import { waitFor } from '../../support/system.js';
 import { CHAIN_ID, MARKET_STORE, SU_STORE, withStatus, ysOrder } from './fixtures.js';
@@ -131,6 +132,16 @@ describe('when a RECEIVED order for a mapped Market store is fully in stock', ()
     expect(entry?.message).toContain('not sent');
     expect(entry?.message).toContain('DELIVERY_WEBHOOK_URL is not configured');
     expect(entry?.metadata).toMatchObject({ outcome: 'not_sent' });
+    // Nothing to send: the relay settled the row itself, without an outbound job.
+    const row = rows.find((r) => r.topic === 'delivery.requested');
+    if (!row) throw new Error('no delivery.requested row');
+    const settled = await h.system.db
+      .selectFrom('outbox')
+      .select(['status', 'enqueued_at'])
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
+    expect(settled).toMatchObject({ status: 'delivered', enqueued_at: null });
+    expect(await h.system.process.services.queues.outbound.getJob(outboundJobId(row.id))).toBeUndefined();
   });
 
   describe('when the same order comes again as UNASSIGNED and as a duplicate body', () => {
