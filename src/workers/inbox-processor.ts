@@ -13,6 +13,11 @@ const finished = new Set(['processed', 'attention', 'dead']);
 export interface InboxProcessorOptions {
   /** Most jobs handled together (one read of their events, one write of their outcomes). */
   maxBatch?: number;
+  /**
+   * Called after a batch that handled events (their commands may have written outbox rows): the relay
+   * passes at once instead of at its next tick, so a message leaves with its order, not up to a poll later.
+   */
+  afterBatch?: () => void;
 }
 
 /**
@@ -30,7 +35,11 @@ export function createInboxProcessor(
   options: InboxProcessorOptions = {},
 ) {
   const batcher = createCoalescer<Job<InboxJob>, Settled<string>>(
-    (jobs) => processBatch(ctx, integrations, jobs),
+    async (jobs) => {
+      const outcomes = await processBatch(ctx, integrations, jobs);
+      options.afterBatch?.();
+      return outcomes;
+    },
     { maxBatch: options.maxBatch ?? 64, maxInFlight: 2 },
   );
   return async (job: Job<InboxJob>): Promise<string> => unwrap(await batcher.submit(job));

@@ -69,8 +69,18 @@ export async function startWorkers(
     return worker;
   };
 
+  const relay = startOutboxRelay(
+    ctx.db,
+    { config, queues: ctx.queues, publishers: publishers(integrations) },
+    logger,
+    config.OUTBOX_POLL_MS,
+  );
   const workers: Worker[] = [
-    make(QUEUE_NAMES.inbox, createInboxProcessor(ctx, bySource), concurrency) as Worker,
+    make(
+      QUEUE_NAMES.inbox,
+      createInboxProcessor(ctx, bySource, { afterBatch: () => relay.nudge() }),
+      concurrency,
+    ) as Worker,
     make(
       QUEUE_NAMES.outbound,
       createOutboundProcessor(ctx, outboundProcessors(integrations)),
@@ -101,12 +111,6 @@ export async function startWorkers(
     for (const schedule of schedules) await upsertSchedule(schedule);
   }
 
-  const relay = startOutboxRelay(
-    ctx.db,
-    { config, queues: ctx.queues, publishers: publishers(integrations) },
-    logger,
-    config.OUTBOX_POLL_MS,
-  );
   // The sweeper is how work lost from Redis comes back, so it must not itself live in Redis: a BullMQ job
   // scheduler vanishes with the rest of the data. Every worker process sweeps on its own timer; sweeps in
   // several processes at once are harmless (the job id is the inbox id). The same tick re-creates integration

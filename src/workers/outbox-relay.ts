@@ -253,32 +253,56 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+/** Rows one relay transaction claims. */
+const RELAY_BATCH = 200;
+
+/** Shortest gap between passes started by `nudge`: under load, one pass per gap carries every new row. */
+export const RELAY_NUDGE_GAP_MS = 50;
+
 export function startOutboxRelay(db: Db, ctx: RelayContext, logger: Logger, intervalMs: number): OutboxRelay {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  let dueAt = 0;
+  let lastPass = 0;
+  let nudgedWhileRunning = false;
   const tick = () => {
     if (stopped) return;
+    timer = undefined;
+    lastPass = Date.now();
     running = (async () => {
       try {
-        while ((await relayOutboxOnce(db, ctx)) > 0 && !stopped) {}
+        // A short pass means nothing was left to claim.
+        while ((await relayOutboxOnce(db, ctx, RELAY_BATCH)) === RELAY_BATCH && !stopped) {}
       } catch (err) {
         logger.warn({ err: errorMessage(err) }, 'outbox relay failed; will retry');
       }
     })();
-    void running.then(schedule);
+    void running.then(() => {
+      // Rows committed during the pass, after its last claim, go at the next gap rather than a poll later.
+      const wanted = nudgedWhileRunning;
+      nudgedWhileRunning = false;
+      schedule(wanted ? gapLeft() : intervalMs);
+    });
   };
-  const schedule = () => {
-    if (!stopped) timer = setTimeout(tick, intervalMs);
+  const gapLeft = () => Math.max(0, lastPass + RELAY_NUDGE_GAP_MS - Date.now());
+  const schedule = (delayMs: number) => {
+    if (stopped) return;
+    dueAt = Date.now() + delayMs;
+    timer = setTimeout(tick, delayMs);
   };
   tick();
   return {
+    // At most one pass per gap, so a stream of nudges costs a pass per gap rather than one per nudge.
     nudge: () => {
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-        tick();
+      if (!timer) {
+        nudgedWhileRunning = true;
+        return;
       }
+      const delayMs = gapLeft();
+      if (dueAt - Date.now() <= delayMs) return;
+      clearTimeout(timer);
+      schedule(delayMs);
     },
     stop: async () => {
       stopped = true;

@@ -189,3 +189,29 @@ describe('how the relay hands order.created over', () => {
     await waitFor(async () => ((await outboxRow(good?.id ?? 0)).status === 'delivered' ? true : undefined));
   });
 });
+
+describe('when the relay polls rarely', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    // A poll a minute: only the worker's nudge after the order's batch can publish within the test's wait.
+    system = await startTestSystem({ env: { GOFOOD_NOTIFICATION_SECRET, OUTBOX_POLL_MS: '60000' } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('publishes a new order right after its batch commits, not at the next poll', async () => {
+    // The relay's first pass ran at start; let it settle into its minute-long wait.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const suffix of ['A', 'B']) {
+      const number = orderNumber(`SUBNUDGE${suffix}`);
+      await deliver(system, 'merchant_accepted', { orderNumber: number });
+      const order = await gofoodOrder(system, number);
+      const job = await waitFor(
+        () => system.process.services.queues.subscriberEvents.getJob(subscriberJobId(order.id)),
+        10_000,
+      );
+      expect(job.data).toMatchObject({ type: 'order.created', orderId: order.id });
+    }
+  });
+});
