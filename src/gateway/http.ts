@@ -20,19 +20,10 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what = 
 }
 
 export interface RawJson {
-  /** The exact text received (for signatures and dedup hashes). */
+  /** The exact text received (for signatures and dedup hashes, and stored as the inbox payload). */
   raw: string;
   json: unknown;
-  /**
-   * `raw` again when it can be stored as the JSON payload as is (jsonb takes it), else undefined and the
-   * payload is stringified from `json`: a number beyond what Postgres' numeric holds (`1e1000000`, a run of
-   * thousands of digits) parses in JavaScript (to Infinity, stored as null) but jsonb refuses the text.
-   */
-  storable: string | undefined;
 }
-
-/** Numbers whose text jsonb may refuse: a long exponent or a very long run of digits. */
-const OUTSIZED_NUMBER = /[eE][+-]?\d{5,}|\d{1000,}/;
 
 /**
  * Reads the body as text once, then parses it: signatures are computed over the raw bytes and the same
@@ -57,7 +48,7 @@ export async function readJsonBody(c: Context): Promise<RawJson> {
     throw new AppError('malformed_json', 'request body is not valid JSON');
   }
   if (!surelyStorable(raw)) assertStorableJson(json);
-  return { raw, json, storable: OUTSIZED_NUMBER.test(raw) ? undefined : raw };
+  return { raw, json };
 }
 
 /** Not streaming, so one decoder serves every request. */

@@ -178,7 +178,7 @@ async function storeGroups(db: Db, groups: Group[]): Promise<Map<string, { id: s
     insert into inbound_events (source, dedup_key, event_type, external_order_id, payload, meta)
     select s, k, t, o, p, m
     from rows from (unnest(${sources}::text[]), unnest(${keys}::text[]), unnest(${types}::text[]),
-      unnest(${orders}::text[]), jsonb_array_elements(${`[${payloads.join(',')}]`}::jsonb),
+      unnest(${orders}::text[]), json_array_elements(${`[${payloads.join(',')}]`}::json),
       jsonb_array_elements(${`[${metas.join(',')}]`}::jsonb)) as r(s, k, t, o, p, m)
     on conflict (source, dedup_key) do nothing
     returning id, source, dedup_key`.execute(db);

@@ -15,7 +15,8 @@ export interface IngestInput {
   payload: unknown;
   /**
    * `payload` already serialised, when the route has it: the raw body the payload was parsed from (and
-   * checked storable) is stored as is instead of being stringified again.
+   * checked storable: no NUL, no lone surrogate, not too deep) is stored as received instead of being
+   * stringified again (the column is `json`, which keeps the text).
    */
   payloadJson?: string;
   /** The exact bytes received, for the fallback dedup key. */

@@ -97,8 +97,9 @@ describe('when the key was stored by an earlier batch', () => {
 describe('when Postgres refuses one event of a batch', () => {
   it('fails only that caller; the others are stored', async () => {
     const good = [`good-a-${randomUUID()}`, `good-b-${randomUUID()}`];
-    // jsonb cannot hold U+0000: Postgres rejects the row, and with it the whole multi-row insert.
-    const bad = batcher.ingest(event(`bad-${randomUUID()}`, { note: 'nul \u0000 here' }));
+    // jsonb cannot hold U+0000 (the meta column is jsonb): Postgres rejects the row, and with it the whole
+    // multi-row insert.
+    const bad = batcher.ingest({ ...event(`bad-${randomUUID()}`), meta: { note: 'nul \u0000 here' } });
     const oks = good.map((k) => batcher.ingest(event(k)));
     await expect(bad).rejects.toThrow();
     const results = await Promise.all(oks);

@@ -6,6 +6,7 @@ import * as reconciliationRuns from './2026_11_24_1300_reconciliation_runs.js';
 import * as outboxSettlement from './2026_11_24_1400_outbox_settlement.js';
 import * as ordersSearchIndexes from './2026_11_25_1000_orders_search_indexes.js';
 import * as inboxPayloadLz4 from './2026_11_25_1010_inbox_payload_lz4.js';
+import * as inboxPayloadJson from './2026_12_01_1000_inbox_payload_json.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_24_1400_outbox_settlement': outboxSettlement,
   '2026_11_25_1000_orders_search_indexes': ordersSearchIndexes,
   '2026_11_25_1010_inbox_payload_lz4': inboxPayloadLz4,
+  '2026_12_01_1000_inbox_payload_json': inboxPayloadJson,
 };
 
 export const migrationProvider: MigrationProvider = {

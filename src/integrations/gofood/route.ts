@@ -26,7 +26,7 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       throw new AppError('unauthorized', 'GoFood notifications are not configured');
     }
     if (!signature) throw new AppError('unauthorized', 'the X-Go-Signature header is required');
-    const { raw, json, storable } = await readJsonBody(c);
+    const { raw, json } = await readJsonBody(c);
     if (!verifyHmacHex(secret, raw, signature)) {
       throw new AppError('unauthorized', 'X-Go-Signature does not match the body');
     }
@@ -42,7 +42,7 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       eventType: notification.header.event_name ?? 'unknown',
       externalOrderId: notification.body.order?.order_number,
       payload: json,
-      payloadJson: storable,
+      payloadJson: raw,
       rawBody: raw,
     });
     if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);

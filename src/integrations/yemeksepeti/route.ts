@@ -65,7 +65,7 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
           : 'a valid Yemeksepeti bearer token is required',
       );
     }
-    const { raw, json, storable } = await readJsonBody(c);
+    const { raw, json } = await readJsonBody(c);
     const order = validate(ysOrderSchema, json);
     // Dedup key = hash of the raw body (ingest's default): the same body twice is one event, the same
     // order with a new status is a new body and so a new event.
@@ -74,7 +74,7 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
       eventType: `order.${order.status.toLowerCase()}`,
       externalOrderId: order.order_id,
       payload: json,
-      payloadJson: storable,
+      payloadJson: raw,
       rawBody: raw,
       meta: { category, endpoint: c.req.path } satisfies YsEventMeta,
     });
