@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Integration } from '../integrations/types.js';
 import { AppError, errorMessage, statusForCode } from '../lib/errors.js';
-import type { Logger } from '../lib/logger.js';
+import { type Logger, lazyChild } from '../lib/logger.js';
 import { adminAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import type { AppEnv, GatewayDeps } from './env.js';
@@ -33,7 +33,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
-    c.set('logger', deps.logger.child({ requestId }));
+    c.set('logger', lazyChild(deps.logger, { requestId }));
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
@@ -43,15 +43,17 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
       (performance.now() - started) / 1000,
     );
     const level = status >= 500 ? 'error' : 'debug';
-    c.var.logger[level](
-      {
-        method: c.req.method,
-        path: c.req.path,
-        status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
-      'request',
-    );
+    if (deps.logger.isLevelEnabled(level)) {
+      c.var.logger[level](
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'request',
+      );
+    }
   });
 
   app.use(

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { bearerToken, constantTimeEqual } from '../lib/crypto.js';
+import { bearerToken, matchSecret } from '../lib/crypto.js';
 import { AppError } from '../lib/errors.js';
 import type { AppEnv } from './env.js';
 
@@ -20,7 +20,7 @@ export function adminAuth(adminToken: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     const token = bearerToken(header) ?? basicPassword(header);
-    if (!token || !constantTimeEqual(token, adminToken)) {
+    if (!token || matchSecret(token, [adminToken]) !== 0) {
       if ((c.req.header('accept') ?? '').includes('text/html')) {
         c.header('WWW-Authenticate', 'Basic realm="ordergate admin", charset="UTF-8"');
       }

@@ -1,10 +1,32 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
-/** Compares two secrets in time independent of where they differ (length leaks only through hashing). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const ha = hash('sha256', a, 'buffer');
-  const hb = hash('sha256', b, 'buffer');
-  return timingSafeEqual(ha, hb) && a.length === b.length;
+/** Digests of configured secrets: a process has a handful, and each request would hash them again. */
+const secretDigests = new Map<string, Buffer>();
+
+function secretDigest(secret: string): Buffer {
+  let digest = secretDigests.get(secret);
+  if (!digest) {
+    if (secretDigests.size >= 64) secretDigests.clear();
+    digest = hash('sha256', secret, 'buffer');
+    secretDigests.set(secret, digest);
+  }
+  return digest;
+}
+
+/**
+ * The index of the configured secret `given` equals, or -1. Every configured secret is compared (in
+ * constant time, through digests), so the timing says neither whether nor which one matched; `given` is
+ * hashed once per call, the configured ones once per process.
+ */
+export function matchSecret(given: string, secrets: readonly (string | undefined)[]): number {
+  const digest = hash('sha256', given, 'buffer');
+  let found = -1;
+  secrets.forEach((secret, index) => {
+    if (secret === undefined) return;
+    const equal = timingSafeEqual(digest, secretDigest(secret)) && given.length === secret.length;
+    if (equal && found === -1) found = index;
+  });
+  return found;
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

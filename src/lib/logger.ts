@@ -146,4 +146,19 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+/**
+ * `logger.child(bindings)`, made on first use. A pino child serialises and redacts its bindings when it is
+ * made, and most requests and events log nothing: the gateway gives every request one of these.
+ */
+export function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy(logger, {
+    get(_target, property) {
+      child ??= logger.child(bindings);
+      const value: unknown = Reflect.get(child, property, child);
+      return typeof value === 'function' ? value.bind(child) : value;
+    },
+  });
+}
+
 export type { Logger };

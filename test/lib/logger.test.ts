@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, lazyChild } from '../../src/lib/logger.js';
 
 const secrets = {
   bearer: 'Bearer sk_live_9f8e7d6c5b4a',
@@ -146,5 +146,50 @@ describe('the logger', () => {
       const { raw } = logLine({ err, context: { failure: err } });
       expectNoSecret(raw);
     });
+  });
+});
+
+describe('a lazy child logger', () => {
+  const memory = () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+    return {
+      logger: createLogger('info', stream),
+      lines: () => chunks.map((c) => JSON.parse(c) as Record<string, unknown>),
+    };
+  };
+
+  it('is not made until something logs through it', () => {
+    const { logger } = memory();
+    let made = 0;
+    const counting = new Proxy(logger, {
+      get: (target, property, receiver) =>
+        property === 'child'
+          ? (...args: Parameters<typeof logger.child>) => {
+              made++;
+              return target.child(...args);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const child = lazyChild(counting, { requestId: 'req-lazy' });
+    expect(made).toBe(0);
+    child.warn('first');
+    child.warn('second');
+    expect(made).toBe(1);
+  });
+
+  it('logs with its bindings, at the parent level, through the same redaction', () => {
+    const { logger, lines } = memory();
+    const child = lazyChild(logger, { requestId: 'req-lazy' });
+    child.debug('below the level');
+    child.warn({ phone: secrets.phone, orderId: 'ord-1' }, 'above the level');
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]).toMatchObject({ requestId: 'req-lazy', orderId: 'ord-1', phone: '[redacted]' });
+    expect(child.isLevelEnabled('debug')).toBe(false);
   });
 });

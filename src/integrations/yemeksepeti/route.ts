@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { AppEnv, RouteDeps } from '../../gateway/env.js';
 import { readJsonBody, timestampInput, validate } from '../../gateway/http.js';
-import { bearerToken, constantTimeEqual } from '../../lib/crypto.js';
+import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
 import { recoverVendorOrders } from './recover.js';
@@ -24,15 +24,9 @@ export type YsEventMeta = z.infer<typeof ysEventMetaSchema>;
  */
 export function categoryForToken(config: Config, token: string | undefined): YsCategory | undefined {
   if (!token) return undefined;
-  const candidates: [YsCategory, string | undefined][] = [
-    ['market', config.YEMEKSEPETI_MARKET_TOKEN],
-    ['su', config.YEMEKSEPETI_SU_TOKEN],
-  ];
-  let found: YsCategory | undefined;
-  for (const [category, expected] of candidates) {
-    if (expected !== undefined && constantTimeEqual(token, expected) && found === undefined) found = category;
-  }
-  return found;
+  const categories = ['market', 'su'] as const;
+  const found = matchSecret(token, [config.YEMEKSEPETI_MARKET_TOKEN, config.YEMEKSEPETI_SU_TOKEN]);
+  return categories[found];
 }
 
 export const recoverBody = z
