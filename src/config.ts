@@ -25,7 +25,7 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
   QUEUE_PREFIX: z.string().min(1).default('{ordergate}'),
-  WORKER_CONCURRENCY: intFromEnv(64),
+  WORKER_CONCURRENCY: intFromEnv(128),
   INBOX_ATTEMPTS: intFromEnv(8),
   OUTBOUND_ATTEMPTS: intFromEnv(10),
   BACKOFF_BASE_MS: intFromEnv(1000),

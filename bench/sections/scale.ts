@@ -55,7 +55,7 @@ export async function scaleSection(settings: BenchSettings): Promise<SectionResu
       loadBefore,
       loadAfter: loadAverage(),
       setup: [
-        `For each count: ${fmt(count)} ${route} orders pushed while no worker runs, then N \`src/worker.ts\` processes (WORKER_CONCURRENCY=${process.env.WORKER_CONCURRENCY ?? 64} each) started together drain them. Rate = steady (10% → 90% of the backlog).`,
+        `For each count: ${fmt(count)} ${route} orders pushed while no worker runs, then N \`src/worker.ts\` processes (WORKER_CONCURRENCY=${process.env.WORKER_CONCURRENCY ?? 128} each) started together drain them. Rate = steady (10% → 90% of the backlog).`,
         'CPU is per process from /proc (100% = one core); "whole machine" is both cores (200% = saturated) and includes anything else running on the machine.',
       ],
       tables: [

@@ -10,6 +10,9 @@ import { isRetryable, toJobError } from './retry.js';
 
 const finished = new Set(['processed', 'attention', 'dead']);
 
+/** Batches a worker runs at once: while one waits on Postgres the next is read and built. */
+export const BATCHES_IN_FLIGHT = 2;
+
 export interface InboxProcessorOptions {
   /** Most jobs handled together (one read of their events, one write of their outcomes). */
   maxBatch?: number;
@@ -40,7 +43,7 @@ export function createInboxProcessor(
       options.afterBatch?.();
       return outcomes;
     },
-    { maxBatch: options.maxBatch ?? 64, maxInFlight: 2 },
+    { maxBatch: options.maxBatch ?? 64, maxInFlight: BATCHES_IN_FLIGHT },
   );
   return async (job: Job<InboxJob>): Promise<string> => unwrap(await batcher.submit(job));
 }

@@ -4,7 +4,7 @@ import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
-import { createInboxProcessor } from './inbox-processor.js';
+import { BATCHES_IN_FLIGHT, createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors, publishers } from './outbound-processor.js';
 import { type OutboxRelay, startOutboxRelay, sweepOutbox } from './outbox-relay.js';
 import { QUEUE_NAMES } from './queues.js';
@@ -78,7 +78,11 @@ export async function startWorkers(
   const workers: Worker[] = [
     make(
       QUEUE_NAMES.inbox,
-      createInboxProcessor(ctx, bySource, { afterBatch: () => relay.nudge() }),
+      createInboxProcessor(ctx, bySource, {
+        // Every job the worker holds fits in a batch in flight: none waits for a slot while holding its lock.
+        maxBatch: Math.ceil(concurrency / BATCHES_IN_FLIGHT),
+        afterBatch: () => relay.nudge(),
+      }),
       concurrency,
     ) as Worker,
     make(
