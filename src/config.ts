@@ -50,7 +50,10 @@ export const configSchema = z.object({
   /** The headers must arrive within this (capped at REQUEST_TIMEOUT_MS). */
   HEADERS_TIMEOUT_MS: intFromEnv(10_000),
   KEEP_ALIVE_TIMEOUT_MS: intFromEnv(5_000),
-  /** Postgres connections per process (pg only). Workers need about WORKER_CONCURRENCY × 2 (inbox + outbound). */
+  /**
+   * Postgres connections per process (pg only). A worker's inbox batches hold two at a time (four while they
+   * read ahead); outbound calls hold one each while they settle.
+   */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(20),
   /** Inbox group commit: most events per insert (1 turns batching off). */
   INGEST_BATCH_MAX: intFromEnv(128),

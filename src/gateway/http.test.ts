@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../lib/json.js';
 import { createLogger } from '../lib/logger.js';
 import { answerErrorsInEnvelope } from './app.js';
 import type { AppEnv } from './env.js';
-import { MAX_JSON_DEPTH, readJsonBody } from './http.js';
+import { readJsonBody } from './http.js';
 
 const app = new Hono<AppEnv>();
 app.post('/echo', async (c) => c.json({ body: (await readJsonBody(c)).json }));

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
+import { assertStorableJson, MAX_JSON_DEPTH } from '../lib/json.js';
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; requestId: string; details?: unknown };
@@ -78,41 +79,6 @@ function surelyStorable(raw: string): boolean {
 export async function readOptionalJsonBody(c: Context): Promise<unknown> {
   const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding');
   return hasBody ? (await readJsonBody(c)).json : {};
-}
-
-/** Deeper than any provider payload; deep enough that stringifying and jsonb never hit their own limits. */
-export const MAX_JSON_DEPTH = 64;
-
-// NUL and unpaired surrogates parse as JSON but Postgres refuses them (text cannot hold NUL, jsonb rejects
-// `\u0000` and lone surrogate escapes), and a very deep value overflows JSON.stringify's stack: each would
-// surface as a 500 at insert time, so they are refused here as malformed input.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const isStorable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
-
-/** Throws `malformed_json` when a parsed body nests too deep or holds strings Postgres cannot store. */
-export function assertStorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): void {
-  // Iterative: the point is to survive inputs that would overflow a recursive walk.
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const { value: current, depth } = next;
-    if (typeof current === 'string') {
-      if (!isStorable(current)) {
-        throw new AppError('malformed_json', 'JSON strings must not contain NUL or unpaired surrogates');
-      }
-      continue;
-    }
-    if (current === null || typeof current !== 'object') continue;
-    if (depth >= maxDepth) {
-      throw new AppError('malformed_json', `JSON nests deeper than ${maxDepth} levels`);
-    }
-    if (Array.isArray(current)) {
-      for (const item of current) stack.push({ value: item, depth: depth + 1 });
-    } else {
-      for (const [key, item] of Object.entries(current)) {
-        stack.push({ value: key, depth: depth + 1 }, { value: item, depth: depth + 1 });
-      }
-    }
-  }
 }
 
 /** `page` (1-based) and `limit` of a list endpoint's query; spread into its query schema. */

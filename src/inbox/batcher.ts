@@ -11,6 +11,7 @@ import {
   type IngestInput,
   type IngestResult,
   ingestOne,
+  payloadText,
 } from './ingest.js';
 
 /**
@@ -73,8 +74,7 @@ export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcher
   return {
     async ingest(input) {
       const key = dedupKeyFor(input);
-      const payload: string | undefined = input.payloadJson ?? JSON.stringify(input.payload);
-      if (payload === undefined) throw new TypeError('the event payload is not JSON');
+      const payload = payloadText(input);
       return unwrap(await coalescer.submit({ input, key, payload }));
     },
     drain: () => coalescer.drain(),

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../db/index.js';
 import { sha256Hex } from '../lib/crypto.js';
 import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
+import { assertStorableJson } from '../lib/json.js';
 import type { Logger } from '../lib/logger.js';
 import { type InboxJob, withTimeout } from '../workers/queues.js';
 
@@ -54,6 +55,18 @@ export function eventStoreUnavailable(cause: unknown): AppError {
   });
 }
 
+/**
+ * The payload's text for the inbox: the route's raw body as is, else the payload stringified once it is
+ * checked storable (a body from a provider API, not a push, has not been through the gateway's checks).
+ */
+export function payloadText(input: Pick<IngestInput, 'payload' | 'payloadJson'>): string {
+  if (input.payloadJson !== undefined) return input.payloadJson;
+  assertStorableJson(input.payload);
+  const text: string | undefined = JSON.stringify(input.payload);
+  if (text === undefined) throw new TypeError('the event payload is not JSON');
+  return text;
+}
+
 export function dedupKeyFor(input: Pick<IngestInput, 'dedupKey' | 'rawBody' | 'payload'>): string {
   if (input.dedupKey) return input.dedupKey;
   return `sha256:${sha256Hex(input.rawBody ?? JSON.stringify(input.payload))}`;
@@ -80,7 +93,7 @@ export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<I
         dedup_key: dedupKey,
         event_type: input.eventType,
         external_order_id: input.externalOrderId ?? null,
-        payload: input.payloadJson ?? JSON.stringify(input.payload),
+        payload: payloadText(input),
         meta: input.meta ?? {},
         updated_at: new Date(),
       })

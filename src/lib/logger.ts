@@ -152,11 +152,19 @@ export function createLogger(level: string, destination?: pino.DestinationStream
  */
 export function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
   let child: Logger | undefined;
+  const made = () => {
+    child ??= logger.child(bindings);
+    return child;
+  };
   return new Proxy(logger, {
     get(_target, property) {
-      child ??= logger.child(bindings);
-      const value: unknown = Reflect.get(child, property, child);
-      return typeof value === 'function' ? value.bind(child) : value;
+      const target = made();
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    // A write (say `level`) goes to the child, as it would without the proxy, never to the shared parent.
+    set(_target, property, value: unknown) {
+      return Reflect.set(made(), property, value);
     },
   });
 }

@@ -17,8 +17,8 @@ export interface InboxProcessorOptions {
   /** Most jobs handled together (one read of their events, one write of their outcomes). */
   maxBatch?: number;
   /**
-   * Called after a batch that handled events (their commands may have written outbox rows): the relay
-   * passes at once instead of at its next tick, so a message leaves with its order, not up to a poll later.
+   * Called after every batch (its commands may have written outbox rows): the relay passes soon instead of
+   * at its next tick, so a message leaves with its order, not up to a poll later.
    */
   afterBatch?: () => void;
 }

@@ -88,7 +88,9 @@ export async function startWorkers(
     make(
       QUEUE_NAMES.outbound,
       createOutboundProcessor(ctx, outboundProcessors(integrations)),
-      concurrency,
+      // Provider calls, one HTTP request each: half the inbox's share, so a rush of orders does not
+      // become a burst of calls a provider answers with 429.
+      Math.max(1, Math.ceil(concurrency / 2)),
     ) as Worker,
     make(
       QUEUE_NAMES.maintenance,
@@ -112,7 +114,14 @@ export async function startWorkers(
       { name: schedule.name, data: schedule.data ?? {} },
     );
   if (options.schedules !== false) {
-    for (const schedule of schedules) await upsertSchedule(schedule);
+    try {
+      for (const schedule of schedules) await upsertSchedule(schedule);
+    } catch (err) {
+      // Nothing started here may outlive a start that failed.
+      await Promise.all(workers.map((w) => w.close()));
+      await relay.stop();
+      throw err;
+    }
   }
 
   // The sweeper is how work lost from Redis comes back, so it must not itself live in Redis: a BullMQ job

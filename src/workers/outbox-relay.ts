@@ -248,8 +248,12 @@ export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200
 }
 
 export interface OutboxRelay {
-  /** Relay now instead of at the next tick (after a command that wrote to the outbox). */
+  /**
+   * Relay soon instead of at the next tick (after a command that wrote to the outbox): at once, or when
+   * RELAY_NUDGE_GAP_MS have passed since the last pass started.
+   */
   nudge(): void;
+  /** Stops polling; a pass that is running finishes, and rows a nudge announced are relayed first. */
   stop(): Promise<void>;
 }
 
@@ -261,29 +265,24 @@ export const RELAY_NUDGE_GAP_MS = 50;
 
 export function startOutboxRelay(db: Db, ctx: RelayContext, logger: Logger, intervalMs: number): OutboxRelay {
   let stopped = false;
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<boolean> = Promise.resolve(true);
   let timer: NodeJS.Timeout | undefined;
   let dueAt = 0;
   let lastPass = 0;
-  let nudgedWhileRunning = false;
-  const tick = () => {
-    if (stopped) return;
-    timer = undefined;
-    lastPass = Date.now();
-    running = (async () => {
-      try {
-        // A short pass means nothing was left to claim.
-        while ((await relayOutboxOnce(db, ctx, RELAY_BATCH)) === RELAY_BATCH && !stopped) {}
-      } catch (err) {
-        logger.warn({ err: errorMessage(err) }, 'outbox relay failed; will retry');
-      }
-    })();
-    void running.then(() => {
-      // Rows committed during the pass, after its last claim, go at the next gap rather than a poll later.
-      const wanted = nudgedWhileRunning;
-      nudgedWhileRunning = false;
-      schedule(wanted ? gapLeft() : intervalMs);
-    });
+  /** A nudge came since the current (or last) pass started: rows may be waiting that it did not claim. */
+  let nudged = false;
+  /** The last pass failed: wait the full interval, whatever nudges say (Postgres is likely unreachable). */
+  let backingOff = false;
+
+  /** Passes until a short one (nothing left to claim); false when a pass failed. */
+  const pass = async (): Promise<boolean> => {
+    try {
+      while ((await relayOutboxOnce(db, ctx, RELAY_BATCH)) === RELAY_BATCH && !stopped) {}
+      return true;
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'outbox relay failed; will retry');
+      return false;
+    }
   };
   const gapLeft = () => Math.max(0, lastPass + RELAY_NUDGE_GAP_MS - Date.now());
   const schedule = (delayMs: number) => {
@@ -291,23 +290,37 @@ export function startOutboxRelay(db: Db, ctx: RelayContext, logger: Logger, inte
     dueAt = Date.now() + delayMs;
     timer = setTimeout(tick, delayMs);
   };
+  const tick = () => {
+    if (stopped) return;
+    timer = undefined;
+    lastPass = Date.now();
+    nudged = false;
+    running = pass();
+    void running.then((ok) => {
+      backingOff = !ok;
+      // Rows committed during the pass, after its last claim, go at the next gap rather than a poll later.
+      schedule(ok && nudged ? gapLeft() : intervalMs);
+    });
+  };
   tick();
   return {
     // At most one pass per gap, so a stream of nudges costs a pass per gap rather than one per nudge.
     nudge: () => {
-      if (!timer) {
-        nudgedWhileRunning = true;
-        return;
-      }
+      if (stopped || backingOff) return;
+      nudged = true;
+      if (!timer) return;
       const delayMs = gapLeft();
       if (dueAt - Date.now() <= delayMs) return;
       clearTimeout(timer);
       schedule(delayMs);
     },
+    // The workers drain before the relay stops: rows their last batches wrote go out now, not at the next
+    // start (or another process's poll).
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      if (nudged && !backingOff) await pass();
     },
   };
 }

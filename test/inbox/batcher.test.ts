@@ -108,6 +108,16 @@ describe('when Postgres refuses one event of a batch', () => {
   });
 });
 
+describe('when a payload comes without its raw body and holds text Postgres cannot read back', () => {
+  it('refuses it as malformed_json and stores nothing', async () => {
+    const key = `nul-${randomUUID()}`;
+    await expect(batcher.ingest(event(key, { note: 'nul \u0000 here' }))).rejects.toMatchObject({
+      code: 'malformed_json',
+    });
+    expect(await rowsFor([key])).toHaveLength(0);
+  });
+});
+
 describe('when Redis refuses the jobs', () => {
   it('still answers with the stored ids and enqueued: false (the sweeper re-enqueues them)', async () => {
     const dead = createRedisConnection('redis://127.0.0.1:1');

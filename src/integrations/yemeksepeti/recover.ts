@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import type { IngestInput, IngestResult } from '../../inbox/ingest.js';
+import { isStorableJson } from '../../lib/json.js';
 import type { Logger } from '../../lib/logger.js';
 import { type YemeksepetiApi, yemeksepetiClient } from './client.js';
 import { YS_SOURCE } from './mapping.js';
@@ -36,7 +37,7 @@ export interface RecoverResult {
   ingested: number;
   /** Orders we already had (an inbox event or an order exists). */
   known: number;
-  /** Listed bodies that fail the inbound schema; counted, not ingested. */
+  /** Listed bodies that fail the inbound schema (or hold text Postgres cannot store); counted, not ingested. */
   invalid: number;
 }
 
@@ -80,7 +81,7 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
     result.listed += listing.orders.length;
     for (const raw of listing.orders) {
       const parsed = ysOrderSchema.safeParse(raw);
-      if (!parsed.success) {
+      if (!parsed.success || !isStorableJson(raw)) {
         result.invalid++;
         continue;
       }

@@ -102,6 +102,23 @@ describe('POST /admin/yemeksepeti/recover', () => {
     });
   });
 
+  describe('when a listed order holds text Postgres cannot read back (a NUL in a comment)', () => {
+    it('counts it invalid and stores nothing for it, and the run goes on', async () => {
+      const poisoned = { ...ysOrder(), comment: 'zil \u0000 yok' };
+      const fine = ysOrder();
+      h.ys.setVendorOrders(CHAIN_ID, MARKET_VENDOR, [poisoned, fine]);
+      const res = await recover({ chainId: CHAIN_ID, vendorId: MARKET_VENDOR });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ listed: 2, ingested: 1, invalid: 1 });
+      const stored = await h.system.db
+        .selectFrom('inbound_events')
+        .select('id')
+        .where('external_order_id', '=', String(poisoned.order_id))
+        .execute();
+      expect(stored).toHaveLength(0);
+    });
+  });
+
   describe('when we hold an order but missed the push that cancelled it', () => {
     it('recovers the cancellation and the order ends cancelled', async () => {
       const order = ysOrder();

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import {
+  DELIVERY_REQUESTED,
+  deliveryRequestedProcessor,
+  deliveryRequestedPublisher,
+} from '../../src/integrations/delivery/index.js';
+import type { Publisher, WorkerContext } from '../../src/integrations/types.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { enqueueOutbox } from '../../src/orders/outbox.js';
+import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
+import { startOutboxRelay } from '../../src/workers/outbox-relay.js';
+import { createQueues, type Queues } from '../../src/workers/queues.js';
+import { createTestDatabase, type TestDatabase, waitFor } from '../support/system.js';
+
+const logger = createLogger('silent');
+const TOPIC = 'test.noted';
+/** A topic the relay settles itself, "not sent", so the tests watch the relay and nothing else. */
+const publishers = new Map<string, Publisher>([[TOPIC, () => ({ sent: false, message: 'noted' })]]);
+
+let database: TestDatabase;
+let redis: ResolvedRedis;
+let connection: Redis;
+let queues: Queues;
+let dataDir: string;
+const config = loadConfig({ QUEUE_PREFIX: `{og-test-relay-${randomUUID().slice(0, 8)}}` });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordergate-relay-'));
+  redis = await resolveRedis({ redisUrl: process.env.REDIS_URL, dataDir, logger });
+  connection = createRedisConnection(redis.url);
+  queues = createQueues(connection, config);
+});
+
+afterAll(async () => {
+  await queues?.close();
+  connection?.disconnect();
+  await redis?.stop();
+  await database?.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const statusOf = async (id: number) =>
+  (
+    await database.handle.db
+      .selectFrom('outbox')
+      .select('status')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
+  ).status;
+
+/** A relay that would poll once a minute: anything faster is the nudge's doing. */
+const slowRelay = () => startOutboxRelay(database.handle.db, { config, queues, publishers }, logger, 60_000);
+
+describe('when a command nudges a relay that polls rarely', () => {
+  it('relays the new row soon, and again for a row written later (one pass per gap at most)', async () => {
+    const relay = slowRelay();
+    try {
+      for (const n of [1, 2]) {
+        const id = await enqueueOutbox(database.handle.db, { topic: TOPIC, payload: { n } });
+        relay.nudge();
+        expect(await waitFor(async () => (await statusOf(id)) === 'delivered', 5_000)).toBe(true);
+      }
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
+describe('when the relay stops right after a nudge', () => {
+  it('relays the announced row before it stops', async () => {
+    const relay = slowRelay();
+    // The first pass (at start) is over once a nudge finds the relay waiting.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const id = await enqueueOutbox(database.handle.db, { topic: TOPIC, payload: { last: true } });
+    relay.nudge();
+    await relay.stop();
+    expect(await statusOf(id)).toBe('delivered');
+  });
+});
+
+describe('when nobody nudges', () => {
+  it('leaves a row written after the first pass for the next poll', async () => {
+    const relay = slowRelay();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const id = await enqueueOutbox(database.handle.db, { topic: TOPIC, payload: { quiet: true } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await relay.stop();
+    expect(await statusOf(id)).toBe('pending');
+  });
+});
+
+describe('delivery.requested without DELIVERY_WEBHOOK_URL', () => {
+  const message = { outboxId: 1, orderId: randomUUID(), payload: { orderId: randomUUID() } };
+
+  it('is settled by the relay, not sent: the publisher says why', () => {
+    expect(deliveryRequestedPublisher({ config, queues }, message)).toEqual({
+      sent: false,
+      message: 'DELIVERY_WEBHOOK_URL is not configured',
+    });
+  });
+
+  it('goes to its outbound job once the URL is set', () => {
+    const configured = { ...config, DELIVERY_WEBHOOK_URL: 'http://127.0.0.1:1/deliveries' };
+    expect(deliveryRequestedPublisher({ config: configured, queues }, message)).toBeUndefined();
+  });
+
+  it('refuses a payload without an order id (the relay settles the row dead)', () => {
+    expect(() => deliveryRequestedPublisher({ config, queues }, { ...message, payload: {} })).toThrow();
+  });
+
+  it('still completes "not sent" when a job reaches the outbound worker (enqueued before the URL was unset)', async () => {
+    const ctx: WorkerContext = {
+      config,
+      db: database.handle.db,
+      queues,
+      logger,
+      ingest: () => Promise.reject(new Error('not used')),
+    };
+    const job = {
+      outboxId: 1,
+      topic: DELIVERY_REQUESTED,
+      orderId: message.orderId,
+      payload: message.payload,
+    };
+    const bullJob = await queues.outbound.add(DELIVERY_REQUESTED, job, {
+      jobId: `relay-test-${randomUUID()}`,
+    });
+    expect(await deliveryRequestedProcessor(ctx, job, bullJob)).toEqual({
+      sent: false,
+      message: 'DELIVERY_WEBHOOK_URL is not configured',
+    });
+    await bullJob.remove();
+  });
+});
