@@ -7,7 +7,10 @@ import type { Publication, Publisher } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { addTimelineEvent } from '../orders/timeline.js';
-import type { Queues } from './queues.js';
+import { type Queues, withTimeout } from './queues.js';
+
+/** Longest a relay pass waits for Redis to take its jobs before it gives the rows back. */
+export const RELAY_ENQUEUE_TIMEOUT_MS = 2000;
 
 export function outboundJobId(outboxId: number): string {
   return `outbox-${outboxId}`;
@@ -229,9 +232,18 @@ export async function relayOutboxOnce(db: Db, ctx: RelayContext, batchSize = 200
         },
       });
     }
-    for (const [queue, jobs] of byQueue) await queue.addBulk(jobs);
+    // The claim holds its rows (and, on PGlite, the one connection) until Redis answers: a Redis that hangs
+    // must fail the pass, not stall it. The rows stay pending; a job that did reach Redis has the same id
+    // next time, so the retry adds nothing twice.
+    for (const [queue, jobs] of byQueue) {
+      await withTimeout(queue.addBulk(jobs), RELAY_ENQUEUE_TIMEOUT_MS, 'relay enqueue');
+    }
     if (outbound.length > 0) {
-      await ctx.queues.outbound.addBulk(outbound.map(outboundJobFor));
+      await withTimeout(
+        ctx.queues.outbound.addBulk(outbound.map(outboundJobFor)),
+        RELAY_ENQUEUE_TIMEOUT_MS,
+        'relay enqueue',
+      );
       await trx
         .updateTable('outbox')
         .set({ status: 'enqueued', enqueued_at: sql`now()` })

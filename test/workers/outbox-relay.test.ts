@@ -14,9 +14,10 @@ import type { Publisher, WorkerContext } from '../../src/integrations/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { enqueueOutbox } from '../../src/orders/outbox.js';
 import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
-import { startOutboxRelay } from '../../src/workers/outbox-relay.js';
+import { relayOutboxOnce, startOutboxRelay } from '../../src/workers/outbox-relay.js';
 import { createQueues, type Queues } from '../../src/workers/queues.js';
 import { createTestDatabase, type TestDatabase, waitFor } from '../support/system.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const logger = createLogger('silent');
 const TOPIC = 'test.noted';
@@ -137,5 +138,45 @@ describe('delivery.requested without DELIVERY_WEBHOOK_URL', () => {
       message: 'DELIVERY_WEBHOOK_URL is not configured',
     });
     await bullJob.remove();
+  });
+});
+
+describe('when Redis stops answering while a pass holds its claim', () => {
+  it('fails the pass after the enqueue timeout, leaves the row pending, and relays it once Redis is back', async () => {
+    const target = new URL(redis.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const proxied = createRedisConnection(proxy.url(redis.url));
+    const proxiedQueues = createQueues(proxied, config);
+    const topic = 'test.published';
+    const jobId = `relay-hang-${randomUUID()}`;
+    const publishing = new Map<string, Publisher>([
+      [
+        topic,
+        () => ({
+          sent: true,
+          message: 'published',
+          job: { queue: proxiedQueues.subscriberEvents, name: 'test', data: {}, jobId },
+        }),
+      ],
+    ]);
+    const relayCtx = { config, queues: proxiedQueues, publishers: publishing };
+    try {
+      await proxiedQueues.subscriberEvents.waitUntilReady();
+      const id = await enqueueOutbox(database.handle.db, { topic, payload: {} });
+      proxy.hang();
+      await expect(relayOutboxOnce(database.handle.db, relayCtx)).rejects.toThrow(/relay enqueue timed out/);
+      expect(await statusOf(id)).toBe('pending');
+      proxy.restore();
+      await waitFor(
+        async () =>
+          (await relayOutboxOnce(database.handle.db, relayCtx)) >= 0 && (await statusOf(id)) === 'delivered',
+      );
+      expect(await queues.subscriberEvents.getJob(jobId)).toBeDefined();
+    } finally {
+      proxy.restore();
+      await proxiedQueues.close();
+      proxied.disconnect();
+      await proxy.close();
+    }
   });
 });

@@ -104,7 +104,8 @@ describe('POST /admin/yemeksepeti/recover', () => {
 
   describe('when a listed order holds text Postgres cannot read back (a NUL in a comment)', () => {
     it('counts it invalid and stores nothing for it, and the run goes on', async () => {
-      const poisoned = { ...ysOrder(), comment: 'zil \u0000 yok' };
+      const base = ysOrder();
+      const poisoned = { ...base, comment: 'zil \u0000 yok' };
       const fine = ysOrder();
       h.ys.setVendorOrders(CHAIN_ID, MARKET_VENDOR, [poisoned, fine]);
       const res = await recover({ chainId: CHAIN_ID, vendorId: MARKET_VENDOR });
@@ -113,7 +114,7 @@ describe('POST /admin/yemeksepeti/recover', () => {
       const stored = await h.system.db
         .selectFrom('inbound_events')
         .select('id')
-        .where('external_order_id', '=', String(poisoned.order_id))
+        .where('external_order_id', '=', String(base.order_id))
         .execute();
       expect(stored).toHaveLength(0);
     });
