@@ -131,29 +131,29 @@ export async function reserveStockMany(
     }))
     .filter((s) => s.available < s.requested);
   if (shortages.length > 0) throw new StockShortageError(shortages);
-  // One statement for every row (already locked, in order, above).
+  // One statement for every row (already locked, in order, above) and every reservation: a round trip is
+  // the cost that counts on the worker's path.
+  const rows = perOrder.flatMap((r) =>
+    r.wanted.map((l) => ({ orderId: r.orderId, warehouseCode: r.warehouseCode, ...l })),
+  );
   await sql`
-    update stock_levels as s
-    set reserved = s.reserved + v.quantity, updated_at = now()
-    from unnest(
-      ${wanted.map((w) => w.warehouseCode)}::text[],
-      ${wanted.map((w) => w.sku)}::text[],
-      ${wanted.map((w) => w.quantity)}::int[]
-    ) as v(warehouse_code, sku, quantity)
-    where s.warehouse_code = v.warehouse_code and s.sku = v.sku`.execute(trx);
-  await trx
-    .insertInto('stock_reservations')
-    .values(
-      perOrder.flatMap((r) =>
-        r.wanted.map((l) => ({
-          order_id: r.orderId,
-          warehouse_code: r.warehouseCode,
-          sku: l.sku,
-          quantity: l.quantity,
-        })),
-      ),
+    with reserved as (
+      update stock_levels as s
+      set reserved = s.reserved + v.quantity, updated_at = now()
+      from unnest(
+        ${wanted.map((w) => w.warehouseCode)}::text[],
+        ${wanted.map((w) => w.sku)}::text[],
+        ${wanted.map((w) => w.quantity)}::int[]
+      ) as v(warehouse_code, sku, quantity)
+      where s.warehouse_code = v.warehouse_code and s.sku = v.sku
     )
-    .execute();
+    insert into stock_reservations (order_id, warehouse_code, sku, quantity)
+    select * from unnest(
+      ${rows.map((r) => r.orderId)}::uuid[],
+      ${rows.map((r) => r.warehouseCode)}::text[],
+      ${rows.map((r) => r.sku)}::text[],
+      ${rows.map((r) => r.quantity)}::int[]
+    )`.execute(trx);
 }
 
 /** Returns an order's open reservations to the available pool (cancel, reject). Idempotent. */
