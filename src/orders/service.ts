@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import type { Database, Order } from '../db/schema.js';
@@ -15,7 +16,7 @@ import {
   transitionPath,
 } from './status.js';
 import { commitStock, releaseStock, reserveStockMany } from './stock.js';
-import { addTimelineEvent, addTimelineEvents, type TimelineEntry } from './timeline.js';
+import { addTimelineEvent, type TimelineEntry } from './timeline.js';
 
 export type Trx = Transaction<Database>;
 
@@ -291,7 +292,9 @@ async function insertOrders(
       input.customer ? { channel: input.channel, customer: input.customer } : undefined,
     ),
   );
-  const rows = entries.map(({ input, orderNumber }, n) => {
+  // Ids made here, so that every row that names its order goes in the same statement as the order.
+  const ids = entries.map(() => randomUUID());
+  const orderRows = entries.map(({ input, orderNumber }, n) => {
     const subtotal = input.totals?.subtotal ?? sumMinor(input.items.filter(isActive).map(lineTotal));
     const discount = input.totals?.discount ?? 0;
     const shipping = input.totals?.shipping ?? 0;
@@ -304,6 +307,7 @@ async function insertOrders(
       });
     }
     return {
+      id: ids[n],
       order_number: orderNumber,
       channel: input.channel,
       external_order_id: input.externalOrderId,
@@ -320,20 +324,11 @@ async function insertOrders(
       warehouse_code: input.warehouseCode ?? null,
       external_refs: input.externalRefs ?? {},
       attributes: input.attributes ?? {},
-      updated_at: sql<Date>`now()`,
     };
   });
-  const inserted = await trx.insertInto('orders').values(rows).returningAll().execute();
-  const byKey = new Map(inserted.map((o) => [externalKey(o.channel, o.external_order_id), o]));
-  const orders = entries.map(({ input }) => {
-    const order = byKey.get(externalKey(input.channel, input.externalOrderId));
-    if (!order) throw new Error(`order ${input.externalOrderId} was not returned by its insert`);
-    return order;
-  });
-
   const itemRows = entries.flatMap(({ input }, n) =>
     input.items.map((item, index) => ({
-      order_id: orders[n]?.id ?? '',
+      order_id: ids[n],
       line_no: index + 1,
       external_id: item.externalId ?? null,
       sku: item.sku,
@@ -346,17 +341,14 @@ async function insertOrders(
       tax_rate_bp: item.taxRateBp ?? null,
       status: item.status ?? 'active',
       metadata: item.metadata ?? {},
-      updated_at: sql<Date>`now()`,
     })),
   );
-  if (itemRows.length > 0) await trx.insertInto('order_items').values(itemRows).execute();
-
   // recordChannelStatus(applied, no note) minus its update: the row was inserted with this channel status.
   const channelRows = entries.flatMap(({ input }, n) =>
     input.channelStatus
       ? [
           {
-            order_id: orders[n]?.id ?? '',
+            order_id: ids[n],
             channel_status: input.channelStatus,
             applied: true,
             note: null,
@@ -366,13 +358,11 @@ async function insertOrders(
         ]
       : [],
   );
-  if (channelRows.length > 0) await trx.insertInto('order_channel_statuses').values(channelRows).execute();
-
   // Each order's reservation (undefined without a warehouse), by position.
   const reservations = entries.map(({ input }, n) =>
     input.warehouseCode
       ? {
-          orderId: orders[n]?.id ?? '',
+          orderId: ids[n] ?? '',
           warehouseCode: input.warehouseCode,
           lines: input.items
             .filter((item) => isActive(item) && item.reserve !== false)
@@ -380,14 +370,10 @@ async function insertOrders(
         }
       : undefined,
   );
-  await reserveStockMany(
-    trx,
-    reservations.filter((r) => r !== undefined),
-  );
-
-  // The creations' timeline entries in one statement at the end, each order's in this order.
+  // The creations' timeline entries, each order's in this order (a reservation that fails below rolls
+  // them back with everything else).
   const timeline = entries.flatMap(({ input, orderNumber }, n): TimelineEntry[] => {
-    const orderId = orders[n]?.id ?? '';
+    const orderId = ids[n] ?? '';
     const entry: TimelineEntry[] = [
       {
         orderId,
@@ -414,7 +400,58 @@ async function insertOrders(
     }
     return entry;
   });
-  await addTimelineEvents(trx, timeline);
+  const timelineRows = timeline.map((entry) => ({
+    order_id: entry.orderId,
+    type: entry.type,
+    actor: entry.actor,
+    message: entry.message,
+    from_status: entry.fromStatus ?? null,
+    to_status: entry.toStatus ?? null,
+    metadata: entry.metadata ?? {},
+  }));
+
+  // Orders, items, channel statuses and timeline in one statement: data-modifying CTEs, whose foreign keys
+  // are checked at the statement's end. Each table's rows go in as one JSON document (the statement text is
+  // the same for any batch); `with ordinality` keeps the timeline's ids in the order given.
+  const { rows: inserted } = await sql<Order>`
+    with items as (
+      insert into order_items (order_id, line_no, external_id, sku, name, quantity, weight_grams,
+        pricing_type, unit_price, total_price, tax_rate_bp, status, metadata)
+      select * from jsonb_to_recordset(${JSON.stringify(itemRows)}::jsonb) as r(order_id uuid,
+        line_no integer, external_id text, sku text, name text, quantity integer, weight_grams integer,
+        pricing_type text, unit_price bigint, total_price bigint, tax_rate_bp integer, status text,
+        metadata jsonb)
+    ), channel_statuses as (
+      insert into order_channel_statuses (order_id, channel_status, applied, note, event_id, occurred_at)
+      select * from jsonb_to_recordset(${JSON.stringify(channelRows)}::jsonb) as r(order_id uuid,
+        channel_status text, applied boolean, note text, event_id uuid, occurred_at timestamptz)
+    ), timeline as (
+      insert into order_events (order_id, type, actor, message, from_status, to_status, metadata)
+      select r.order_id, r.type, r.actor, r.message, r.from_status, r.to_status, r.metadata
+      from rows from (jsonb_to_recordset(${JSON.stringify(timelineRows)}::jsonb) as (order_id uuid,
+        type text, actor text, message text, from_status text, to_status text, metadata jsonb))
+        with ordinality as r(order_id, type, actor, message, from_status, to_status, metadata, n)
+      order by r.n
+    )
+    insert into orders (id, order_number, channel, external_order_id, status, channel_status,
+      payment_status, currency, subtotal, discount_total, shipping_total, tax_total, total, customer_id,
+      warehouse_code, external_refs, attributes)
+    select * from jsonb_to_recordset(${JSON.stringify(orderRows)}::jsonb) as r(id uuid, order_number text,
+      channel text, external_order_id text, status text, channel_status text, payment_status text,
+      currency text, subtotal bigint, discount_total bigint, shipping_total bigint, tax_total bigint,
+      total bigint, customer_id uuid, warehouse_code text, external_refs jsonb, attributes jsonb)
+    returning *`.execute(trx);
+  const byId = new Map(inserted.map((o) => [o.id, o]));
+  const orders = entries.map(({ input }, n) => {
+    const order = byId.get(ids[n] ?? '');
+    if (!order) throw new Error(`order ${input.externalOrderId} was not returned by its insert`);
+    return order;
+  });
+
+  await reserveStockMany(
+    trx,
+    reservations.filter((r) => r !== undefined),
+  );
   return orders;
 }
 
