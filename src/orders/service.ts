@@ -16,7 +16,7 @@ import {
   transitionPath,
 } from './status.js';
 import { commitStock, releaseStock, reserveStockMany } from './stock.js';
-import { addTimelineEvent, type TimelineEntry } from './timeline.js';
+import { addTimelineEvent, type TimelineEntry, timelineRow } from './timeline.js';
 
 export type Trx = Transaction<Database>;
 
@@ -400,15 +400,7 @@ async function insertOrders(
     }
     return entry;
   });
-  const timelineRows = timeline.map((entry) => ({
-    order_id: entry.orderId,
-    type: entry.type,
-    actor: entry.actor,
-    message: entry.message,
-    from_status: entry.fromStatus ?? null,
-    to_status: entry.toStatus ?? null,
-    metadata: entry.metadata ?? {},
-  }));
+  const timelineRows = timeline.map(timelineRow);
 
   // Orders, items, channel statuses and timeline in one statement: data-modifying CTEs, whose foreign keys
   // are checked at the statement's end. Each table's rows go in as one JSON document (the statement text is

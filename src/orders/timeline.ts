@@ -31,23 +31,23 @@ export async function addTimelineEvent(db: Executor, entry: TimelineEntry): Prom
   await addTimelineEvents(db, [entry]);
 }
 
+/** The `order_events` row of an entry. */
+export function timelineRow(entry: TimelineEntry) {
+  return {
+    order_id: entry.orderId,
+    type: entry.type,
+    actor: entry.actor,
+    message: entry.message,
+    from_status: entry.fromStatus ?? null,
+    to_status: entry.toStatus ?? null,
+    metadata: entry.metadata ?? {},
+  };
+}
+
 /** Appends several entries in one statement; they get ascending ids in the order given. */
 export async function addTimelineEvents(db: Executor, entries: readonly TimelineEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await db
-    .insertInto('order_events')
-    .values(
-      entries.map((entry) => ({
-        order_id: entry.orderId,
-        type: entry.type,
-        actor: entry.actor,
-        message: entry.message,
-        from_status: entry.fromStatus ?? null,
-        to_status: entry.toStatus ?? null,
-        metadata: entry.metadata ?? {},
-      })),
-    )
-    .execute();
+  await db.insertInto('order_events').values(entries.map(timelineRow)).execute();
 }
 
 export function listTimeline(db: Executor, orderId: string): Promise<OrderEvent[]> {
