@@ -34,13 +34,3 @@ export function assertStorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): v
     }
   }
 }
-
-/** `assertStorableJson` as a yes or no. */
-export function isStorableJson(value: unknown): boolean {
-  try {
-    assertStorableJson(value);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -14,7 +14,11 @@ import type { Publisher, WorkerContext } from '../../src/integrations/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { enqueueOutbox } from '../../src/orders/outbox.js';
 import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
-import { relayOutboxOnce, startOutboxRelay } from '../../src/workers/outbox-relay.js';
+import {
+  RELAY_ENQUEUE_TIMEOUT_MS,
+  relayOutboxOnce,
+  startOutboxRelay,
+} from '../../src/workers/outbox-relay.js';
 import { createQueues, type Queues } from '../../src/workers/queues.js';
 import { createTestDatabase, type TestDatabase, waitFor } from '../support/system.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -141,12 +145,28 @@ describe('delivery.requested without DELIVERY_WEBHOOK_URL', () => {
   });
 });
 
+/** Queues whose Redis connection goes through a TCP proxy the test can hang; `close` restores and closes. */
+async function throughProxy() {
+  const target = new URL(redis.url);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+  const proxied = createRedisConnection(proxy.url(redis.url));
+  const proxiedQueues = createQueues(proxied, config);
+  await proxiedQueues.subscriberEvents.waitUntilReady();
+  return {
+    proxy,
+    proxiedQueues,
+    close: async () => {
+      proxy.restore();
+      await proxiedQueues.close();
+      proxied.disconnect();
+      await proxy.close();
+    },
+  };
+}
+
 describe('when Redis stops answering while a pass holds its claim', () => {
   it('fails the pass after the enqueue timeout, leaves the row pending, and relays it once Redis is back', async () => {
-    const target = new URL(redis.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    const proxied = createRedisConnection(proxy.url(redis.url));
-    const proxiedQueues = createQueues(proxied, config);
+    const { proxy, proxiedQueues, close } = await throughProxy();
     const topic = 'test.published';
     const jobId = `relay-hang-${randomUUID()}`;
     const publishing = new Map<string, Publisher>([
@@ -161,22 +181,64 @@ describe('when Redis stops answering while a pass holds its claim', () => {
     ]);
     const relayCtx = { config, queues: proxiedQueues, publishers: publishing };
     try {
-      await proxiedQueues.subscriberEvents.waitUntilReady();
       const id = await enqueueOutbox(database.handle.db, { topic, payload: {} });
       proxy.hang();
       await expect(relayOutboxOnce(database.handle.db, relayCtx)).rejects.toThrow(/relay enqueue timed out/);
       expect(await statusOf(id)).toBe('pending');
       proxy.restore();
-      await waitFor(
-        async () =>
-          (await relayOutboxOnce(database.handle.db, relayCtx)) >= 0 && (await statusOf(id)) === 'delivered',
-      );
+      // The held bytes reach Redis on restore; a later pass claims the row again and settles it.
+      const settled = await waitFor(async () => {
+        await relayOutboxOnce(database.handle.db, relayCtx);
+        return (await statusOf(id)) === 'delivered';
+      });
+      expect(settled).toBe(true);
       expect(await queues.subscriberEvents.getJob(jobId)).toBeDefined();
     } finally {
+      await close();
+    }
+  });
+});
+
+describe('when a relay pass fails', () => {
+  it('waits its full interval: nudges right after the failure do not start another pass', async () => {
+    const { proxy, proxiedQueues, close } = await throughProxy();
+    const topic = 'test.published.backoff';
+    const publishing = new Map<string, Publisher>([
+      [
+        topic,
+        (_ctx, message) => ({
+          sent: true,
+          message: 'published',
+          job: {
+            queue: proxiedQueues.subscriberEvents,
+            name: 'test',
+            data: {},
+            jobId: `relay-backoff-${message.outboxId}`,
+          },
+        }),
+      ],
+    ]);
+    const relay = startOutboxRelay(
+      database.handle.db,
+      { config, queues: proxiedQueues, publishers: publishing },
+      logger,
+      60_000,
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const first = await enqueueOutbox(database.handle.db, { topic, payload: {} });
+      proxy.hang();
+      relay.nudge();
+      // The pass gives up after RELAY_ENQUEUE_TIMEOUT_MS; Redis answers again right after.
+      await new Promise((resolve) => setTimeout(resolve, RELAY_ENQUEUE_TIMEOUT_MS + 500));
       proxy.restore();
-      await proxiedQueues.close();
-      proxied.disconnect();
-      await proxy.close();
+      const second = await enqueueOutbox(database.handle.db, { topic, payload: {} });
+      relay.nudge();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([await statusOf(first), await statusOf(second)]).toEqual(['pending', 'pending']);
+    } finally {
+      await relay.stop();
+      await close();
     }
   });
 });

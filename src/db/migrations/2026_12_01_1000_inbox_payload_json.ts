@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
+import { up as setPayloadLz4 } from './2026_11_25_1010_inbox_payload_lz4.js';
 
-// Frozen: this migration never imports application types. Change the schema with a new migration.
+// Frozen: this migration never imports application types (only the frozen migration whose step it repeats).
+// Change the schema with a new migration.
 
 /**
  * The inbox keeps provider bodies as `json`, the text as received, instead of `jsonb`. Nothing queries
@@ -15,14 +17,7 @@ import { type Kysely, sql } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table inbound_events alter column payload type json using payload::text::json`.execute(db);
-  await sql`
-    do $$
-    begin
-      alter table inbound_events alter column payload set compression lz4;
-    exception when others then
-      raise notice 'lz4 compression unavailable, inbound_events.payload keeps the default';
-    end
-    $$`.execute(db);
+  await setPayloadLz4(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

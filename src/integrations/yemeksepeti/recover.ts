@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import type { IngestInput, IngestResult } from '../../inbox/ingest.js';
-import { isStorableJson } from '../../lib/json.js';
+import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { type YemeksepetiApi, yemeksepetiClient } from './client.js';
 import { YS_SOURCE } from './mapping.js';
@@ -81,7 +81,7 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
     result.listed += listing.orders.length;
     for (const raw of listing.orders) {
       const parsed = ysOrderSchema.safeParse(raw);
-      if (!parsed.success || !isStorableJson(raw)) {
+      if (!parsed.success) {
         result.invalid++;
         continue;
       }
@@ -90,15 +90,25 @@ export async function recoverVendorOrders(deps: RecoverDeps, input: RecoverInput
         result.known++;
         continue;
       }
-      const ingested = await deps.ingest({
-        source: YS_SOURCE,
-        // One recovered event per order and status: a second run over the same window is a duplicate.
-        dedupKey: `recovery:${order.order_id}:${order.status}`,
-        eventType: `order.${order.status.toLowerCase()}`,
-        externalOrderId: order.order_id,
-        payload: raw,
-        meta: { recovered: true, chainId: input.chainId, vendorId: input.vendorId } satisfies YsEventMeta,
-      });
+      let ingested: IngestResult;
+      try {
+        ingested = await deps.ingest({
+          source: YS_SOURCE,
+          // One recovered event per order and status: a second run over the same window is a duplicate.
+          dedupKey: `recovery:${order.order_id}:${order.status}`,
+          eventType: `order.${order.status.toLowerCase()}`,
+          externalOrderId: order.order_id,
+          payload: raw,
+          meta: { recovered: true, chainId: input.chainId, vendorId: input.vendorId } satisfies YsEventMeta,
+        });
+      } catch (err) {
+        // Ingest refuses a body Postgres could not read back (a NUL, a lone surrogate): counted, not stored.
+        if (err instanceof AppError && err.code === 'malformed_json') {
+          result.invalid++;
+          continue;
+        }
+        throw err;
+      }
       if (ingested.duplicate) result.known++;
       else result.ingested++;
     }
