@@ -119,6 +119,12 @@ export function isConnectionError(err: unknown): boolean {
   return false;
 }
 
+/** The SQLSTATE of a database error (pg and PGlite both set `code`), else undefined. */
+export function sqlState(err: unknown): string | undefined {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

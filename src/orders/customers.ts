@@ -24,27 +24,39 @@ export async function upsertCustomer(
 type CustomerKind = 'externalId' | 'phone';
 
 interface CustomerRow {
+  kind: CustomerKind;
   channel: string;
+  /** The channel's customer id (kind externalId) or the phone (kind phone): what the row is found by. */
+  key: string;
   external_id: string | null;
   phone: string | null;
   email: string | null;
   name: string | null;
 }
 
+/** Which upserted customer an order gets: `customers_upserted` is joined on (kind, channel, key). */
+export interface CustomerRef {
+  kind: CustomerKind;
+  channel: string;
+  key: string;
+}
+
+export interface CustomerUpserts {
+  /** One row per distinct customer, in lock order (kind, then key). */
+  rows: CustomerRow[];
+  /** Each entry's customer, by position (undefined: the order has none). */
+  refs: (CustomerRef | undefined)[];
+}
+
 /**
- * `upsertCustomer` for several orders: at most two statements (customers known by the channel's id, and
- * those known by phone only). A customer named twice is written once, with the later non-empty details
- * winning as they would over two single upserts.
+ * The customers of several orders, deduplicated: a customer named twice is written once, with the later
+ * non-empty details winning as they would over two single upserts.
  */
-export async function upsertCustomers(
-  trx: Executor,
+export function planCustomers(
   entries: readonly ({ channel: string; customer: CustomerInput } | undefined)[],
-): Promise<(string | undefined)[]> {
-  const ids: (string | undefined)[] = entries.map(() => undefined);
-  const groups: Record<CustomerKind, Map<string, { row: CustomerRow; positions: number[] }>> = {
-    externalId: new Map(),
-    phone: new Map(),
-  };
+): CustomerUpserts {
+  const refs: (CustomerRef | undefined)[] = entries.map(() => undefined);
+  const byKey = new Map<string, CustomerRow>();
   entries.forEach((entry, position) => {
     if (!entry) return;
     const { channel, customer } = entry;
@@ -53,61 +65,80 @@ export async function upsertCustomers(
       : customer.phone
         ? 'phone'
         : undefined;
-    if (!kind) return;
-    const key = `${channel}\u0000${kind === 'externalId' ? customer.externalId : customer.phone}`;
+    const key = kind === 'externalId' ? customer.externalId : customer.phone;
+    if (!kind || !key) return;
+    refs[position] = { kind, channel, key };
+    const id = `${kind}\u0000${channel}\u0000${key}`;
     const row: CustomerRow = {
+      kind,
       channel,
-      external_id: customer.externalId || null,
+      key,
+      external_id: kind === 'externalId' ? key : null,
       phone: customer.phone ?? null,
       email: customer.email ?? null,
       name: customer.name ?? null,
     };
-    const seen = groups[kind].get(key);
-    if (!seen) {
-      groups[kind].set(key, { row, positions: [position] });
-      return;
-    }
-    seen.positions.push(position);
-    seen.row = {
-      ...seen.row,
-      phone: row.phone ?? seen.row.phone,
-      email: row.email ?? seen.row.email,
-      name: row.name ?? seen.row.name,
-    };
-  });
-  for (const kind of ['externalId', 'phone'] as const) {
-    // In key order, so two batches naming the same customers lock their rows in the same order (no deadlock).
-    const group = [...groups[kind].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, entry]) => entry);
-    if (group.length === 0) continue;
-    const returned = await trx
-      .insertInto('customers')
-      .values(group.map(({ row }) => ({ ...row, updated_at: sql<Date>`now()` })))
-      .onConflict((oc) =>
-        kind === 'externalId'
-          ? oc.columns(['channel', 'external_id']).where('external_id', 'is not', null).doUpdateSet({
-              phone: sql`coalesce(excluded.phone, customers.phone)`,
-              email: sql`coalesce(excluded.email, customers.email)`,
-              name: sql`coalesce(excluded.name, customers.name)`,
-              updated_at: sql`now()`,
-            })
-          : oc
-              .columns(['channel', 'phone'])
-              .where(sql<boolean>`external_id is null and phone is not null`)
-              .doUpdateSet({
-                email: sql`coalesce(excluded.email, customers.email)`,
-                name: sql`coalesce(excluded.name, customers.name)`,
-                updated_at: sql`now()`,
-              }),
-      )
-      .returning(['id', 'channel', 'external_id', 'phone'])
-      .execute();
-    const byKey = new Map(
-      returned.map((r) => [`${r.channel}\u0000${kind === 'externalId' ? r.external_id : r.phone}`, r.id]),
+    const seen = byKey.get(id);
+    byKey.set(
+      id,
+      seen
+        ? {
+            ...seen,
+            phone: row.phone ?? seen.phone,
+            email: row.email ?? seen.email,
+            name: row.name ?? seen.name,
+          }
+        : row,
     );
-    for (const { row, positions } of group) {
-      const id = byKey.get(`${row.channel}\u0000${kind === 'externalId' ? row.external_id : row.phone}`);
-      for (const position of positions) ids[position] = id;
-    }
-  }
-  return ids;
+  });
+  // In a fixed order (by channel id before by phone, each by key), so two batches naming the same customers
+  // lock their rows in the same order (no deadlock).
+  const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
+  return { rows, refs };
+}
+
+/**
+ * The upserts as common table expressions, for a statement that also writes the orders: they define
+ * `customers_upserted(kind, channel, key, id)`, one row per customer (found again, or new). Known by the
+ * channel's id: fills in missing details; known by phone only: the same for e-mail and name.
+ */
+export function customerUpsertCtes(plan: CustomerUpserts) {
+  return sql`customer_input as (
+      select * from rows from (jsonb_to_recordset(${JSON.stringify(plan.rows)}::jsonb) as (kind text,
+        channel text, key text, external_id text, phone text, email text, name text))
+        with ordinality as c(kind, channel, key, external_id, phone, email, name, n)
+    ), customers_by_id as (
+      insert into customers (channel, external_id, phone, email, name, updated_at)
+      select channel, external_id, phone, email, name, now() from customer_input
+      where kind = 'externalId' order by n
+      on conflict (channel, external_id) where external_id is not null do update set
+        phone = coalesce(excluded.phone, customers.phone), email = coalesce(excluded.email, customers.email),
+        name = coalesce(excluded.name, customers.name), updated_at = now()
+      returning 'externalId'::text as kind, channel, external_id as key, id
+    ), customers_by_phone as (
+      insert into customers (channel, external_id, phone, email, name, updated_at)
+      select channel, null, phone, email, name, now() from customer_input
+      where kind = 'phone' order by n
+      on conflict (channel, phone) where external_id is null and phone is not null do update set
+        email = coalesce(excluded.email, customers.email), name = coalesce(excluded.name, customers.name),
+        updated_at = now()
+      returning 'phone'::text as kind, channel, phone as key, id
+    ), customers_upserted as (
+      select * from customers_by_id union all select * from customers_by_phone
+    )`;
+}
+
+/** `upsertCustomer` for several orders, in one statement. */
+export async function upsertCustomers(
+  trx: Executor,
+  entries: readonly ({ channel: string; customer: CustomerInput } | undefined)[],
+): Promise<(string | undefined)[]> {
+  const plan = planCustomers(entries);
+  if (plan.rows.length === 0) return plan.refs.map(() => undefined);
+  const { rows } = await sql<CustomerRef & { id: string }>`
+    with ${customerUpsertCtes(plan)} select * from customers_upserted`.execute(trx);
+  const ids = new Map(rows.map((r) => [`${r.kind}\u0000${r.channel}\u0000${r.key}`, r.id]));
+  return plan.refs.map((ref) =>
+    ref ? ids.get(`${ref.kind}\u0000${ref.channel}\u0000${ref.key}`) : undefined,
+  );
 }

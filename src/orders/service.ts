@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import type { Database, Order } from '../db/schema.js';
-import { AppError, RuleViolation } from '../lib/errors.js';
-import { type CustomerInput, upsertCustomers } from './customers.js';
+import { AppError, RuleViolation, sqlState } from '../lib/errors.js';
+import { type CustomerInput, customerUpsertCtes, planCustomers } from './customers.js';
 import { sumMinor } from './money.js';
 import { allocateOrderNumber } from './order-number.js';
 import { enqueueOutboxMany, type OutboxMessage } from './outbox.js';
@@ -15,7 +15,14 @@ import {
   paymentStatuses,
   transitionPath,
 } from './status.js';
-import { commitStock, releaseStock, reserveStockMany } from './stock.js';
+import {
+  commitStock,
+  planReservations,
+  releaseStock,
+  type Shortage,
+  StockShortageError,
+  stockReservationCtes,
+} from './stock.js';
 import { addTimelineEvent, type TimelineEntry, timelineRow } from './timeline.js';
 
 export type Trx = Transaction<Database>;
@@ -148,12 +155,23 @@ export interface CreateOrderOptions {
   existenceChecked?: boolean;
 }
 
+/** What is known of an order before its insert: enough to name it in an outbox message. */
+export type NewOrderRef = Pick<Order, 'id' | 'order_number' | 'channel' | 'external_order_id' | 'status'>;
+
 export interface CreateOrderRequest {
   input: CreateOrderInput;
+  /**
+   * The order's number when the caller allocated it already (`allocateOrderNumber`, e.g. beside its own
+   * lookups); a number its order then does not use is a gap, as with any sequence.
+   */
+  orderNumber?: string;
   /** Runs inside the transaction after the order exists (channel-specific records, outbox messages). */
   inTx?: (trx: Trx, order: Order) => Promise<void>;
-  /** Outbox messages for the new order: every request's go in one insert, after every `inTx`. */
-  outbox?: (order: Order) => OutboxMessage[];
+  /**
+   * Outbox messages for the new order, after any `inTx` wrote: when no request of the batch has an `inTx`
+   * they go in the statement that creates the orders, else in one insert after every `inTx`.
+   */
+  outbox?: (order: NewOrderRef) => OutboxMessage[];
 }
 
 /** The lock and lookup key of one external order. */
@@ -226,50 +244,85 @@ export async function createOrders(
     pending = answerExisting(pending, await findOrdersByExternalIds(db, keysOf(pending)));
   if (pending.length > 0) {
     // Allocated before the transaction (one coalesced statement) so the day's counter row is locked for one
-    // statement only.
+    // statement only; a caller may have allocated them already, beside its own lookups.
     const numbered = await Promise.all(
-      pending.map(async (p) => ({ ...p, orderNumber: await allocateOrderNumber(db) })),
+      pending.map(async (p) => ({
+        ...p,
+        orderNumber: p.request.orderNumber ?? (await allocateOrderNumber(db)),
+      })),
     );
-    await db.transaction().execute(async (trx) => {
-      await lockExternalOrders(
-        trx,
-        numbered.map(({ input }) => keyOf(input)),
-      );
-      const fresh = answerExisting(numbered, await findOrdersByExternalIds(trx, keysOf(numbered)));
-      const firsts = new Map<string, (typeof fresh)[number]>();
-      for (const entry of fresh) if (!firsts.has(keyOf(entry.input))) firsts.set(keyOf(entry.input), entry);
-      const creating = [...firsts.values()];
-      const orders = await insertOrders(
-        trx,
-        creating.map(({ input, orderNumber }) => ({ input, orderNumber })),
-      );
-      creating.forEach(({ i }, n) => {
-        const order = orders[n];
-        if (order) results[i] = { order, created: true };
+    // The orders were looked up just before (here or by the caller), so the creation goes ahead under the
+    // lock without looking again; an order created meanwhile makes the insert fail on the unique key, and
+    // the transaction runs once more, looking under the lock this time.
+    const createUnderLock = (lookUnderLock: boolean) =>
+      db.transaction().execute(async (trx) => {
+        await lockExternalOrders(
+          trx,
+          numbered.map(({ input }) => keyOf(input)),
+        );
+        const fresh = lookUnderLock
+          ? answerExisting(numbered, await findOrdersByExternalIds(trx, keysOf(numbered)))
+          : numbered;
+        const firsts = new Map<string, (typeof fresh)[number]>();
+        for (const entry of fresh) if (!firsts.has(keyOf(entry.input))) firsts.set(keyOf(entry.input), entry);
+        const creating = [...firsts.values()].map((entry) => ({ ...entry, id: randomUUID() }));
+        // Without `inTx` callbacks nothing has to be written between the orders and their outbox messages.
+        const outboxInline = creating.every(({ request }) => !request.inTx);
+        const orders = await insertOrders(
+          trx,
+          creating,
+          outboxInline
+            ? creating.flatMap(({ id, input, orderNumber, request }) =>
+                request.outbox ? request.outbox(newOrderRef(id, orderNumber, input)) : [],
+              )
+            : [],
+        );
+        creating.forEach(({ i }, n) => {
+          const order = orders[n];
+          if (order) results[i] = { order, created: true };
+        });
+        if (!outboxInline) {
+          for (const { i, request } of creating) {
+            const order = results[i]?.order;
+            if (order && request.inTx) await request.inTx(trx, order);
+          }
+          await enqueueOutboxMany(
+            trx,
+            creating.flatMap(({ i, request }) => {
+              const order = results[i]?.order;
+              return order && request.outbox ? request.outbox(order) : [];
+            }),
+          );
+        }
+        // The same external order twice in one batch: the later requests get the order the first created.
+        for (const { i, input } of fresh) {
+          const first = firsts.get(keyOf(input));
+          const order = first ? results[first.i]?.order : undefined;
+          if (first && first.i !== i && order) results[i] = { order, created: false };
+        }
       });
-      for (const { i, request } of creating) {
-        const order = results[i]?.order;
-        if (order && request.inTx) await request.inTx(trx, order);
-      }
-      await enqueueOutboxMany(
-        trx,
-        creating.flatMap(({ i, request }) => {
-          const order = results[i]?.order;
-          return order && request.outbox ? request.outbox(order) : [];
-        }),
-      );
-      // The same external order twice in one batch: the later requests get the order the first created.
-      for (const { i, input } of fresh) {
-        const first = firsts.get(keyOf(input));
-        const order = first ? results[first.i]?.order : undefined;
-        if (first && first.i !== i && order) results[i] = { order, created: false };
-      }
-    });
+    try {
+      await createUnderLock(false);
+    } catch (err) {
+      if (sqlState(err) !== '23505') throw err;
+      for (const { i } of numbered) results[i] = undefined;
+      await createUnderLock(true);
+    }
   }
   return results.map((result) => {
     if (!result) throw new Error('an order of the batch was neither created nor found');
     return result;
   });
+}
+
+function newOrderRef(id: string, orderNumber: string, input: CreateOrderInput): NewOrderRef {
+  return {
+    id,
+    order_number: orderNumber,
+    channel: input.channel,
+    external_order_id: input.externalOrderId,
+    status: input.status ?? 'pending',
+  };
 }
 
 /** The external orders' advisory locks in one statement, in hash order so that batches never deadlock. */
@@ -281,19 +334,23 @@ async function lockExternalOrders(trx: Executor, keys: readonly string[]): Promi
   );
 }
 
+/**
+ * The orders with their customers, items, channel statuses, timeline, stock reservations and `outbox`
+ * messages, in one statement: data-modifying CTEs, whose foreign keys are checked at the statement's end.
+ * The ids are made by the caller, so every row that names its order goes in beside it.
+ */
 async function insertOrders(
   trx: Trx,
-  entries: readonly { input: CreateOrderInput; orderNumber: string }[],
+  entries: readonly { id: string; input: CreateOrderInput; orderNumber: string }[],
+  outbox: readonly OutboxMessage[],
 ): Promise<Order[]> {
   if (entries.length === 0) return [];
-  const customerIds = await upsertCustomers(
-    trx,
+  const customers = planCustomers(
     entries.map(({ input }) =>
       input.customer ? { channel: input.channel, customer: input.customer } : undefined,
     ),
   );
-  // Ids made here, so that every row that names its order goes in the same statement as the order.
-  const ids = entries.map(() => randomUUID());
+  const ids = entries.map(({ id }) => id);
   const orderRows = entries.map(({ input, orderNumber }, n) => {
     const subtotal = input.totals?.subtotal ?? sumMinor(input.items.filter(isActive).map(lineTotal));
     const discount = input.totals?.discount ?? 0;
@@ -320,7 +377,8 @@ async function insertOrders(
       shipping_total: shipping,
       tax_total: tax,
       total,
-      customer_id: customerIds[n] ?? null,
+      customer_kind: customers.refs[n]?.kind ?? null,
+      customer_key: customers.refs[n]?.key ?? null,
       warehouse_code: input.warehouseCode ?? null,
       external_refs: input.externalRefs ?? {},
       attributes: input.attributes ?? {},
@@ -402,11 +460,29 @@ async function insertOrders(
   });
   const timelineRows = timeline.map(timelineRow);
 
-  // Orders, items, channel statuses and timeline in one statement: data-modifying CTEs, whose foreign keys
-  // are checked at the statement's end. Each table's rows go in as one JSON document (the statement text is
-  // the same for any batch); `with ordinality` keeps the timeline's ids in the order given.
-  const { rows: inserted } = await sql<Order>`
-    with items as (
+  const outboxRows = outbox.map((m) => ({ order_id: m.orderId ?? null, topic: m.topic, payload: m.payload }));
+  const stock = planReservations(reservations.filter((r) => r !== undefined));
+
+  // Each table's rows go in as one JSON document (the statement text is the same for any batch); `with
+  // ordinality` keeps the timeline's and the outbox's ids in the order given. An order's customer is the
+  // upserted one of its (kind, channel, key).
+  const { rows } = await sql<Order & { stock_shortages: Shortage[] }>`
+    with ${customerUpsertCtes(customers)}, ${stockReservationCtes(stock)}, inserted as (
+      insert into orders (id, order_number, channel, external_order_id, status, channel_status,
+        payment_status, currency, subtotal, discount_total, shipping_total, tax_total, total, customer_id,
+        warehouse_code, external_refs, attributes)
+      select r.id, r.order_number, r.channel, r.external_order_id, r.status, r.channel_status,
+        r.payment_status, r.currency, r.subtotal, r.discount_total, r.shipping_total, r.tax_total, r.total,
+        c.id, r.warehouse_code, r.external_refs, r.attributes
+      from jsonb_to_recordset(${JSON.stringify(orderRows)}::jsonb) as r(id uuid, order_number text,
+        channel text, external_order_id text, status text, channel_status text, payment_status text,
+        currency text, subtotal bigint, discount_total bigint, shipping_total bigint, tax_total bigint,
+        total bigint, customer_kind text, customer_key text, warehouse_code text, external_refs jsonb,
+        attributes jsonb)
+      left join customers_upserted c
+        on c.kind = r.customer_kind and c.channel = r.channel and c.key = r.customer_key
+      returning *
+    ), items as (
       insert into order_items (order_id, line_no, external_id, sku, name, quantity, weight_grams,
         pricing_type, unit_price, total_price, tax_rate_bp, status, metadata)
       select * from jsonb_to_recordset(${JSON.stringify(itemRows)}::jsonb) as r(order_id uuid,
@@ -424,27 +500,26 @@ async function insertOrders(
         type text, actor text, message text, from_status text, to_status text, metadata jsonb))
         with ordinality as r(order_id, type, actor, message, from_status, to_status, metadata, n)
       order by r.n
+    ), outbox_written as (
+      insert into outbox (order_id, topic, payload)
+      select r.order_id, r.topic, r.payload
+      from rows from (jsonb_to_recordset(${JSON.stringify(outboxRows)}::jsonb) as (order_id uuid,
+        topic text, payload jsonb)) with ordinality as r(order_id, topic, payload, n)
+      order by r.n
     )
-    insert into orders (id, order_number, channel, external_order_id, status, channel_status,
-      payment_status, currency, subtotal, discount_total, shipping_total, tax_total, total, customer_id,
-      warehouse_code, external_refs, attributes)
-    select * from jsonb_to_recordset(${JSON.stringify(orderRows)}::jsonb) as r(id uuid, order_number text,
-      channel text, external_order_id text, status text, channel_status text, payment_status text,
-      currency text, subtotal bigint, discount_total bigint, shipping_total bigint, tax_total bigint,
-      total bigint, customer_id uuid, warehouse_code text, external_refs jsonb, attributes jsonb)
-    returning *`.execute(trx);
-  const byId = new Map(inserted.map((o) => [o.id, o]));
-  const orders = entries.map(({ input }, n) => {
+    select inserted.*, (select coalesce(json_agg(s order by s.sku), '[]'::json) from stock_shortages s)
+      as stock_shortages
+    from inserted`.execute(trx);
+  const shortages = rows[0]?.stock_shortages ?? [];
+  if (shortages.length > 0) throw new StockShortageError(shortages);
+  const byId = new Map(
+    rows.map(({ stock_shortages: _, ...order }) => [order.id, order satisfies Order] as const),
+  );
+  return entries.map(({ input }, n) => {
     const order = byId.get(ids[n] ?? '');
     if (!order) throw new Error(`order ${input.externalOrderId} was not returned by its insert`);
     return order;
   });
-
-  await reserveStockMany(
-    trx,
-    reservations.filter((r) => r !== undefined),
-  );
-  return orders;
 }
 
 function isActive(item: OrderItemInput): boolean {

@@ -101,59 +101,78 @@ export async function reserveStock(
   await reserveStockMany(trx, [{ orderId, warehouseCode, lines }]);
 }
 
-/**
- * `reserveStock` for several orders at once, all or nothing: every stock row they need is locked in one
- * statement (in warehouse, SKU order, so concurrent reservations never deadlock), and when the orders
- * together want more than a row has, nothing is reserved and a StockShortageError lists the shortages.
- */
-export async function reserveStockMany(
-  trx: Executor,
+/** What `stockReservationCtes` reserves: the rows it locks and the reservations it writes. */
+export interface StockReservationPlan {
+  /** Per stock row, the batch's total, in lock order (warehouse, SKU). */
+  wanted: { warehouseCode: string; sku: string; quantity: number }[];
+  /** Per order and SKU, its reservation. */
+  rows: { orderId: string; warehouseCode: string; sku: string; quantity: number }[];
+}
+
+export function planReservations(
   reservations: readonly { orderId: string; warehouseCode: string; lines: readonly StockLine[] }[],
-): Promise<void> {
-  const perOrder = reservations.map((r) => ({ ...r, wanted: aggregate(r.lines) }));
+): StockReservationPlan {
   const totals = new Map<string, { warehouseCode: string; sku: string; quantity: number }>();
-  for (const r of perOrder) {
-    for (const l of r.wanted) {
+  const rows: StockReservationPlan['rows'] = [];
+  for (const r of reservations) {
+    for (const l of aggregate(r.lines)) {
+      rows.push({ orderId: r.orderId, warehouseCode: r.warehouseCode, ...l });
       const key = stockKey(r.warehouseCode, l.sku);
       const total = totals.get(key) ?? { warehouseCode: r.warehouseCode, sku: l.sku, quantity: 0 };
       total.quantity += l.quantity;
       totals.set(key, total);
     }
   }
-  if (totals.size === 0) return;
-  const wanted = [...totals.values()];
-  const available = await availableStock(trx, wanted, true);
-  const shortages = wanted
-    .map((w) => ({
-      sku: w.sku,
-      requested: w.quantity,
-      available: Math.max(0, available.get(stockKey(w.warehouseCode, w.sku)) ?? 0),
-    }))
-    .filter((s) => s.available < s.requested);
-  if (shortages.length > 0) throw new StockShortageError(shortages);
-  // One statement for every row (already locked, in order, above) and every reservation: a round trip is
-  // the cost that counts on the worker's path.
-  const rows = perOrder.flatMap((r) =>
-    r.wanted.map((l) => ({ orderId: r.orderId, warehouseCode: r.warehouseCode, ...l })),
-  );
-  await sql`
-    with reserved as (
-      update stock_levels as s
-      set reserved = s.reserved + v.quantity, updated_at = now()
-      from unnest(
-        ${wanted.map((w) => w.warehouseCode)}::text[],
-        ${wanted.map((w) => w.sku)}::text[],
-        ${wanted.map((w) => w.quantity)}::int[]
-      ) as v(warehouse_code, sku, quantity)
-      where s.warehouse_code = v.warehouse_code and s.sku = v.sku
-    )
-    insert into stock_reservations (order_id, warehouse_code, sku, quantity)
-    select * from unnest(
-      ${rows.map((r) => r.orderId)}::uuid[],
-      ${rows.map((r) => r.warehouseCode)}::text[],
-      ${rows.map((r) => r.sku)}::text[],
-      ${rows.map((r) => r.quantity)}::int[]
-    )`.execute(trx);
+  const wanted = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, total]) => total);
+  return { wanted, rows };
+}
+
+/**
+ * The reservation as common table expressions, for a statement that may also write the orders it is for:
+ * every stock row is locked (in warehouse, SKU order, so concurrent reservations never deadlock) and checked
+ * against the batch's total; `stock_shortages(sku, requested, available)` lists what is short, and only when
+ * nothing is are the rows updated and the reservations written. The caller fails the transaction on a
+ * shortage (which rolls back whatever else the statement wrote).
+ */
+export function stockReservationCtes(plan: StockReservationPlan) {
+  return sql`stock_wanted as (
+      select * from jsonb_to_recordset(${JSON.stringify(plan.wanted)}::jsonb)
+        as w("warehouseCode" text, sku text, quantity integer)
+    ), stock_locked as (
+      select s.warehouse_code, s.sku, s.on_hand - s.reserved as available from stock_levels s
+      where (s.warehouse_code, s.sku) in (select "warehouseCode", sku from stock_wanted)
+      order by s.warehouse_code, s.sku
+      for update
+    ), stock_shortages as (
+      select w.sku, w.quantity as requested, greatest(0, coalesce(l.available, 0)) as available
+      from stock_wanted w left join stock_locked l on l.warehouse_code = w."warehouseCode" and l.sku = w.sku
+      where coalesce(l.available, 0) < w.quantity
+    ), stock_reserved as (
+      update stock_levels as s set reserved = s.reserved + w.quantity, updated_at = now()
+      from stock_wanted w
+      where s.warehouse_code = w."warehouseCode" and s.sku = w.sku
+        and not exists (select from stock_shortages)
+    ), stock_reservations_written as (
+      insert into stock_reservations (order_id, warehouse_code, sku, quantity)
+      select * from jsonb_to_recordset(${JSON.stringify(plan.rows)}::jsonb)
+        as r("orderId" uuid, "warehouseCode" text, sku text, quantity integer)
+      where not exists (select from stock_shortages)
+    )`;
+}
+
+/**
+ * `reserveStock` for several orders at once, all or nothing, in one statement: when the orders together want
+ * more than a row has, nothing is reserved and a StockShortageError lists the shortages.
+ */
+export async function reserveStockMany(
+  trx: Executor,
+  reservations: readonly { orderId: string; warehouseCode: string; lines: readonly StockLine[] }[],
+): Promise<void> {
+  const plan = planReservations(reservations);
+  if (plan.wanted.length === 0) return;
+  const { rows } = await sql<Shortage>`
+    with ${stockReservationCtes(plan)} select * from stock_shortages order by sku`.execute(trx);
+  if (rows.length > 0) throw new StockShortageError(rows);
 }
 
 /** Returns an order's open reservations to the available pool (cancel, reject). Idempotent. */

@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { ZodError } from 'zod';
-import { AppError } from '../lib/errors.js';
+import { AppError, sqlState } from '../lib/errors.js';
 
 export const BACKOFF_TYPE = 'jittered-exponential';
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -49,9 +49,8 @@ export function isRetryable(err: unknown): boolean {
  * concurrent insert of the same row causes it, and the retry finds that row.
  */
 export function isPermanentDatabaseError(err: unknown): boolean {
-  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
-  if (code === '23505') return false;
+  const code = sqlState(err);
+  if (code === undefined || code === '23505') return false;
   return code.startsWith('22') || code.startsWith('23');
 }
 

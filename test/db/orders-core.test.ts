@@ -227,7 +227,7 @@ describe.each(backends)('orders core on %s', (kind) => {
             items: batchItems(n + 1),
             customer: { externalId: `batch-cust-${n}`, name: `Customer ${n}` },
           }),
-          outbox: (order: Order) => [{ orderId: order.id, topic: 'test.created', payload: { n } }],
+          outbox: (order) => [{ orderId: order.id, topic: 'test.created', payload: { n } }],
         })),
       );
       expect(results.map((r) => r.created)).toEqual([true, true, true]);
@@ -278,6 +278,32 @@ describe.each(backends)('orders core on %s', (kind) => {
         .where('external_order_id', 'in', ['batch-existing', 'batch-twice'])
         .executeTakeFirstOrThrow();
       expect(Number(count.n)).toBe(2);
+    });
+
+    it('answers an order created after the caller looked (existenceChecked) with created: false, writing nothing', async () => {
+      await setStock('BT-1', 10);
+      await setStock('BT-2', 10);
+      const existing = await newOrder('batch-meanwhile');
+      const results = await createOrders(
+        db,
+        ['batch-meanwhile', 'batch-after-race'].map((id) => ({
+          input: orderInput(id, { warehouseCode: 'WH1', items: batchItems(1) }),
+          outbox: (order) => [{ orderId: order.id, topic: 'test.created', payload: {} }],
+        })),
+        { existenceChecked: true },
+      );
+      expect(results.map((r) => r.created)).toEqual([false, true]);
+      expect(results[0]?.order.id).toBe(existing.id);
+      // The first attempt rolled back whole: one reservation (the new order's), outbox rows for it alone.
+      expect(await stockOf('BT-1')).toEqual({ on_hand: 10, reserved: 1 });
+      const outbox = await db
+        .selectFrom('outbox')
+        .select('order_id')
+        .where('topic', '=', 'test.created')
+        .where('order_id', 'in', [existing.id, results[1]?.order.id ?? ''])
+        .execute();
+      expect(outbox).toEqual([{ order_id: results[1]?.order.id }]);
+      expect((await timelineOf(existing.id)).map((e) => e.type)).toEqual(['created']);
     });
 
     it('writes one customer for a customer named twice, the later details winning', async () => {

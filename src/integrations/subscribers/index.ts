@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { enqueueOutbox, type OutboxMessage } from '../../orders/outbox.js';
+import type { NewOrderRef } from '../../orders/service.js';
 import {
   type Integration,
   type OutboundProcessor,
@@ -35,7 +36,7 @@ export async function publishOrderCreated(trx: Executor, order: Order): Promise<
 }
 
 /** The outbox message `publishOrderCreated` writes, for a caller that inserts it with other messages. */
-export function orderCreatedMessage(order: Order): OutboxMessage {
+export function orderCreatedMessage(order: NewOrderRef): OutboxMessage {
   return {
     orderId: order.id,
     topic: ORDER_CREATED_TOPIC,

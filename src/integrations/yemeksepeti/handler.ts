@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { type Settled, settle } from '../../lib/coalesce.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
+import { allocateOrderNumber } from '../../orders/order-number.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import {
   advanceOrder,
@@ -220,6 +221,8 @@ interface CreatePlan {
   warehouse: Extract<WarehouseDecision, { ok: true }>;
   items: OrderItemInput[];
   shortages: { sku: string; requested: number; available: number }[];
+  /** Allocated beside the batch's stock check. */
+  orderNumber?: string;
 }
 
 /**
@@ -249,7 +252,7 @@ function deliverableOf(items: readonly OrderItemInput[]): OrderItemInput[] {
 
 /** The order, and what goes with it in its transaction, for one planned creation. */
 function createRequest(plan: CreatePlan): CreateOrderRequest {
-  const { event, ys, warehouse, items, shortages } = plan;
+  const { event, ys, warehouse, items, shortages, orderNumber } = plan;
   const payment = paymentSnapshot(ys);
   const deliverable = deliverableOf(items);
   const nothing = deliverable.length === 0;
@@ -258,6 +261,41 @@ function createRequest(plan: CreatePlan): CreateOrderRequest {
   const discount = nothing ? 0 : Math.min(payment.discount, subtotal + shipping);
   const name = customerName(ys);
   const chainId = ys.client?.chain_id ?? null;
+  const inTx = async (trx: Trx, created: Order): Promise<void> => {
+    const tellYemeksepeti = (update: Record<string, unknown>) =>
+      enqueueOutbox(trx, {
+        orderId: created.id,
+        topic: YS_UPDATE_TOPIC,
+        payload: { chainId, orderId: ys.order_id, ...update },
+      });
+    if (nothing) {
+      await advanceOrder(trx, created, 'cancelled', {
+        actor: ACTOR,
+        reason: 'no item is in stock in the warehouse; cancelled at once',
+        metadata: { shortages },
+      });
+      await tellYemeksepeti({ status: 'CANCELLED', cancellation: { reason: 'ITEM_UNAVAILABLE' } });
+      const fresh = await getOrderForUpdate(trx, created.id);
+      await patchYsAttributes(trx, fresh, {
+        bisuStatus: 'ORDER_CANCELLED',
+        cancellation: { reason: 'ITEM_UNAVAILABLE', cancelledBy: 'us' },
+      });
+      return;
+    }
+    if (shortages.length > 0) {
+      await addTimelineEvent(trx, {
+        orderId: created.id,
+        type: 'note_added',
+        actor: ACTOR,
+        message: `${items.length - deliverable.length} item(s) out of stock marked NOT_FOUND; Yemeksepeti is told with UPDATE_CART`,
+        metadata: { shortages },
+      });
+      await tellYemeksepeti({
+        status: 'UPDATE_CART',
+        items: items.map((i) => ({ _id: i.externalId ?? null, sku: i.sku, status: i.status })),
+      });
+    }
+  };
   return {
     input: {
       channel: YS_SOURCE,
@@ -291,50 +329,9 @@ function createRequest(plan: CreatePlan): CreateOrderRequest {
       actor: ACTOR,
       eventId: event.id,
     },
-    inTx: async (trx, created) => {
-      if (nothing) {
-        await advanceOrder(trx, created, 'cancelled', {
-          actor: ACTOR,
-          reason: 'no item is in stock in the warehouse; cancelled at once',
-          metadata: { shortages },
-        });
-        await enqueueOutbox(trx, {
-          orderId: created.id,
-          topic: YS_UPDATE_TOPIC,
-          payload: {
-            chainId,
-            orderId: ys.order_id,
-            status: 'CANCELLED',
-            cancellation: { reason: 'ITEM_UNAVAILABLE' },
-          },
-        });
-        const fresh = await getOrderForUpdate(trx, created.id);
-        await patchYsAttributes(trx, fresh, {
-          bisuStatus: 'ORDER_CANCELLED',
-          cancellation: { reason: 'ITEM_UNAVAILABLE', cancelledBy: 'us' },
-        });
-        return;
-      }
-      if (shortages.length > 0) {
-        await addTimelineEvent(trx, {
-          orderId: created.id,
-          type: 'note_added',
-          actor: ACTOR,
-          message: `${items.length - deliverable.length} item(s) out of stock marked NOT_FOUND; Yemeksepeti is told with UPDATE_CART`,
-          metadata: { shortages },
-        });
-        await enqueueOutbox(trx, {
-          orderId: created.id,
-          topic: YS_UPDATE_TOPIC,
-          payload: {
-            chainId,
-            orderId: ys.order_id,
-            status: 'UPDATE_CART',
-            items: items.map((i) => ({ _id: i.externalId ?? null, sku: i.sku, status: i.status })),
-          },
-        });
-      }
-    },
+    ...(orderNumber ? { orderNumber } : {}),
+    // Only an order that lost lines needs more than the creation (its cancellation or UPDATE_CART).
+    ...(nothing || shortages.length > 0 ? { inTx } : {}),
     // The subscribers' order.created and the delivery request, in that order, after the messages above.
     outbox: (created) =>
       nothing
@@ -475,17 +472,29 @@ async function planBatchCreates(
       throw err;
     }
   });
-  const shortages = await findShortagesMany(
-    ctx.db,
-    ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: r.items })),
-  );
+  if (ready.length < 2) return [];
+  // The order numbers beside the stock check (one round trip less; an order found short leaves a gap).
+  const [shortages, orderNumbers] = await Promise.all([
+    findShortagesMany(
+      ctx.db,
+      ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: r.items })),
+    ),
+    Promise.all(ready.map(() => allocateOrderNumber(ctx.db))),
+  ]);
   return ready.flatMap((r, n) =>
     (shortages[n] ?? []).length > 0
       ? []
       : [
           {
             index: r.index,
-            plan: { event: r.event, ys: r.ys, warehouse: r.warehouse, items: r.items, shortages: [] },
+            plan: {
+              event: r.event,
+              ys: r.ys,
+              warehouse: r.warehouse,
+              items: r.items,
+              shortages: [],
+              orderNumber: orderNumbers[n],
+            },
           },
         ],
   );
