@@ -26,6 +26,11 @@ export const configSchema = z.object({
   /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
   QUEUE_PREFIX: z.string().min(1).default('{ordergate}'),
   WORKER_CONCURRENCY: intFromEnv(128),
+  /**
+   * BullMQ workers taking inbox jobs in one process, sharing its WORKER_CONCURRENCY and its batches. A worker
+   * fetches one job per Redis round trip, one after the other; under load one loop falls behind the pushes.
+   */
+  INBOX_FETCHERS: intFromEnv(2),
   INBOX_ATTEMPTS: intFromEnv(8),
   OUTBOUND_ATTEMPTS: intFromEnv(10),
   BACKOFF_BASE_MS: intFromEnv(1000),

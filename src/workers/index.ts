@@ -75,16 +75,18 @@ export async function startWorkers(
     logger,
     config.OUTBOX_POLL_MS,
   );
+  const inboxProcessor = createInboxProcessor(ctx, bySource, {
+    // Every job the worker holds fits in a batch in flight: none waits for a slot while holding its lock.
+    maxBatch: Math.ceil(concurrency / BATCHES_IN_FLIGHT),
+    afterBatch: () => relay.nudge(),
+  });
+  const fetchers = Math.max(1, Math.min(config.INBOX_FETCHERS, concurrency));
   const workers: Worker[] = [
-    make(
-      QUEUE_NAMES.inbox,
-      createInboxProcessor(ctx, bySource, {
-        // Every job the worker holds fits in a batch in flight: none waits for a slot while holding its lock.
-        maxBatch: Math.ceil(concurrency / BATCHES_IN_FLIGHT),
-        afterBatch: () => relay.nudge(),
-      }),
-      concurrency,
-    ) as Worker,
+    // Several fetch loops feeding one processor: its batches take jobs from all of them.
+    ...Array.from(
+      { length: fetchers },
+      () => make(QUEUE_NAMES.inbox, inboxProcessor, Math.ceil(concurrency / fetchers)) as Worker,
+    ),
     make(
       QUEUE_NAMES.outbound,
       createOutboundProcessor(ctx, outboundProcessors(integrations)),
