@@ -198,3 +198,50 @@ export async function pushToCommitLatency(
     spanSec: Number(span?.s ?? Number.NaN),
   };
 }
+
+export interface StageSplit {
+  /** Orders whose BullMQ job hash was still there (completed jobs are kept up to the retention count). */
+  n: number;
+  stages: { name: string; p50: number; p99: number }[];
+}
+
+/**
+ * Push → commit split at the points both stores stamp: the inbox row's `received_at` (gateway insert), the
+ * job hash's `timestamp` (added) and `processedOn` (a worker took it), the order's `created_at` (its creation
+ * transaction began) and the inbox row's `processed_at` (the outcome was recorded). Postgres and the worker
+ * read the same clock on one machine.
+ */
+export async function pushToCommitStages(env: BenchEnv, pattern: string): Promise<StageSplit> {
+  const { rows } = await sql<{ id: string; received: number; processed: number; created: number | null }>`
+    select e.id, extract(epoch from e.received_at) * 1000 as received,
+      extract(epoch from e.processed_at) * 1000 as processed, extract(epoch from o.created_at) * 1000 as created
+    from inbound_events e
+    left join orders o on o.channel = e.source and o.external_order_id = e.external_order_id
+    where e.external_order_id like ${pattern} and e.processed_at is not null`.execute(env.handle.db);
+  const pipeline = env.redis.pipeline();
+  for (const row of rows) pipeline.hmget(`${env.queuePrefix}:inbox:${row.id}`, 'timestamp', 'processedOn');
+  const replies = (await pipeline.exec()) ?? [];
+  const names = [
+    'push → job added',
+    'job added → job active',
+    'job active → order transaction began',
+    'transaction began → outcome recorded',
+  ];
+  const spans: number[][] = names.map(() => []);
+  rows.forEach((row, i) => {
+    const reply = replies[i]?.[1];
+    if (!Array.isArray(reply) || row.created === null) return;
+    const [added, active] = reply.map((v) => Number(v));
+    if (added === undefined || active === undefined || !Number.isFinite(added) || !Number.isFinite(active))
+      return;
+    const points = [Number(row.received), added, active, Number(row.created), Number(row.processed)];
+    for (let k = 0; k < names.length; k++) spans[k]?.push((points[k + 1] ?? 0) - (points[k] ?? 0));
+  });
+  return {
+    n: spans[0]?.length ?? 0,
+    stages: names.map((name, k) => {
+      const sorted = Float64Array.from(spans[k] ?? []).sort();
+      return { name, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    }),
+  };
+}

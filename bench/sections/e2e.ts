@@ -6,6 +6,7 @@ import {
   externalIdPattern,
   pushBacklog,
   pushToCommitLatency,
+  pushToCommitStages,
   seedCatalogue,
   waitForOutboxSettled,
 } from '../lib/orders.js';
@@ -119,6 +120,7 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
       rate: number;
       accepted: number;
       latency: Awaited<ReturnType<typeof pushToCommitLatency>>;
+      stages: Awaited<ReturnType<typeof pushToCommitStages>>;
     }[] = [];
     for (const offered of rates) {
       // The drain (or the previous run) counts committed orders; their outbound messages (delivery requests)
@@ -146,7 +148,8 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
         await sleep(500);
       }
       const latency = await pushToCommitLatency(env, ratePattern);
-      ratedRuns.push({ rate: offered, accepted: rated.okPerSec, latency });
+      const stages = await pushToCommitStages(env, ratePattern);
+      ratedRuns.push({ rate: offered, accepted: rated.okPerSec, latency, stages });
       log(`e2e: @${offered}/s p50 ${fmt(latency.p50, 1)} p99 ${fmt(latency.p99, 1)} ms`);
     }
     const first = ratedRuns[0];
@@ -227,6 +230,15 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
               '–',
             ]),
           ],
+        },
+        {
+          title: 'Push → commit by stage (the orders whose job was still kept in Redis)',
+          headers: ['offered', 'orders', ...first.stages.stages.map((st) => `${st.name} p50 / p99 ms`)],
+          rows: ratedRuns.map((r) => [
+            `${fmt(r.rate)}/s`,
+            fmt(r.stages.n),
+            ...r.stages.stages.map((st) => `${fmt(st.p50, 1)} / ${fmt(st.p99, 1)}`),
+          ]),
         },
         {
           title: 'What the drained backlog left in Postgres',
