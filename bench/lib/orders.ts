@@ -231,7 +231,8 @@ export async function pushToCommitStages(env: BenchEnv, pattern: string): Promis
   rows.forEach((row, i) => {
     const reply = replies[i]?.[1];
     if (!Array.isArray(reply) || row.created === null) return;
-    const [added, active] = reply.map((v) => Number(v));
+    // A field the job hash no longer has (its job was trimmed by the retention count) is null, not 0.
+    const [added, active] = reply.map((v) => (v === null || v === undefined ? Number.NaN : Number(v)));
     if (added === undefined || active === undefined || !Number.isFinite(added) || !Number.isFinite(active))
       return;
     const points = [Number(row.received), added, active, Number(row.created), Number(row.processed)];

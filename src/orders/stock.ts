@@ -69,16 +69,41 @@ export async function findShortagesMany(
   requests: readonly { warehouseCode: string; lines: readonly StockLine[] }[],
   lock = false,
 ): Promise<Shortage[][]> {
-  const wanted = requests.map((r) => aggregate(r.lines));
   const available = await availableStock(
     db,
-    requests.flatMap((r, n) =>
-      (wanted[n] ?? []).map((l) => ({ warehouseCode: r.warehouseCode, sku: l.sku })),
-    ),
+    requests.flatMap((r) => aggregate(r.lines).map((l) => ({ warehouseCode: r.warehouseCode, sku: l.sku }))),
     lock,
   );
-  return requests.map((r, n) =>
-    (wanted[n] ?? [])
+  return shortagesIn(requests, available);
+}
+
+/** What is available right now of these SKUs in every warehouse mapped to one of these channel stores. */
+export async function availableAtStores(
+  db: Executor,
+  channel: string,
+  storeIds: readonly string[],
+  skus: readonly string[],
+): Promise<AvailableStock> {
+  if (storeIds.length === 0 || skus.length === 0) return new Map();
+  const rows = await sql<{ warehouse_code: string; sku: string; available: number }>`
+    select s.warehouse_code, s.sku, s.on_hand - s.reserved as available
+    from stock_levels s
+    join warehouse_external_stores w on w.warehouse_code = s.warehouse_code
+    where w.channel = ${channel} and w.external_store_id = any(${[...new Set(storeIds)]}::text[])
+      and s.sku = any(${[...new Set(skus)]}::text[])`.execute(db);
+  return new Map(rows.rows.map((r) => [stockKey(r.warehouse_code, r.sku), r.available]));
+}
+
+/** Available stock by warehouse and SKU, as `availableAtStores` read it. */
+export type AvailableStock = ReadonlyMap<string, number>;
+
+/** What each order's lines lack against `available` (a SKU it does not list has none). */
+export function shortagesIn(
+  requests: readonly { warehouseCode: string; lines: readonly StockLine[] }[],
+  available: AvailableStock,
+): Shortage[][] {
+  return requests.map((r) =>
+    aggregate(r.lines)
       .map((l) => ({
         sku: l.sku,
         requested: l.quantity,

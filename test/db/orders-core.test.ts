@@ -20,7 +20,14 @@ import {
   transitionOrder,
   withOrderLock,
 } from '../../src/orders/service.js';
-import { commitStock, findShortages, releaseStock, StockShortageError } from '../../src/orders/stock.js';
+import {
+  availableAtStores,
+  commitStock,
+  findShortages,
+  releaseStock,
+  StockShortageError,
+  shortagesIn,
+} from '../../src/orders/stock.js';
 import { listTimeline } from '../../src/orders/timeline.js';
 import { createTestDatabase, type TestDatabase } from '../support/system.js';
 
@@ -737,6 +744,54 @@ describe.each(backends)('orders core on %s', (kind) => {
           { sku: 'SH-4', requested: 2, available: 1 },
         ]);
       });
+    });
+
+    it("reads the stock of the stores' warehouses only, and judges each order's lines against it", async () => {
+      await db.insertInto('warehouses').values({ code: 'WH2', category: 'market', name: 'Other' }).execute();
+      await db
+        .insertInto('warehouse_external_stores')
+        .values([
+          { channel: 'shop', external_store_id: 'store-1', warehouse_code: 'WH1' },
+          { channel: 'shop', external_store_id: 'store-2', warehouse_code: 'WH2' },
+        ])
+        .execute();
+      await setStock('AS-1', 5);
+      await db
+        .insertInto('stock_levels')
+        .values({ warehouse_code: 'WH2', sku: 'AS-1', on_hand: 50, reserved: 0, updated_at: new Date() })
+        .execute();
+      const available = await availableAtStores(db, 'shop', ['store-1', 'store-1'], ['AS-1', 'AS-missing']);
+      // WH2's 50 are not read: store-2 was not asked for.
+      expect([...available.values()]).toEqual([5]);
+      expect(
+        shortagesIn(
+          [
+            {
+              warehouseCode: 'WH1',
+              lines: [
+                { sku: 'AS-1', quantity: 3 },
+                { sku: 'AS-1', quantity: 2 },
+              ],
+            },
+            {
+              warehouseCode: 'WH1',
+              lines: [
+                { sku: 'AS-1', quantity: 6 },
+                { sku: 'AS-missing', quantity: 1 },
+              ],
+            },
+            { warehouseCode: 'WH2', lines: [{ sku: 'AS-1', quantity: 1 }] },
+          ],
+          available,
+        ),
+      ).toEqual([
+        [],
+        [
+          { sku: 'AS-1', requested: 6, available: 5 },
+          { sku: 'AS-missing', requested: 1, available: 0 },
+        ],
+        [{ sku: 'AS-1', requested: 1, available: 0 }],
+      ]);
     });
 
     it('leaves lines the channel marked unavailable or not to reserve out of the reservation', async () => {

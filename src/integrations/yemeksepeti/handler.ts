@@ -23,7 +23,7 @@ import {
   withOrderLock,
 } from '../../orders/service.js';
 import { isOrderStatus, transitionPath } from '../../orders/status.js';
-import { findShortages, findShortagesMany, StockShortageError } from '../../orders/stock.js';
+import { availableAtStores, findShortages, StockShortageError, shortagesIn } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import {
   findWarehouseForStores,
@@ -444,44 +444,52 @@ async function planBatchCreates(
     candidates.push({ index, event, ys: parsed.data, category: meta.data.category });
   });
   if (candidates.length < 2) return [];
-  // Independent lookups, side by side on two connections: a batch's wall time is its round trips.
-  const [found, stores] = await Promise.all([
-    findOrdersByExternalIds(
-      ctx.db,
-      candidates.map((c) => ({ channel: YS_SOURCE, externalOrderId: c.ys.order_id })),
-    ),
-    findWarehousesForStores(
-      ctx.db,
-      YS_SOURCE,
-      candidates.map((c) => storeIdsOf(c.ys)),
-    ),
-  ]);
-  const existing = new Set(found.map((o) => o.external_order_id));
-  const ready = candidates.flatMap((c, n) => {
-    if (existing.has(c.ys.order_id)) return [];
-    const warehouse = decideWarehouse(storeIdsOf(c.ys), stores[n], c.category);
-    if (!warehouse.ok) return [];
+  const withItems = candidates.flatMap((c) => {
     try {
       const items = (c.ys.items ?? []).map((item, line) => ({
         ...toOrderItem(item, line),
         status: 'IN_CART',
       }));
-      return [{ ...c, warehouse, items }];
+      return [{ ...c, items }];
     } catch (err) {
       if (err instanceof YsItemError) return [];
       throw err;
     }
   });
-  if (ready.length < 2) return [];
-  // The order numbers beside the stock check (one round trip less; an order found short leaves a gap).
-  const [shortages, orderNumbers] = await Promise.all([
-    findShortagesMany(
+  if (withItems.length < 2) return [];
+  // Independent lookups side by side, each on its own connection (a batch's wall time is its round trips):
+  // existing orders, the stores' warehouses, the stock of every SKU in those warehouses, and the order
+  // numbers (one that is not used, for an order that exists or is short, is a gap as with any sequence).
+  const [found, stores, available, orderNumbers] = await Promise.all([
+    findOrdersByExternalIds(
       ctx.db,
-      ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: r.items })),
+      withItems.map((c) => ({ channel: YS_SOURCE, externalOrderId: c.ys.order_id })),
     ),
-    Promise.all(ready.map(() => allocateOrderNumber(ctx.db))),
+    findWarehousesForStores(
+      ctx.db,
+      YS_SOURCE,
+      withItems.map((c) => storeIdsOf(c.ys)),
+    ),
+    availableAtStores(
+      ctx.db,
+      YS_SOURCE,
+      withItems.flatMap((c) => storeIdsOf(c.ys)),
+      withItems.flatMap((c) => c.items.map((i) => i.sku)),
+    ),
+    Promise.all(withItems.map(() => allocateOrderNumber(ctx.db))),
   ]);
-  return ready.flatMap((r, n) =>
+  const existing = new Set(found.map((o) => o.external_order_id));
+  const ready = withItems.flatMap((c, n) => {
+    if (existing.has(c.ys.order_id)) return [];
+    const warehouse = decideWarehouse(storeIdsOf(c.ys), stores[n], c.category);
+    const orderNumber = orderNumbers[n];
+    return warehouse.ok && orderNumber ? [{ ...c, warehouse, orderNumber }] : [];
+  });
+  const shortages = shortagesIn(
+    ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: r.items })),
+    available,
+  );
+  const planned = ready.flatMap((r, n) =>
     (shortages[n] ?? []).length > 0
       ? []
       : [
@@ -493,11 +501,12 @@ async function planBatchCreates(
               warehouse: r.warehouse,
               items: r.items,
               shortages: [],
-              orderNumber: orderNumbers[n],
+              orderNumber: r.orderNumber,
             },
           },
         ],
   );
+  return planned.length < 2 ? [] : planned;
 }
 
 // ---------------------------------------------------------------------------------------------------------
