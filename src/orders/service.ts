@@ -148,9 +148,9 @@ export function lineTotal(item: OrderItemInput): number {
 
 export interface CreateOrderOptions {
   /**
-   * The caller has just looked the order up and found none, so the pre-transaction lookup (which only spares
-   * an order number when the order exists) is skipped. The check under the order lock always runs, so a
-   * concurrent creation still returns the existing order with `created: false`.
+   * The caller has just looked the order up and found none, so the pre-transaction lookup is skipped. A
+   * concurrent creation still returns the existing order with `created: false`: its row makes the insert fail
+   * on the unique key, and the transaction runs again with a lookup under the order lock.
    */
   existenceChecked?: boolean;
 }
@@ -211,11 +211,11 @@ export async function createOrder(
 }
 
 /**
- * `createOrder` for several orders in one transaction with a fixed number of statements (one multi-row
- * insert per table), which is what lets a worker keep up with a marketplace's rush: the orders' external
- * locks are taken in one statement in a fixed order (two batches never deadlock), every order's stock is
- * locked and checked together, and a shortage anywhere fails the whole batch with StockShortageError (the
- * caller then decides order by order). Results are in request order; an order that already existed, or
+ * `createOrder` for several orders in one transaction of a fixed number of statements (the lock, then one
+ * statement writing every table: `insertOrders`), which is what lets a worker keep up with a marketplace's
+ * rush: the orders' external locks are taken in one statement in a fixed order (two batches never deadlock),
+ * every order's stock is locked and checked together, and a shortage anywhere fails the whole batch with
+ * StockShortageError (the caller then decides order by order). Results are in request order; an order that already existed, or
  * appears twice in the batch, comes back with `created: false`.
  */
 export async function createOrders(
