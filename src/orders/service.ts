@@ -165,7 +165,10 @@ export interface CreateOrderRequest {
    * lookups); a number its order then does not use is a gap, as with any sequence.
    */
   orderNumber?: string;
-  /** Runs inside the transaction after the order exists (channel-specific records, outbox messages). */
+  /**
+   * Runs inside the transaction after the order exists (channel-specific records, outbox messages). It may run
+   * twice (a transaction that lost a race is run again), so it writes through `trx` only.
+   */
   inTx?: (trx: Trx, order: Order) => Promise<void>;
   /**
    * Outbox messages for the new order, after any `inTx` wrote: when no request of the batch has an `inTx`
@@ -467,7 +470,8 @@ async function insertOrders(
   // ordinality` keeps the timeline's and the outbox's ids in the order given. An order's customer is the
   // upserted one of its (kind, channel, key).
   const { rows } = await sql<Order & { stock_shortages: Shortage[] }>`
-    with ${customerUpsertCtes(customers)}, ${stockReservationCtes(stock)}, inserted as (
+    with ${customerUpsertCtes(customers)}, ${stockReservationCtes(stock, { after: 'customers_upserted' })},
+    inserted as (
       insert into orders (id, order_number, channel, external_order_id, status, channel_status,
         payment_status, currency, subtotal, discount_total, shipping_total, tax_total, total, customer_id,
         warehouse_code, external_refs, attributes)

@@ -128,7 +128,7 @@ export async function reserveStock(
 
 /** What `stockReservationCtes` reserves: the rows it locks and the reservations it writes. */
 export interface StockReservationPlan {
-  /** Per stock row, the batch's total, in lock order (warehouse, SKU). */
+  /** Per stock row, the batch's total, sorted by warehouse and SKU (the statement locks them in that order). */
   wanted: { warehouseCode: string; sku: string; quantity: number }[];
   /** Per order and SKU, its reservation. */
   rows: { orderId: string; warehouseCode: string; sku: string; quantity: number }[];
@@ -159,13 +159,20 @@ export function planReservations(
  * nothing is are the rows updated and the reservations written. The caller fails the transaction on a
  * shortage (which rolls back whatever else the statement wrote).
  */
-export function stockReservationCtes(plan: StockReservationPlan) {
+export function stockReservationCtes(
+  plan: StockReservationPlan,
+  options: { after?: 'customers_upserted' } = {},
+) {
+  // `after` names a CTE of the same statement whose row locks must all be taken before the first stock row's
+  // (its count is a one-time filter, evaluated before the scan): every statement then locks in the same
+  // order, customers before stock, whatever plan the rest of the statement gets.
+  const after = options.after ? sql`and (select count(*) from ${sql.ref(options.after)}) >= 0` : sql``;
   return sql`stock_wanted as (
       select * from jsonb_to_recordset(${JSON.stringify(plan.wanted)}::jsonb)
         as w("warehouseCode" text, sku text, quantity integer)
     ), stock_locked as (
       select s.warehouse_code, s.sku, s.on_hand - s.reserved as available from stock_levels s
-      where (s.warehouse_code, s.sku) in (select "warehouseCode", sku from stock_wanted)
+      where (s.warehouse_code, s.sku) in (select "warehouseCode", sku from stock_wanted) ${after}
       order by s.warehouse_code, s.sku
       for update
     ), stock_shortages as (

@@ -85,7 +85,8 @@ export async function startWorkers(
     // Several fetch loops feeding one processor: its batches take jobs from all of them.
     ...Array.from(
       { length: fetchers },
-      () => make(QUEUE_NAMES.inbox, inboxProcessor, Math.ceil(concurrency / fetchers)) as Worker,
+      () =>
+        make(QUEUE_NAMES.inbox, inboxProcessor, Math.max(1, Math.floor(concurrency / fetchers))) as Worker,
     ),
     make(
       QUEUE_NAMES.outbound,
