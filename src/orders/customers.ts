@@ -1,24 +1,10 @@
 import { sql } from 'kysely';
-import type { Executor } from '../db/index.js';
 
 export interface CustomerInput {
   externalId?: string | null | undefined;
   phone?: string | null | undefined;
   email?: string | null | undefined;
   name?: string | null | undefined;
-}
-
-/**
- * Finds or creates the channel's customer: by the channel's customer id, else by phone. Returns undefined
- * when the channel gave neither (the order then has no customer).
- */
-export async function upsertCustomer(
-  trx: Executor,
-  channel: string,
-  input: CustomerInput,
-): Promise<string | undefined> {
-  const [id] = await upsertCustomers(trx, [{ channel, customer: input }]);
-  return id;
 }
 
 type CustomerKind = 'externalId' | 'phone';
@@ -126,19 +112,4 @@ export function customerUpsertCtes(plan: CustomerUpserts) {
     ), customers_upserted as (
       select * from customers_by_id union all select * from customers_by_phone
     )`;
-}
-
-/** `upsertCustomer` for several orders, in one statement. */
-export async function upsertCustomers(
-  trx: Executor,
-  entries: readonly ({ channel: string; customer: CustomerInput } | undefined)[],
-): Promise<(string | undefined)[]> {
-  const plan = planCustomers(entries);
-  if (plan.rows.length === 0) return plan.refs.map(() => undefined);
-  const { rows } = await sql<CustomerRef & { id: string }>`
-    with ${customerUpsertCtes(plan)} select * from customers_upserted`.execute(trx);
-  const ids = new Map(rows.map((r) => [`${r.kind}\u0000${r.channel}\u0000${r.key}`, r.id]));
-  return plan.refs.map((ref) =>
-    ref ? ids.get(`${ref.kind}\u0000${ref.channel}\u0000${ref.key}`) : undefined,
-  );
 }

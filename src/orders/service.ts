@@ -218,8 +218,8 @@ export async function createOrder(
  * statement writing every table: `insertOrders`), which is what lets a worker keep up with a marketplace's
  * rush: the orders' external locks are taken in one statement in a fixed order (two batches never deadlock),
  * every order's stock is locked and checked together, and a shortage anywhere fails the whole batch with
- * StockShortageError (the caller then decides order by order). Results are in request order; an order that already existed, or
- * appears twice in the batch, comes back with `created: false`.
+ * StockShortageError (the caller then decides order by order). Results are in request order; an order that
+ * already existed, or appears twice in the batch, comes back with `created: false`.
  */
 export async function createOrders(
   db: Db,
@@ -353,8 +353,7 @@ async function insertOrders(
       input.customer ? { channel: input.channel, customer: input.customer } : undefined,
     ),
   );
-  const ids = entries.map(({ id }) => id);
-  const orderRows = entries.map(({ input, orderNumber }, n) => {
+  const orderRows = entries.map(({ id, input, orderNumber }, n) => {
     const subtotal = input.totals?.subtotal ?? sumMinor(input.items.filter(isActive).map(lineTotal));
     const discount = input.totals?.discount ?? 0;
     const shipping = input.totals?.shipping ?? 0;
@@ -367,7 +366,7 @@ async function insertOrders(
       });
     }
     return {
-      id: ids[n],
+      id,
       order_number: orderNumber,
       channel: input.channel,
       external_order_id: input.externalOrderId,
@@ -387,9 +386,9 @@ async function insertOrders(
       attributes: input.attributes ?? {},
     };
   });
-  const itemRows = entries.flatMap(({ input }, n) =>
+  const itemRows = entries.flatMap(({ id, input }) =>
     input.items.map((item, index) => ({
-      order_id: ids[n],
+      order_id: id,
       line_no: index + 1,
       external_id: item.externalId ?? null,
       sku: item.sku,
@@ -405,11 +404,11 @@ async function insertOrders(
     })),
   );
   // recordChannelStatus(applied, no note) minus its update: the row was inserted with this channel status.
-  const channelRows = entries.flatMap(({ input }, n) =>
+  const channelRows = entries.flatMap(({ id, input }) =>
     input.channelStatus
       ? [
           {
-            order_id: ids[n],
+            order_id: id,
             channel_status: input.channelStatus,
             applied: true,
             note: null,
@@ -420,10 +419,10 @@ async function insertOrders(
       : [],
   );
   // Each order's reservation (undefined without a warehouse), by position.
-  const reservations = entries.map(({ input }, n) =>
+  const reservations = entries.map(({ id, input }) =>
     input.warehouseCode
       ? {
-          orderId: ids[n] ?? '',
+          orderId: id,
           warehouseCode: input.warehouseCode,
           lines: input.items
             .filter((item) => isActive(item) && item.reserve !== false)
@@ -433,8 +432,7 @@ async function insertOrders(
   );
   // The creations' timeline entries, each order's in this order (a reservation that fails below rolls
   // them back with everything else).
-  const timeline = entries.flatMap(({ input, orderNumber }, n): TimelineEntry[] => {
-    const orderId = ids[n] ?? '';
+  const timeline = entries.flatMap(({ id: orderId, input, orderNumber }, n): TimelineEntry[] => {
     const entry: TimelineEntry[] = [
       {
         orderId,
@@ -519,8 +517,8 @@ async function insertOrders(
   const byId = new Map(
     rows.map(({ stock_shortages: _, ...order }) => [order.id, order satisfies Order] as const),
   );
-  return entries.map(({ input }, n) => {
-    const order = byId.get(ids[n] ?? '');
+  return entries.map(({ id, input }) => {
+    const order = byId.get(id);
     if (!order) throw new Error(`order ${input.externalOrderId} was not returned by its insert`);
     return order;
   });

@@ -26,25 +26,24 @@ export class StockShortageError extends AppError {
 function aggregate(lines: readonly StockLine[]): StockLine[] {
   const bySku = new Map<string, number>();
   for (const line of lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
-  // A fixed order of locks: two orders reserving the same SKUs never deadlock.
+  // By SKU: shortages are listed, and reservation rows written, in a fixed order.
   return [...bySku.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([sku, quantity]) => ({ sku, quantity }));
 }
 
-/** Available (on hand − reserved) per `warehouse\u0000sku`, in one statement; `lock` takes the rows in a fixed order. */
+/** Available (on hand − reserved) per `warehouse\u0000sku`, in one statement. */
 async function availableStock(
   db: Executor,
   pairs: readonly { warehouseCode: string; sku: string }[],
-  lock: boolean,
 ): Promise<Map<string, number>> {
   if (pairs.length === 0) return new Map();
   const rows = await sql<{ warehouse_code: string; sku: string; on_hand: number; reserved: number }>`
     select warehouse_code, sku, on_hand, reserved from stock_levels
     where (warehouse_code, sku) in (
-      select * from unnest(${pairs.map((p) => p.warehouseCode)}::text[], ${pairs.map((p) => p.sku)}::text[]))
-    order by warehouse_code, sku
-    ${lock ? sql`for update` : sql``}`.execute(db);
+      select * from unnest(${pairs.map((p) => p.warehouseCode)}::text[], ${pairs.map((p) => p.sku)}::text[]))`.execute(
+    db,
+  );
   return new Map(rows.rows.map((r) => [stockKey(r.warehouse_code, r.sku), r.on_hand - r.reserved]));
 }
 
@@ -57,9 +56,8 @@ export async function findShortages(
   db: Executor,
   warehouseCode: string,
   lines: readonly StockLine[],
-  lock = false,
 ): Promise<Shortage[]> {
-  const [shortages] = await findShortagesMany(db, [{ warehouseCode, lines }], lock);
+  const [shortages] = await findShortagesMany(db, [{ warehouseCode, lines }]);
   return shortages ?? [];
 }
 
@@ -67,12 +65,10 @@ export async function findShortages(
 export async function findShortagesMany(
   db: Executor,
   requests: readonly { warehouseCode: string; lines: readonly StockLine[] }[],
-  lock = false,
 ): Promise<Shortage[][]> {
   const available = await availableStock(
     db,
     requests.flatMap((r) => aggregate(r.lines).map((l) => ({ warehouseCode: r.warehouseCode, sku: l.sku }))),
-    lock,
   );
   return shortagesIn(requests, available);
 }

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, type Db, openDatabase } from '../../src/db/index.js';
 import type { Order } from '../../src/db/schema.js';
 import { AppError } from '../../src/lib/errors.js';
-import { upsertCustomer } from '../../src/orders/customers.js';
 import { allocateOrderNumber, formatOrderNumber } from '../../src/orders/order-number.js';
 import {
   advanceOrder,
@@ -880,9 +879,11 @@ describe.each(backends)('orders core on %s', (kind) => {
     });
 
     it('keeps customers of different channels apart', async () => {
-      const a = await upsertCustomer(db, 'alpha', { externalId: 'C-9' });
-      const b = await upsertCustomer(db, 'beta', { externalId: 'C-9' });
-      expect(a).toBeDefined();
+      const a = (await newOrder('cust-ch-a', { channel: 'alpha', customer: { externalId: 'C-9' } }))
+        .customer_id;
+      const b = (await newOrder('cust-ch-b', { channel: 'beta', customer: { externalId: 'C-9' } }))
+        .customer_id;
+      expect(a).toBeTruthy();
       expect(b).not.toBe(a);
     });
 
@@ -892,10 +893,12 @@ describe.each(backends)('orders core on %s', (kind) => {
     });
 
     it('creates one customer when the same new customer orders twice at once', async () => {
-      const ids = await Promise.all(
-        Array.from({ length: 5 }, () => upsertCustomer(db, 'race', { externalId: 'C-race', name: 'R' })),
+      const orders = await Promise.all(
+        Array.from({ length: 5 }, (_, n) =>
+          newOrder(`cust-race-${n}`, { customer: { externalId: 'C-race', name: 'R' } }),
+        ),
       );
-      expect(new Set(ids).size).toBe(1);
+      expect(new Set(orders.map((o) => o.customer_id)).size).toBe(1);
     });
   });
 
