@@ -63,7 +63,7 @@ export const configSchema = z.object({
   /** Inbox group commit: most events per insert (1 turns batching off). */
   INGEST_BATCH_MAX: intFromEnv(128),
   /** Inbox group commit: most batch inserts running at once. */
-  INGEST_BATCH_IN_FLIGHT: intFromEnv(4),
+  INGEST_BATCH_IN_FLIGHT: intFromEnv(2),
   ...integrationEnvShape,
 });
 

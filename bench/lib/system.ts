@@ -179,9 +179,28 @@ export function productEnv(env: BenchEnv, extra: Record<string, string> = {}): R
   };
 }
 
+/**
+ * The node flags the `Procfile` gives a role (`web: node --flag dist/src/web.js`), so the processes under
+ * test run as they do in production.
+ */
+export function procfileNodeArgs(role: 'web' | 'worker'): string[] {
+  const line = readFileSync(path.resolve(ROOT, 'Procfile'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${role}:`));
+  if (!line) throw new Error(`Procfile has no ${role} line`);
+  return line
+    .slice(role.length + 1)
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word.startsWith('--'));
+}
+
 export async function startGateway(env: BenchEnv, extra: Record<string, string> = {}): Promise<Proc> {
   const port = await freePort();
-  return startNode('gateway', 'src/web.ts', productEnv(env, { PORT: String(port), ...extra }), { port });
+  return startNode('gateway', 'src/web.ts', productEnv(env, { PORT: String(port), ...extra }), {
+    port,
+    nodeArgs: procfileNodeArgs('web'),
+  });
 }
 
 export function startWorker(
@@ -192,6 +211,7 @@ export function startWorker(
   // info level only for the start-up line the bench waits for; the job path logs nothing at info.
   return startNode(name, 'src/worker.ts', productEnv(env, { LOG_LEVEL: 'info', ...extra }), {
     ready: /workers started/,
+    nodeArgs: procfileNodeArgs('worker'),
   });
 }
 

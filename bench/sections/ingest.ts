@@ -16,6 +16,7 @@ import {
   log,
   machineFacts,
   type Proc,
+  procfileNodeArgs,
   startGateway,
   startNode,
 } from '../lib/system.js';
@@ -57,7 +58,8 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
       'echo',
       'bench/echo-server.ts',
       { PORT: String(echoPort) },
-      { port: echoPort },
+      // The gateway's runtime flags, so the baseline differs from it only in the work per request.
+      { port: echoPort, nodeArgs: procfileNodeArgs('web') },
     );
     procs.push(echo);
     const echoUrl = `http://127.0.0.1:${echoPort}`;

@@ -68,7 +68,7 @@ const KEY_SEPARATOR = '\u0000';
 export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcherOptions = {}): InboxBatcher {
   const coalescer = createCoalescer<Pending, Settled<IngestResult>>((batch) => flush(deps, batch), {
     maxBatch: options.maxBatch ?? 128,
-    maxInFlight: options.maxInFlight ?? 4,
+    maxInFlight: options.maxInFlight ?? 2,
     lingerMs: options.lingerMs ?? 0,
   });
   return {

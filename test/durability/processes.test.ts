@@ -134,7 +134,7 @@ describe('when `npm start` runs on a fresh DATA_DIR with no DATABASE_URL or REDI
   });
 });
 
-/** `web: node dist/src/web.js`, `worker: node dist/src/worker.js`: what the Procfile says, run as it says. */
+/** `web: node --flag dist/src/web.js`, `worker: node …`: what the Procfile says, run as it says. */
 async function procfileCommands(): Promise<Record<string, string[]>> {
   const text = await readFile(path.join(REPO_ROOT, 'Procfile'), 'utf8');
   const commands: Record<string, string[]> = {};
@@ -165,19 +165,22 @@ describe.skipIf(!usingPostgres)(
     }, async () => {
       const procfile = await procfileCommands();
       expect(Object.keys(procfile).sort()).toEqual(['web', 'worker']);
-      const entry = (role: string) => {
-        const [binary, file, ...rest] = procfile[role] ?? [];
+      /** The arguments after `node`: V8/Node flags, then the built entry point. */
+      const nodeArgs = (role: string) => {
+        const [binary, ...args] = procfile[role] ?? [];
         expect(binary).toBe('node');
-        expect(rest).toEqual([]);
-        return file ?? '';
+        const file = args.at(-1) ?? '';
+        expect(file).toMatch(/^dist\/src\/\w+\.js$/);
+        expect(args.slice(0, -1).every((arg) => arg.startsWith('--'))).toBe(true);
+        return args;
       };
-      for (const role of ['web', 'worker']) await access(path.join(REPO_ROOT, entry(role)));
+      for (const role of ['web', 'worker']) await access(path.join(REPO_ROOT, nodeArgs(role).at(-1) ?? ''));
 
       env = await productEnvironment('pg', { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
       const webPort = await freePort();
-      web = spawnProduct({ command: { node: entry('web') }, port: webPort, env: env.env });
+      web = spawnProduct({ command: { node: nodeArgs('web') }, port: webPort, env: env.env });
       // The worker serves no HTTP; its port is only what PORT would be.
-      worker = spawnProduct({ command: { node: entry('worker') }, port: await freePort(), env: env.env });
+      worker = spawnProduct({ command: { node: nodeArgs('worker') }, port: await freePort(), env: env.env });
       await web.waitHealthy(60_000);
       await waitFor(() => worker?.output().includes('"msg":"workers started"'), 60_000, 100).catch(() => {
         throw new Error(`worker did not start:\n${worker?.output().slice(-3000)}`);

@@ -23,8 +23,8 @@ export interface ProductProcess {
 }
 
 export interface SpawnOptions {
-  /** `node --import tsx <file>` for a .ts entry point, `node <file>` for built JS, or an npm script. */
-  command: { tsx: string } | { node: string } | { npm: string[] };
+  /** `node --import tsx <file>` for a .ts entry point, `node <args>` for built JS, or an npm script. */
+  command: { tsx: string } | { node: string[] } | { npm: string[] };
   port: number;
   /** The environment of the child: only this plus PATH/HOME, so nothing leaks in from the test runner. */
   env: Record<string, string | undefined>;
@@ -48,7 +48,7 @@ export function spawnProduct(options: SpawnOptions): ProductProcess {
     args = ['--import', 'tsx', command.tsx];
   } else if ('node' in command) {
     file = process.execPath;
-    args = [command.node];
+    args = command.node;
   } else {
     file = 'npm';
     args = command.npm;
