@@ -150,7 +150,8 @@ export interface OutboxTable {
   order_id: string | null;
   topic: string;
   payload: Json<unknown>;
-  status: ColumnType<OutboxStatus, 'pending' | undefined, Exclude<OutboxStatus, 'pending'>>;
+  /** Back to `pending` only by an operator's replay of a dead message (`replayOutboxMessage`). */
+  status: ColumnType<OutboxStatus, 'pending' | undefined, OutboxStatus>;
   created_at: CreatedAt;
   enqueued_at: Timestamp | null;
   finished_at: Timestamp | null;

@@ -12,6 +12,7 @@ import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerMetricsRoute } from './routes/admin-metrics.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
+import { registerAdminOutboxRoutes } from './routes/admin-outbox.js';
 import { registerQueueDashboard } from './routes/admin-queues.js';
 import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation.js';
 import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
@@ -73,6 +74,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerHealthRoutes(app, deps);
   registerAdminOrderRoutes(app, deps);
   registerAdminEventRoutes(app, deps);
+  registerAdminOutboxRoutes(app, deps);
   registerAdminActionRoutes(app, deps, integrations);
   registerAdminWarehouseRoutes(app, deps);
   registerQueueDashboard(app, deps);

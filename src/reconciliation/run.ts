@@ -25,6 +25,8 @@ export interface ReconciliationReport {
   attentionEvents: Finding;
   /** Outbox messages the relay has not moved for over a minute. */
   unrelayedOutbox: Finding;
+  /** Outbox messages given up on (the provider never got them): replay with POST /admin/outbox/:id/replay. */
+  deadOutbox: Finding;
   /** Orders flagged for attention (failed provider call, rule conflict). */
   attentionOrders: Finding;
   /** Orders still `pending` a day after creation. */
@@ -81,20 +83,18 @@ export async function coreChecks(
           .where(sql<boolean>`refunded_total < total`),
       ),
     ]);
-  const unrelayed = await db
-    .selectFrom('outbox')
-    .select([sql<string>`id::text`.as('id')])
-    .where('status', '=', 'pending')
-    .where('created_at', '<', sql<Date>`now() - interval '1 minute'`)
-    .orderBy('id')
-    .limit(SAMPLE)
-    .execute();
-  const unrelayedCount = await db
-    .selectFrom('outbox')
-    .select(sql<number>`count(*)::int`.as('n'))
-    .where('status', '=', 'pending')
-    .where('created_at', '<', sql<Date>`now() - interval '1 minute'`)
-    .executeTakeFirstOrThrow();
+  const outbox = () => db.selectFrom('outbox');
+  const outboxFinding = (where: (q: ReturnType<typeof outbox>) => ReturnType<typeof outbox>) =>
+    finding(
+      where(outbox()).select(sql<string>`id::text`.as('id')).orderBy('id').limit(SAMPLE).execute(),
+      where(outbox()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+    );
+  const [unrelayedOutbox, deadOutbox] = await Promise.all([
+    outboxFinding((q) =>
+      q.where('status', '=', 'pending').where('created_at', '<', sql<Date>`now() - interval '1 minute'`),
+    ),
+    outboxFinding((q) => q.where('status', '=', 'dead')),
+  ]);
   const openReservations = await db
     .selectFrom('stock_reservations as r')
     .innerJoin('orders as o', 'o.id', 'r.order_id')
@@ -115,7 +115,8 @@ export async function coreChecks(
     stuckEvents,
     deadEvents,
     attentionEvents,
-    unrelayedOutbox: { count: unrelayedCount.n, sample: unrelayed.map((r) => r.id) },
+    unrelayedOutbox,
+    deadOutbox,
     attentionOrders,
     stalePendingOrders,
     cancelledButPaid,

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db, Executor } from '../db/index.js';
 import type { OutboxRow } from '../db/schema.js';
 import type { Publication, Publisher } from '../integrations/types.js';
-import { errorMessage } from '../lib/errors.js';
+import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { addTimelineEvent } from '../orders/timeline.js';
 import { type Queues, withTimeout } from './queues.js';
@@ -71,7 +71,7 @@ export async function recordOutboundFailure(
   if (final) {
     await db
       .updateTable('orders')
-      .set({ attention_reason: `${topic} failed: ${error}`, updated_at: sql`now()` })
+      .set({ attention_reason: failedReason(topic, error), updated_at: sql`now()` })
       .where('id', '=', orderId)
       .execute();
   }
@@ -105,6 +105,70 @@ export async function settleDelivered(db: Executor, delivered: readonly Delivere
       ${timeline.map((d) => JSON.stringify(d.metadata))}::jsonb[]
     ) with ordinality as v(order_id, message, metadata, n)
     order by v.n`.execute(db);
+}
+
+/** The reason `recordOutboundFailure` flags an order with when a message is given up on. */
+function failedReason(topic: string, error: string): string {
+  return `${topic} failed: ${error}`;
+}
+
+/**
+ * Puts a dead outbox message back for the relay, with a fresh attempt budget. Its failed BullMQ job, kept for
+ * inspection, is removed so the job id can be reused (one that is running right now is a 409); the row goes
+ * back to `pending`, and the relay sends it as it would a new message. The order's timeline says who asked,
+ * and the attention flag the failure raised is cleared (a new failure raises it again); a flag raised for
+ * another reason stays. A message that is not dead answers 409: it was delivered, or it is on its way.
+ */
+export async function replayOutboxMessage(
+  db: Db,
+  outbound: Pick<Queue, 'getJob'>,
+  outboxId: number,
+  actor: string,
+): Promise<void> {
+  const row = await db.selectFrom('outbox').selectAll().where('id', '=', outboxId).executeTakeFirst();
+  if (!row) throw new AppError('not_found', 'outbox message not found', { details: { outboxId } });
+  if (row.status !== 'dead') {
+    throw new AppError('conflict', `outbox message is ${row.status}; only a dead message can be replayed`, {
+      details: { outboxId, status: row.status },
+    });
+  }
+  const job = await outbound.getJob(outboundJobId(outboxId));
+  if (job) {
+    if ((await job.getState()) === 'active') {
+      throw new AppError('conflict', 'outbox message is being delivered right now', {
+        details: { outboxId },
+      });
+    }
+    await job.remove();
+  }
+  await db.transaction().execute(async (trx) => {
+    const reopened = await trx
+      .updateTable('outbox')
+      .set({ status: 'pending', enqueued_at: null, finished_at: null, last_error: null })
+      .where('id', '=', outboxId)
+      .where('status', '=', 'dead')
+      .returning('id')
+      .executeTakeFirst();
+    if (!reopened) {
+      throw new AppError('conflict', 'outbox message was replayed concurrently', { details: { outboxId } });
+    }
+    if (!row.order_id) return;
+    if (row.last_error !== null) {
+      await trx
+        .updateTable('orders')
+        .set({ attention_reason: null, updated_at: sql`now()` })
+        .where('id', '=', row.order_id)
+        .where('attention_reason', '=', failedReason(row.topic, row.last_error))
+        .execute();
+    }
+    await addTimelineEvent(trx, {
+      orderId: row.order_id,
+      type: 'provider_call',
+      actor,
+      message: `${row.topic} replay requested (was dead: ${row.last_error ?? 'no error recorded'})`,
+      metadata: { topic: row.topic, outboxId, outcome: 'replay_requested' },
+    });
+  });
 }
 
 export interface OutboxSweepResult {

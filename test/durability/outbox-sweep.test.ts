@@ -2,71 +2,38 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
-import { createOrder } from '../../src/orders/service.js';
-import { FakeProvider, type FakeRoute } from '../support/fake-provider.js';
-import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
+import { type TestSystem, waitFor } from '../support/system.js';
+import { type DeliveryHarness, startDeliveryHarness } from './delivery-harness.js';
 
 /** The outbox twin of the inbox guarantees: a side effect handed to Redis is settled, or sent again. */
 describe('outbox messages on the outbound queue', () => {
+  let h: DeliveryHarness;
   let system: TestSystem;
-  let delivery: FakeProvider;
-  let base: string;
-  let deliveries: FakeRoute;
-  let seq = 0;
 
   beforeAll(async () => {
-    delivery = new FakeProvider();
-    base = await delivery.start();
-    deliveries = delivery.route('POST', '/deliveries', () => ({ status: 202, body: { accepted: true } }));
-    system = await startTestSystem({
-      env: { DELIVERY_WEBHOOK_URL: `${base}/deliveries`, OUTBOUND_ATTEMPTS: '2' },
-    });
+    h = await startDeliveryHarness('outbox-sweep');
+    system = h.system;
   });
   afterAll(async () => {
-    await system?.stop();
-    await delivery?.close();
+    await h?.stop();
   });
-
-  const newOrder = async () => {
-    seq++;
-    const { order } = await createOrder(system.db, {
-      channel: 'manual',
-      externalOrderId: `outbox-sweep-${seq}`,
-      currency: 'TRY',
-      items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
-      actor: 'test',
-    });
-    return order;
-  };
-  const callsFor = (orderId: string) =>
-    delivery
-      .requestsTo('POST', '/deliveries')
-      .filter((r) => (r.body as { orderId?: string }).orderId === orderId);
-  const requestDelivery = (orderId: string) =>
-    system.db
-      .insertInto('outbox')
-      .values({ order_id: orderId, topic: DELIVERY_REQUESTED, payload: { orderId } })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-  const outboxRow = (id: number) =>
-    system.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
   describe('when the message is delivered', () => {
     it('the row is settled delivered', async () => {
-      const order = await newOrder();
-      const row = await requestDelivery(order.id);
+      const order = await h.newOrder();
+      const id = await h.requestDelivery(order.id);
       const settled = await waitFor(async () => {
-        const r = await outboxRow(row.id);
+        const r = await h.outboxRow(id);
         return r.status === 'delivered' ? r : undefined;
       });
       expect(settled.finished_at).toBeInstanceOf(Date);
-      expect(callsFor(order.id)).toHaveLength(1);
+      expect(h.callsFor(order.id)).toHaveLength(1);
     });
   });
 
   describe('when Redis lost the job after the relay marked the row enqueued', () => {
     it('the sweeper enqueues it again and it is delivered once', async () => {
-      const order = await newOrder();
+      const order = await h.newOrder();
       // What the relay leaves behind before Redis loses its data: a row marked enqueued, no job.
       const inserted = await sql<{ id: number }>`
         insert into outbox (order_id, topic, payload, status, enqueued_at)
@@ -76,18 +43,18 @@ describe('outbox messages on the outbound queue', () => {
       const row = inserted.rows[0];
       if (!row) throw new Error('insert returned nothing');
       expect(await system.process.services.queues.outbound.getJob(`outbox-${row.id}`)).toBeUndefined();
-      await waitFor(async () => (await outboxRow(row.id)).status === 'delivered');
-      expect(callsFor(order.id)).toHaveLength(1);
+      await waitFor(async () => (await h.outboxRow(row.id)).status === 'delivered');
+      expect(h.callsFor(order.id)).toHaveLength(1);
     });
   });
 
   describe('when the delivery domain refuses the message for good', () => {
     it('the row is settled dead with the error', async () => {
-      const order = await newOrder();
-      deliveries.fail({ status: 422, body: { message: 'unknown order' } });
-      const row = await requestDelivery(order.id);
+      const order = await h.newOrder();
+      h.deliveries.fail({ status: 422, body: { message: 'unknown order' } });
+      const id = await h.requestDelivery(order.id);
       const settled = await waitFor(async () => {
-        const r = await outboxRow(row.id);
+        const r = await h.outboxRow(id);
         return r.status === 'dead' ? r : undefined;
       });
       expect(settled.last_error).toContain('422');
@@ -116,10 +83,10 @@ describe('outbox messages on the outbound queue', () => {
         { outboxId: id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
         { jobId: `outbox-${id}` },
       );
-      await waitFor(async () => ((await outboxRow(id)).status === 'delivered' ? true : undefined));
+      await waitFor(async () => ((await h.outboxRow(id)).status === 'delivered' ? true : undefined));
       expect(await job.getState()).toBe('completed');
       await new Promise((r) => setTimeout(r, 500));
-      expect(callsFor(ghost)).toHaveLength(1);
+      expect(h.callsFor(ghost)).toHaveLength(1);
     });
   });
 });

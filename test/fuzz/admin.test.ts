@@ -237,7 +237,39 @@ describe('POST /admin/events/:id/replay', () => {
   });
 });
 
-describe('GET /admin/orders and /admin/events with random query strings', () => {
+describe('POST /admin/outbox/:id/replay', () => {
+  describe('when the id is random', () => {
+    it('answers 4xx and changes nothing', async () => {
+      const outboxStatuses = () =>
+        system.db.selectFrom('outbox').select(['id', 'status', 'finished_at']).orderBy('id').execute();
+      const before = await outboxStatuses();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ minLength: 1, maxLength: 60 }),
+            fc.uuid(),
+            fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+            fc.double().map(String),
+          ),
+          async (id) => {
+            await refusedAndUnchanged(
+              () =>
+                rawRequest(system.baseUrl, {
+                  path: `/admin/outbox/${encodeURIComponent(id)}/replay`,
+                  headers: admin,
+                }),
+              id,
+            );
+          },
+        ),
+        { numRuns: FUZZ_RUNS },
+      );
+      expect(await outboxStatuses()).toEqual(before);
+    });
+  });
+});
+
+describe('GET /admin/orders, /admin/events and /admin/outbox with random query strings', () => {
   it('never answers 5xx; every refusal is a 4xx envelope', async () => {
     const key = fc.constantFrom(
       'channel',
@@ -253,6 +285,8 @@ describe('GET /admin/orders and /admin/events with random query strings', () => 
       'page',
       'limit',
       'source',
+      'topic',
+      'orderId',
       'unknown',
     );
     const value = fc.oneof(
@@ -262,7 +296,7 @@ describe('GET /admin/orders and /admin/events with random query strings', () => 
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('/admin/orders', '/admin/events'),
+        fc.constantFrom('/admin/orders', '/admin/events', '/admin/outbox'),
         fc.array(fc.tuple(key, value), { maxLength: 4 }),
         async (pathname, pairs) => {
           const query = new URLSearchParams(pairs).toString();

@@ -7,6 +7,7 @@ import * as outboxSettlement from './2026_11_24_1400_outbox_settlement.js';
 import * as ordersSearchIndexes from './2026_11_25_1000_orders_search_indexes.js';
 import * as inboxPayloadLz4 from './2026_11_25_1010_inbox_payload_lz4.js';
 import * as inboxPayloadJson from './2026_12_01_1000_inbox_payload_json.js';
+import * as outboxAdmin from './2026_12_02_1800_outbox_admin.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_25_1000_orders_search_indexes': ordersSearchIndexes,
   '2026_11_25_1010_inbox_payload_lz4': inboxPayloadLz4,
   '2026_12_01_1000_inbox_payload_json': inboxPayloadJson,
+  '2026_12_02_1800_outbox_admin': outboxAdmin,
 };
 
 export const migrationProvider: MigrationProvider = {
