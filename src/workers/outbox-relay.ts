@@ -117,7 +117,8 @@ function failedReason(topic: string, error: string): string {
  * inspection, is removed so the job id can be reused (one that is running right now is a 409); the row goes
  * back to `pending`, and the relay sends it as it would a new message. The order's timeline says who asked,
  * and the attention flag the failure raised is cleared (a new failure raises it again); a flag raised for
- * another reason stays. A message that is not dead answers 409: it was delivered, or it is on its way.
+ * another reason stays. A message that is not dead answers 409: it was delivered, or it is on its way; so
+ * does one whose job a dashboard retry delivered after all (the row is settled delivered then, not sent again).
  */
 export async function replayOutboxMessage(
   db: Db,
@@ -134,12 +135,23 @@ export async function replayOutboxMessage(
   }
   const job = await outbound.getJob(outboundJobId(outboxId));
   if (job) {
-    if ((await job.getState()) === 'active') {
-      throw new AppError('conflict', 'outbox message is being delivered right now', {
-        details: { outboxId },
+    const beingDelivered = () =>
+      new AppError('conflict', 'outbox message is being delivered right now', { details: { outboxId } });
+    const state = await job.getState();
+    if (state === 'active') throw beingDelivered();
+    if (state === 'completed') {
+      // Retried from the dashboard and delivered, but its settlement was never written: sending it again
+      // would deliver it twice.
+      await settleOutbox(db, outboxId, 'delivered');
+      throw new AppError('conflict', 'outbox message was delivered by a retry of its job', {
+        details: { outboxId, status: 'delivered' },
       });
     }
-    await job.remove();
+    // A retry from the dashboard can take the job between the check and here: BullMQ refuses to remove a
+    // locked job, and that is the same answer.
+    await job.remove().catch((err: unknown) => {
+      throw errorMessage(err).includes('locked') ? beingDelivered() : err;
+    });
   }
   await db.transaction().execute(async (trx) => {
     const reopened = await trx

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
 import type { FakeRoute } from '../support/fake-provider.js';
@@ -194,6 +195,41 @@ describe('dead outbox messages and their replay', () => {
       expect(((await res.json()) as ErrorBody).error.message).toContain('being delivered');
       await settled(id, 'delivered');
       expect(h.callsFor(order.id)).toHaveLength(2);
+    });
+  });
+
+  describe('when a retry of its job delivered it but the settlement was never written', () => {
+    it('answers 409, settles it delivered, and does not send it again', async () => {
+      // A dead row without an order, whose job names an order that does not exist: the delivery succeeds, and
+      // writing its settlement and timeline entry fails (foreign key), so the row stays dead.
+      const ghost = randomUUID();
+      const row = await system.db
+        .insertInto('outbox')
+        .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghost } })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await system.db
+        .updateTable('outbox')
+        .set({ status: 'dead', finished_at: new Date(), last_error: 'HTTP 422' })
+        .where('id', '=', row.id)
+        .execute();
+      const job = await system.process.services.queues.outbound.add(
+        DELIVERY_REQUESTED,
+        { outboxId: row.id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
+        { jobId: `outbox-${row.id}` },
+      );
+      await waitFor(async () => (await job.getState()) === 'completed');
+      expect((await message(row.id)).status).toBe('dead');
+
+      const res = await replay(row.id);
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as ErrorBody).error.details).toEqual({
+        outboxId: row.id,
+        status: 'delivered',
+      });
+      expect((await message(row.id)).status).toBe('delivered');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(h.callsFor(ghost)).toHaveLength(1);
     });
   });
 
