@@ -61,7 +61,15 @@ export type MaintenanceProcessor = (
   job: Job,
 ) => Promise<unknown>;
 
-export const orderActionNames = ['dispatch', 'cancel', 'refund', 'accept', 'reject', 'ready'] as const;
+export const orderActionNames = [
+  'dispatch',
+  'cancel',
+  'refund',
+  'accept',
+  'reject',
+  'ready',
+  'resolve',
+] as const;
 export type OrderActionName = (typeof orderActionNames)[number];
 
 /**

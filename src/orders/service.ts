@@ -774,6 +774,35 @@ export async function refundOrder(trx: Executor, order: Order, input: RefundInpu
   return updated;
 }
 
+/**
+ * An operator's answer to an attention flag: the flag is cleared and the timeline keeps what it was and what
+ * was done. An order that is not flagged is a rule refusal (409), so a second click changes nothing.
+ */
+export async function resolveAttention(
+  trx: Executor,
+  order: Order,
+  input: { actor: string; note: string },
+): Promise<Order> {
+  const reason = order.attention_reason;
+  if (reason === null) {
+    throw new RuleViolation('no_attention', 'order is not flagged for attention', { orderId: order.id });
+  }
+  const updated = await trx
+    .updateTable('orders')
+    .set({ attention_reason: null, updated_at: sql`now()` })
+    .where('id', '=', order.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'attention_resolved',
+    actor: input.actor,
+    message: `attention resolved: ${input.note} (was: ${reason})`,
+    metadata: { reason, note: input.note },
+  });
+  return updated;
+}
+
 /** Flags an order for an operator; the reason is on the order and its timeline. */
 export async function flagAttention(
   trx: Executor,

@@ -13,6 +13,7 @@ export type TimelineEventType =
   | 'stock_committed'
   | 'provider_call'
   | 'attention'
+  | 'attention_resolved'
   | 'note_added'
   | (string & {});
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderActionNames } from '../../src/integrations/types.js';
 import { postJson, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
 import {
   expectClientError,
@@ -93,7 +94,7 @@ describe('POST /admin/orders/:id/:action', () => {
         fc.constantFrom('..', '%00', '00000000-0000-0000-0000-000000000000', orderId.toUpperCase()),
       );
       const actionName = fc.oneof(
-        fc.constantFrom('dispatch', 'cancel', 'refund', 'accept', 'reject', 'ready', 'delete', 'DISPATCH'),
+        fc.constantFrom(...orderActionNames, 'delete', 'DISPATCH'),
         fc.string({ minLength: 1, maxLength: 20 }),
       );
       await fc.assert(
@@ -129,7 +130,7 @@ describe('POST /admin/orders/:id/:action', () => {
     });
   });
 
-  describe('when cancel or refund gets a body its schema forbids', () => {
+  describe('when cancel, refund or resolve gets a body its schema forbids', () => {
     it.each([
       ['cancel', { reason: 'no' }],
       ['cancel', { reason: 42 }],
@@ -142,6 +143,10 @@ describe('POST /admin/orders/:id/:action', () => {
       ['refund', { amount: '100', reason: 'customer asked' }],
       ['refund', { amount: 1e308, reason: 'customer asked' }],
       ['refund', { amount: 100, reason: 'customer asked', items: [{ sku: '', quantity: 1 }] }],
+      ['resolve', { note: 'no' }],
+      ['resolve', { note: ['a note'] }],
+      // Well formed, but the order is not flagged for attention: a rule refusal.
+      ['resolve', { note: 'looked at it' }],
       // Well formed, but the order is not paid: a rule refusal, still nothing changes.
       ['refund', { amount: 100, reason: 'customer asked' }],
     ])('answers 4xx and changes nothing: %s %j', async (name, body) => {

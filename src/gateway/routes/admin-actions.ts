@@ -14,6 +14,7 @@ import {
   findOrderById,
   getOrderForUpdate,
   refundOrder,
+  resolveAttention,
   transitionOrder,
   withOrderLock,
 } from '../../orders/service.js';
@@ -21,6 +22,7 @@ import type { AppEnv, GatewayDeps } from '../env.js';
 import { readOptionalJsonBody, validate } from '../http.js';
 
 export const cancelBody = z.object({ reason: z.string().trim().min(3).max(500) });
+export const resolveBody = z.object({ note: z.string().trim().min(3).max(500) });
 export const refundBody = z.object({
   /** Minor units. */
   amount: z.number().int().positive(),
@@ -42,11 +44,20 @@ const coreActions: Partial<Record<OrderActionName, OrderAction>> = {
     advanceOrder(trx, order, 'shipped', { actor, reason: 'dispatched' }),
 };
 
+/** Actions that are the same on every channel: no integration's rules apply. */
+const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {
+  resolve: (trx, order, body, { actor }) => {
+    const { note } = validate(resolveBody, body);
+    return resolveAttention(trx, order, { actor, note });
+  },
+};
+
 const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
 
 /**
- * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready}`: one transaction holding the order's
- * lock; the order's channel supplies the rules, the core the default. A refused action is a 409 whose code
+ * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready|resolve}`: one transaction holding the
+ * order's lock; the order's channel supplies the rules, the core the default (`resolve`, clearing an attention
+ * flag, is the same on every channel). A refused action is a 409 whose code
  * names the rule.
  */
 export function registerAdminActionRoutes(
@@ -61,7 +72,10 @@ export function registerAdminActionRoutes(
     const body = await readOptionalJsonBody(c);
     const found = await findOrderById(deps.db, id);
     if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
-    const handler = byChannel.get(found.channel)?.orderActions?.[action] ?? coreActions[action];
+    const handler =
+      everyChannelActions[action] ??
+      byChannel.get(found.channel)?.orderActions?.[action] ??
+      coreActions[action];
     if (!handler) {
       throw new RuleViolation(
         'action_not_supported',
