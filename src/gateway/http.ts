@@ -94,6 +94,20 @@ export function pageOffset(q: { page: number; limit: number }): number {
   return (q.page - 1) * q.limit;
 }
 
+/**
+ * The answer of a paged admin list, `{ data, page, limit, total }`: the page's rows (`rows` gets the limit and
+ * offset) and the filter's total, read side by side.
+ */
+export async function listPage<Row, Dto>(
+  q: { page: number; limit: number },
+  rows: (limit: number, offset: number) => Promise<Row[]>,
+  total: () => Promise<{ total: number | string | bigint }>,
+  toDto: (row: Row) => Dto,
+) {
+  const [page, count] = await Promise.all([rows(q.limit, pageOffset(q)), total()]);
+  return { data: page.map(toDto), page: q.page, limit: q.limit, total: Number(count.total) };
+}
+
 // JavaScript dates reach ±275,760 years; Postgres timestamps only 4713 BC to 294276 AD. A date outside the
 // range it can store would fail the query (a 500), so inputs are held to years 1–9999.
 const MIN_TIMESTAMP = new Date('0001-01-01T00:00:00.000Z');

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db, Executor } from '../db/index.js';
-import type { OutboxRow } from '../db/schema.js';
+import type { OutboxRow, OutboxStatus } from '../db/schema.js';
 import type { Publication, Publisher } from '../integrations/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -29,18 +29,24 @@ function outboundJobFor(row: OutboxRow) {
   };
 }
 
-/** Records how an outbox message's delivery ended (by the outbound worker, or the sweeper from the job). */
+/**
+ * Records how an outbox message's delivery ended (by the outbound worker, or the sweeper from the job). With
+ * `onlyIf`, only a row still in that status is settled: the sweeper judges rows it read a moment before, and a
+ * replay may have reopened one since.
+ */
 export async function settleOutbox(
   db: Executor,
   outboxId: number,
   outcome: 'delivered' | 'dead',
   error?: string | null,
+  onlyIf?: OutboxStatus,
 ): Promise<void> {
-  await db
+  let update = db
     .updateTable('outbox')
     .set({ status: outcome, finished_at: sql`now()`, last_error: error ?? null })
-    .where('id', '=', outboxId)
-    .execute();
+    .where('id', '=', outboxId);
+  if (onlyIf) update = update.where('status', '=', onlyIf);
+  await update.execute();
 }
 
 /**
@@ -112,75 +118,94 @@ function failedReason(topic: string, error: string): string {
   return `${topic} failed: ${error}`;
 }
 
+/** Clears the attention flag a message's failure raised (`recordOutboundFailure`); another reason stays. */
+async function clearFailureAttention(trx: Executor, row: OutboxRow): Promise<boolean> {
+  if (!row.order_id || row.last_error === null) return false;
+  const cleared = await trx
+    .updateTable('orders')
+    .set({ attention_reason: null, updated_at: sql`now()` })
+    .where('id', '=', row.order_id)
+    .where('attention_reason', '=', failedReason(row.topic, row.last_error))
+    .executeTakeFirst();
+  return cleared.numUpdatedRows > 0n;
+}
+
 /**
- * Puts a dead outbox message back for the relay, with a fresh attempt budget. Its failed BullMQ job, kept for
- * inspection, is removed so the job id can be reused (one that is running right now is a 409); the row goes
- * back to `pending`, and the relay sends it as it would a new message. The order's timeline says who asked,
- * and the attention flag the failure raised is cleared (a new failure raises it again); a flag raised for
- * another reason stays. A message that is not dead answers 409: it was delivered, or it is on its way; so
- * does one whose job a dashboard retry delivered after all (the row is settled delivered then, not sent again).
+ * Puts a dead outbox message back for the relay, with a fresh attempt budget. The row is locked for the whole
+ * replay, so two replays of one message run one after the other (the second finds it no longer dead: 409).
+ * Its BullMQ job, if Redis still keeps it, is removed so the job id can be reused: a failed one, or a
+ * dashboard retry still waiting; one running right now is a 409. The row goes back to `pending`, and the
+ * relay sends it as it would a new message. The timeline says who asked, and the attention flag the failure
+ * raised is cleared (a new failure raises it again); a flag raised for another reason stays.
+ *
+ * A message that is not dead answers 409: it was delivered, or it is on its way. So does one whose job a
+ * dashboard retry delivered after all: the row is settled delivered with its timeline entry, not sent again.
+ * That is known only while Redis keeps the completed job (the outbound queue's retention); after that, a
+ * replay sends the message again, and only the provider's idempotency key stands between it and a double.
  */
 export async function replayOutboxMessage(
   db: Db,
-  outbound: Pick<Queue, 'getJob'>,
+  outbound: Pick<Queue, 'getJob' | 'remove'>,
   outboxId: number,
   actor: string,
 ): Promise<void> {
-  const row = await db.selectFrom('outbox').selectAll().where('id', '=', outboxId).executeTakeFirst();
-  if (!row) throw new AppError('not_found', 'outbox message not found', { details: { outboxId } });
-  if (row.status !== 'dead') {
-    throw new AppError('conflict', `outbox message is ${row.status}; only a dead message can be replayed`, {
-      details: { outboxId, status: row.status },
-    });
-  }
-  const job = await outbound.getJob(outboundJobId(outboxId));
-  if (job) {
-    const beingDelivered = () =>
-      new AppError('conflict', 'outbox message is being delivered right now', { details: { outboxId } });
-    const state = await job.getState();
-    if (state === 'active') throw beingDelivered();
-    if (state === 'completed') {
-      // Retried from the dashboard and delivered, but its settlement was never written: sending it again
-      // would deliver it twice.
-      await settleOutbox(db, outboxId, 'delivered');
-      throw new AppError('conflict', 'outbox message was delivered by a retry of its job', {
-        details: { outboxId, status: 'delivered' },
+  const outcome = await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('outbox')
+      .selectAll()
+      .where('id', '=', outboxId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'outbox message not found', { details: { outboxId } });
+    if (row.status !== 'dead') {
+      throw new AppError('conflict', `outbox message is ${row.status}; only a dead message can be replayed`, {
+        details: { outboxId, status: row.status },
       });
     }
-    // A retry from the dashboard can take the job between the check and here: BullMQ refuses to remove a
-    // locked job, and that is the same answer.
-    await job.remove().catch((err: unknown) => {
-      throw errorMessage(err).includes('locked') ? beingDelivered() : err;
-    });
-  }
-  await db.transaction().execute(async (trx) => {
-    const reopened = await trx
+    const jobId = outboundJobId(outboxId);
+    const state = await (await outbound.getJob(jobId))?.getState();
+    if (state === 'completed') {
+      // Retried from the dashboard and delivered, but its settlement was never written.
+      await clearFailureAttention(trx, row);
+      await settleDelivered(trx, [
+        {
+          outboxId,
+          orderId: row.order_id,
+          message: `${row.topic} delivered by a retry of its job`,
+          metadata: { topic: row.topic, outboxId, outcome: 'succeeded' },
+        },
+      ]);
+      return 'delivered' as const;
+    }
+    const beingDelivered = () =>
+      new AppError('conflict', 'outbox message is being delivered right now', { details: { outboxId } });
+    if (state === 'active') throw beingDelivered();
+    // `remove` answers 0 for a job that is locked (a retry took it since) and for one that is gone already.
+    if (state !== undefined && (await outbound.remove(jobId)) === 0 && (await outbound.getJob(jobId))) {
+      throw beingDelivered();
+    }
+    await trx
       .updateTable('outbox')
       .set({ status: 'pending', enqueued_at: null, finished_at: null, last_error: null })
       .where('id', '=', outboxId)
-      .where('status', '=', 'dead')
-      .returning('id')
-      .executeTakeFirst();
-    if (!reopened) {
-      throw new AppError('conflict', 'outbox message was replayed concurrently', { details: { outboxId } });
+      .execute();
+    const attentionCleared = await clearFailureAttention(trx, row);
+    if (row.order_id) {
+      await addTimelineEvent(trx, {
+        orderId: row.order_id,
+        type: 'provider_call',
+        actor,
+        message: `${row.topic} replay requested (was dead: ${row.last_error ?? 'no error recorded'})`,
+        metadata: { topic: row.topic, outboxId, outcome: 'replay_requested', attentionCleared },
+      });
     }
-    if (!row.order_id) return;
-    if (row.last_error !== null) {
-      await trx
-        .updateTable('orders')
-        .set({ attention_reason: null, updated_at: sql`now()` })
-        .where('id', '=', row.order_id)
-        .where('attention_reason', '=', failedReason(row.topic, row.last_error))
-        .execute();
-    }
-    await addTimelineEvent(trx, {
-      orderId: row.order_id,
-      type: 'provider_call',
-      actor,
-      message: `${row.topic} replay requested (was dead: ${row.last_error ?? 'no error recorded'})`,
-      metadata: { topic: row.topic, outboxId, outcome: 'replay_requested' },
-    });
+    return 'reopened' as const;
   });
+  if (outcome === 'delivered') {
+    throw new AppError('conflict', 'outbox message was delivered by a retry of its job', {
+      details: { outboxId, status: 'delivered' },
+    });
+  }
 }
 
 export interface OutboxSweepResult {
@@ -217,10 +242,10 @@ export async function sweepOutbox(
       const job = await queues.outbound.getJob(outboundJobId(row.id));
       const state = job ? await job.getState() : 'missing';
       if (state === 'completed') {
-        await settleOutbox(db, row.id, 'delivered');
+        await settleOutbox(db, row.id, 'delivered', null, 'enqueued');
         result.settled++;
       } else if (state === 'failed' && job) {
-        await settleOutbox(db, row.id, 'dead', job.failedReason);
+        await settleOutbox(db, row.id, 'dead', job.failedReason, 'enqueued');
         result.settled++;
       } else if (state === 'missing' || state === 'unknown') {
         const { name, data, opts } = outboundJobFor(row);

@@ -70,6 +70,8 @@ describe('dead outbox messages and their replay', () => {
     deliveries.fail({ status: 422, body: { message: 'unknown order' } });
     const id = await h.requestDelivery(order.id);
     const dead = await settled(id, 'dead');
+    // The worker settles the row before BullMQ moves the job to the failed set.
+    await waitFor(async () => (await jobState(id)) === 'failed');
     return { order, id, dead };
   };
 
@@ -124,13 +126,18 @@ describe('dead outbox messages and their replay', () => {
       const delivered = await settled(id, 'delivered');
       expect(delivered.lastError).toBeNull();
       expect(h.callsFor(orderId)).toHaveLength(2);
-      expect(await jobState(id)).toBe('completed');
+      await waitFor(async () => (await jobState(id)) === 'completed');
       expect(await attentionOf(orderId)).toBeNull();
       const timeline = await timelineOf(orderId);
-      expect(timeline.map((e) => [e.actor, (e.metadata as { outcome?: string }).outcome])).toEqual([
-        ['worker', 'dead'],
-        ['admin', 'replay_requested'],
-        ['worker', 'succeeded'],
+      expect(
+        timeline.map((e) => {
+          const m = e.metadata as { outcome?: string; attentionCleared?: boolean };
+          return [e.actor, m.outcome, m.attentionCleared];
+        }),
+      ).toEqual([
+        ['worker', 'dead', undefined],
+        ['admin', 'replay_requested', true],
+        ['worker', 'succeeded', undefined],
       ]);
       expect(timeline[1]?.message).toContain('422');
     });
@@ -164,6 +171,28 @@ describe('dead outbox messages and their replay', () => {
       await settled(id, 'delivered');
       expect(h.callsFor(order.id)).toHaveLength(4);
       expect(await attentionOf(order.id)).toBeNull();
+    });
+  });
+
+  describe('when Redis no longer keeps its failed job', () => {
+    it('is replayed from the row alone and delivered', async () => {
+      const { order, id } = await deadMessage();
+      expect(await system.process.services.queues.outbound.remove(`outbox-${id}`)).toBe(1);
+      expect((await replay(id)).status).toBe(202);
+      await settled(id, 'delivered');
+      expect(h.callsFor(order.id)).toHaveLength(2);
+      expect(await attentionOf(order.id)).toBeNull();
+    });
+  });
+
+  describe('when two replays of one message arrive together', () => {
+    it('one is taken and the other answers 409; the message is delivered once more', async () => {
+      const { order, id } = await deadMessage();
+      const answers = (await Promise.all([replay(id), replay(id)])).map((r) => r.status).sort();
+      expect(answers).toEqual([202, 409]);
+      await settled(id, 'delivered');
+      await waitFor(async () => (await jobState(id)) === 'completed');
+      expect(h.callsFor(order.id)).toHaveLength(2);
     });
   });
 
@@ -228,7 +257,6 @@ describe('dead outbox messages and their replay', () => {
         status: 'delivered',
       });
       expect((await message(row.id)).status).toBe('delivered');
-      await new Promise((r) => setTimeout(r, 300));
       expect(h.callsFor(ghost)).toHaveLength(1);
     });
   });

@@ -31,6 +31,17 @@ describe('resolving an order flagged for attention', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  /** The reconciliation report's count and sample of orders flagged for attention. */
+  const attentionOrders = async () => {
+    const run = await h.system.admin('/admin/reconciliation/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(run.status).toBe(201);
+    return ((await run.json()) as { report: { attentionOrders: { count: number; sample: string[] } } }).report
+      .attentionOrders;
+  };
   /** An order the system flagged itself: its delivery hand-off was refused for good. */
   const flaggedOrder = async () => {
     const order = await h.newOrder();
@@ -47,6 +58,8 @@ describe('resolving an order flagged for attention', () => {
     it('clears the flag and records the note and the old reason on the timeline', async () => {
       flagged = await flaggedOrder();
       expect(flagged.attentionReason).toContain(`${DELIVERY_REQUESTED} failed`);
+      const before = await attentionOrders();
+      expect(before.sample).toContain(flagged.id);
       const res = await resolve(flagged.id, { note: '  courier booked by phone  ' });
       expect(res.status).toBe(200);
       const body = (await res.json()) as OrderDetail;
@@ -56,13 +69,9 @@ describe('resolving an order flagged for attention', () => {
       expect(entry?.message).toBe(
         `attention resolved: courier booked by phone (was: ${flagged.attentionReason ?? ''})`,
       );
-      const report = await h.system.admin('/admin/reconciliation/runs', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      });
-      const found = ((await report.json()) as { report: { attentionOrders: { sample: string[] } } }).report;
-      expect(found.attentionOrders.sample).not.toContain(flagged.id);
+      const after = await attentionOrders();
+      expect(after.count).toBe(before.count - 1);
+      expect(after.sample).not.toContain(flagged.id);
     });
 
     it('answers 409 when resolved again, and the timeline keeps one resolution', async () => {

@@ -112,11 +112,11 @@ describe('POST /admin/orders/:id/:action', () => {
     });
   });
 
-  describe('when cancel or refund gets a random body', () => {
+  describe('when cancel, refund or resolve gets a random body', () => {
     it('answers 4xx and changes nothing', async () => {
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom('cancel', 'refund'),
+          fc.constantFrom('cancel', 'refund', 'resolve'),
           fc.jsonValue({ maxDepth: 4 }),
           async (name, body) => {
             await refusedAndUnchanged(

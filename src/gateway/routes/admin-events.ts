@@ -4,7 +4,7 @@ import type { InboundEvent } from '../../db/schema.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { AppError } from '../../lib/errors.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
-import { pageOffset, pageQuery, parseQuery, validate } from '../http.js';
+import { listPage, pageQuery, parseQuery, validate } from '../http.js';
 
 const eventStatuses = ['received', 'failed', 'processed', 'dead', 'attention'] as const;
 
@@ -43,22 +43,21 @@ export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
     if (q.source) query = query.where('source', '=', q.source);
     if (q.status) query = query.where('status', '=', q.status);
     if (q.externalOrderId) query = query.where('external_order_id', '=', q.externalOrderId);
-    const [rows, count] = await Promise.all([
-      query
-        .selectAll()
-        .orderBy('received_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit)
-        .offset(pageOffset(q))
-        .execute(),
-      query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-    ]);
-    return c.json({
-      data: rows.map((e) => toEventDto(e, false)),
-      page: q.page,
-      limit: q.limit,
-      total: Number(count.total),
-    });
+    return c.json(
+      await listPage(
+        q,
+        (limit, offset) =>
+          query
+            .selectAll()
+            .orderBy('received_at', 'desc')
+            .orderBy('id', 'desc')
+            .limit(limit)
+            .offset(offset)
+            .execute(),
+        () => query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        (e) => toEventDto(e, false),
+      ),
+    );
   });
 
   app.get('/admin/events/:id', async (c) => {

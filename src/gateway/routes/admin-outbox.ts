@@ -4,7 +4,7 @@ import type { OutboxRow } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
 import { replayOutboxMessage } from '../../workers/outbox-relay.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
-import { pageOffset, pageQuery, parseQuery, validate } from '../http.js';
+import { listPage, pageQuery, parseQuery, validate } from '../http.js';
 
 const outboxStatuses = ['pending', 'enqueued', 'delivered', 'dead'] as const;
 
@@ -51,16 +51,14 @@ export function registerAdminOutboxRoutes(app: Hono<AppEnv>, deps: GatewayDeps):
     if (q.status) query = query.where('status', '=', q.status);
     if (q.topic) query = query.where('topic', '=', q.topic);
     if (q.orderId) query = query.where('order_id', '=', q.orderId);
-    const [rows, count] = await Promise.all([
-      query.selectAll().orderBy('id', 'desc').limit(q.limit).offset(pageOffset(q)).execute(),
-      query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-    ]);
-    return c.json({
-      data: rows.map((m) => toOutboxDto(m, false)),
-      page: q.page,
-      limit: q.limit,
-      total: Number(count.total),
-    });
+    return c.json(
+      await listPage(
+        q,
+        (limit, offset) => query.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+        () => query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        (m) => toOutboxDto(m, false),
+      ),
+    );
   });
 
   app.get('/admin/outbox/:id', async (c) => {
