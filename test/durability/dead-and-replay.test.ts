@@ -150,7 +150,7 @@ describe('dead events and replay', () => {
     const name = `og_test_refuse_${sqlState.toLowerCase()}`;
     await sql
       .raw(`
-        create function ${name}() returns trigger language plpgsql as $$
+        create or replace function ${name}() returns trigger language plpgsql as $$
         begin
           raise exception 'simulated % for %', '${sqlState}', new.external_order_id using errcode = '${sqlState}';
         end $$`)
@@ -205,6 +205,90 @@ describe('dead events and replay', () => {
         .where('external_order_id', '=', 'flaky-1')
         .execute();
       expect(orders).toHaveLength(1);
+    });
+  });
+
+  /** A dead event whose cause is gone: an integrity violation for `externalOrderId`, then the fix. */
+  const deadThenFixed = async (externalOrderId: string): Promise<string> => {
+    const fix = await refuseOrder(externalOrderId, '23503');
+    const res = await postOrder(system.baseUrl, manualOrder(externalOrderId), `idem-${externalOrderId}`);
+    const eventId = ((await res.json()) as { eventId: string }).eventId;
+    await settled(eventId, 'dead');
+    await waitFor(async () => ((await jobOf(eventId)).state === 'failed' ? true : undefined));
+    await fix();
+    return eventId;
+  };
+  const ordersOf = (externalOrderId: string) =>
+    system.db
+      .selectFrom('orders')
+      .select(['id', 'status'])
+      .where('external_order_id', '=', externalOrderId)
+      .execute();
+
+  describe('when several replays of the same dead event arrive at once', () => {
+    it('answers each with 202 or 409 and processes the event into exactly one order', async () => {
+      const eventId = await deadThenFixed('replay-race-1');
+      const answers = await Promise.all([1, 2, 3, 4].map(() => replay(eventId)));
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
+      expect(statuses).toContain(202);
+      const processed = await settled(eventId, 'processed');
+      expect(processed.attempts).toBe(1);
+      await waitFor(async () => ((await jobOf(eventId)).state === 'completed' ? true : undefined));
+      const orders = await ordersOf('replay-race-1');
+      expect(orders).toHaveLength(1);
+      const created = await system.db
+        .selectFrom('order_events')
+        .select('type')
+        .where('order_id', '=', orders[0]?.id ?? '')
+        .where('type', '=', 'created')
+        .execute();
+      expect(created).toHaveLength(1);
+      // Stays processed: no late reset from a replay that lost the race.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await event(eventId)).status).toBe('processed');
+    });
+  });
+
+  describe('when Redis no longer keeps the failed job of a dead event', () => {
+    it('replays it from its row alone into one order', async () => {
+      const eventId = await deadThenFixed('replay-no-job-1');
+      expect(await system.process.services.queues.inbox.remove(eventId)).toBe(1);
+      const res = await replay(eventId);
+      expect(res.status).toBe(202);
+      expect((await settled(eventId, 'processed')).attempts).toBe(1);
+      expect(await ordersOf('replay-no-job-1')).toHaveLength(1);
+    });
+  });
+
+  describe('when a replay arrives while a worker is processing the event', () => {
+    it('answers 409 and the event is processed once', async () => {
+      const eventId = await deadThenFixed('replay-busy-1');
+      // The next insert of this order takes 1.5 s, so the replayed job is active for that long.
+      await sql
+        .raw(`
+          create function og_test_slow_order() returns trigger language plpgsql as $$
+          begin perform pg_sleep(1.5); return new; end $$`)
+        .execute(system.db);
+      await sql
+        .raw(`
+          create trigger og_test_slow_order before insert on orders for each row
+          when (new.external_order_id = 'replay-busy-1') execute function og_test_slow_order()`)
+        .execute(system.db);
+      try {
+        expect((await replay(eventId)).status).toBe(202);
+        await waitFor(async () => ((await jobOf(eventId)).state === 'active' ? true : undefined));
+        const second = await replay(eventId);
+        // On Postgres the job is still active; on PGlite (one connection) the replay's statements wait for the
+        // worker's, and by then the event is processed. Either way: a 409 and nothing reset.
+        expect(second.status).toBe(409);
+        expect(((await second.json()) as { error: { code: string } }).error.code).toBe('conflict');
+        expect((await settled(eventId, 'processed')).attempts).toBe(1);
+        expect(await ordersOf('replay-busy-1')).toHaveLength(1);
+      } finally {
+        await sql.raw('drop trigger og_test_slow_order on orders').execute(system.db);
+        await sql.raw('drop function og_test_slow_order()').execute(system.db);
+      }
     });
   });
 

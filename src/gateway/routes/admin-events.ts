@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { InboundEvent } from '../../db/schema.js';
 import { replayEvent } from '../../inbox/replay.js';
+import { findInboundEvent } from '../../inbox/repository.js';
 import { AppError } from '../../lib/errors.js';
 import type { AppEnv, GatewayDeps } from '../env.js';
 import { listPage, pageQuery, parseQuery, validate } from '../http.js';
@@ -62,11 +63,7 @@ export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
 
   app.get('/admin/events/:id', async (c) => {
     const { id } = validate(eventIdParam, c.req.param(), 'event id');
-    const event = await deps.db
-      .selectFrom('inbound_events')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const event = await findInboundEvent(deps.db, id);
     if (!event) throw new AppError('not_found', 'event not found', { details: { id } });
     return c.json(toEventDto(event, true));
   });
