@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../../src/db/index.js';
 import { freePort } from '../../src/lib/net.js';
+import { procfileCommands } from '../../src/lib/procfile.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 /**
@@ -194,15 +195,9 @@ export function productEnv(env: BenchEnv, extra: Record<string, string> = {}): R
  * test run as they do in production.
  */
 export function procfileNodeArgs(role: 'web' | 'worker'): string[] {
-  const line = readFileSync(path.resolve(ROOT, 'Procfile'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${role}:`));
-  if (!line) throw new Error(`Procfile has no ${role} line`);
-  return line
-    .slice(role.length + 1)
-    .trim()
-    .split(/\s+/)
-    .filter((word) => word.startsWith('--'));
+  const command = procfileCommands(ROOT)[role];
+  if (!command) throw new Error(`Procfile has no ${role} line`);
+  return command.filter((word) => word.startsWith('--'));
 }
 
 export async function startGateway(env: BenchEnv, extra: Record<string, string> = {}): Promise<Proc> {

@@ -3,6 +3,7 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { procfileCommands } from '../../src/lib/procfile.js';
 import {
   ensureStopped,
   freePort,
@@ -134,17 +135,6 @@ describe('when `npm start` runs on a fresh DATA_DIR with no DATABASE_URL or REDI
   });
 });
 
-/** `web: node --flag dist/src/web.js`, `worker: node …`: what the Procfile says, run as it says. */
-async function procfileCommands(): Promise<Record<string, string[]>> {
-  const text = await readFile(path.join(REPO_ROOT, 'Procfile'), 'utf8');
-  const commands: Record<string, string[]> = {};
-  for (const line of text.split('\n')) {
-    const match = /^(\w+):\s*(.+)$/.exec(line.trim());
-    if (match?.[1] && match[2]) commands[match[1]] = match[2].trim().split(/\s+/);
-  }
-  return commands;
-}
-
 describe.skipIf(!usingPostgres)(
   'when the Procfile web and worker run the built JS against one Postgres',
   () => {
@@ -163,7 +153,7 @@ describe.skipIf(!usingPostgres)(
     it('the gateway acknowledges an order and the separate worker process turns it into one', {
       timeout: 120_000,
     }, async () => {
-      const procfile = await procfileCommands();
+      const procfile = procfileCommands(REPO_ROOT);
       expect(Object.keys(procfile).sort()).toEqual(['web', 'worker']);
       /** The arguments after `node`: V8/Node flags, then the built entry point. */
       const nodeArgs = (role: string) => {
