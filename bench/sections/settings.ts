@@ -14,6 +14,8 @@ export interface BenchSettings {
   e2eRate: number;
   /** Orders for the memory section (target: 100,000). */
   memoryOrders: number;
+  /** Memory section: also report the worker's heap after a full GC per chunk (`BENCH_HEAP_PROBE=1`). */
+  heapProbe: boolean;
   /** Orders seeded for the query section (target: 1,000,000). */
   queryOrders: number;
   queryRepeats: number;
@@ -40,6 +42,7 @@ export function loadSettings(): BenchSettings {
     e2eOrders: num('BENCH_E2E_ORDERS', 20_000),
     e2eRate: num('BENCH_E2E_RATE', 500),
     memoryOrders: num('BENCH_MEMORY_ORDERS', 100_000),
+    heapProbe: process.env.BENCH_HEAP_PROBE === '1',
     queryOrders: num('BENCH_QUERY_ORDERS', 1_000_000),
     queryRepeats: num('BENCH_QUERY_REPEATS', 40),
     scaleWorkers: (process.env.BENCH_SCALE_WORKERS ?? '1,2,3').split(',').map(Number),
