@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueInboxJob } from '../../src/inbox/ingest.js';
+import { markEvents } from '../../src/inbox/repository.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
+import { startTestSystem, type TestSystem, usingPostgres, waitFor } from '../support/system.js';
 import { manualOrder, postOrder } from './helpers.js';
 
 const ATTEMPTS = 3;
@@ -247,6 +248,43 @@ describe('dead events and replay', () => {
       // Stays processed: no late reset from a replay that lost the race.
       await new Promise((r) => setTimeout(r, 300));
       expect((await event(eventId)).status).toBe('processed');
+    });
+  });
+
+  // Two connections at once: PGlite has one, so this runs on Postgres only.
+  describe.skipIf(!usingPostgres)('when a worker is settling the event as the replay arrives', () => {
+    it('waits for the settlement to commit, then answers 409 and the event stays processed', async () => {
+      const eventId = await deadThenFixed('replay-settling-1');
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // A worker settling a dashboard retry of the failed job: until its commit it holds the row's lock, the
+      // row marked processed.
+      const settlement = system.db.transaction().execute(async (trx) => {
+        await markEvents(trx, [{ id: eventId, status: 'processed', outcome: 'settled while replayed' }]);
+        locked();
+        await released;
+      });
+      await isLocked;
+      const replayed = replay(eventId);
+      const early = await Promise.race([
+        replayed.then(() => 'answered'),
+        new Promise((r) => setTimeout(() => r('waiting'), 300)),
+      ]);
+      expect(early).toBe('waiting');
+      release();
+      await settlement;
+      const res = await replayed;
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('conflict');
+      const settled = await event(eventId);
+      expect(settled).toMatchObject({ status: 'processed', outcome: 'settled while replayed' });
+      expect(await ordersOf('replay-settling-1')).toHaveLength(0);
     });
   });
 
