@@ -34,7 +34,7 @@ export async function replayEvent(
       new AppError('conflict', 'event is being processed right now', { details: { eventId } });
     const state = await (await inbox.getJob(eventId))?.getState();
     if (state === 'active') throw beingProcessed();
-    // `remove` answers 0 for a job that is locked (a worker took it since) and for one that is gone already.
+    // `remove` answers 0 for a job that is locked (a worker took it since); the job is then still there.
     if (state !== undefined && (await inbox.remove(eventId)) === 0 && (await inbox.getJob(eventId))) {
       throw beingProcessed();
     }

@@ -33,12 +33,8 @@ export async function sweepInbox(
     try {
       const job = await inbox.getJob(row.id);
       const state = job ? await job.getState() : 'missing';
-      if (state === 'failed' && job) {
-        await markEvent(db, row.id, 'dead', {
-          error: job.failedReason || row.last_error,
-          attempts: job.attemptsMade,
-        });
-        result.markedDead++;
+      if (state === 'failed') {
+        if (await markDeadIfStillFailed(db, inbox, row.id)) result.markedDead++;
         continue;
       }
       if (state === 'missing' || state === 'unknown' || state === 'completed') {
@@ -54,4 +50,28 @@ export async function sweepInbox(
   }
   if (result.requeued || result.markedDead) logger.info(result, 'inbox sweep');
   return result;
+}
+
+/**
+ * Settles an event whose job failed for good as `dead`, under the row's lock and only if the job is still the
+ * failed one: a replay between the sweeper's read and this write has reset the row and replaced the job, and
+ * must not be undone (its new job would find the event dead and skip it).
+ */
+async function markDeadIfStillFailed(db: Db, inbox: Queue<InboxJob>, eventId: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('inbound_events')
+      .select(['status', 'last_error'])
+      .where('id', '=', eventId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (row?.status !== 'received' && row?.status !== 'failed') return false;
+    const job = await inbox.getJob(eventId);
+    if (!job || (await job.getState()) !== 'failed') return false;
+    await markEvent(trx, eventId, 'dead', {
+      error: job.failedReason || row.last_error,
+      attempts: job.attemptsMade,
+    });
+    return true;
+  });
 }

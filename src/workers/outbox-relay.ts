@@ -180,7 +180,7 @@ export async function replayOutboxMessage(
     const beingDelivered = () =>
       new AppError('conflict', 'outbox message is being delivered right now', { details: { outboxId } });
     if (state === 'active') throw beingDelivered();
-    // `remove` answers 0 for a job that is locked (a retry took it since) and for one that is gone already.
+    // `remove` answers 0 for a job that is locked (a retry took it since); the job is then still there.
     if (state !== undefined && (await outbound.remove(jobId)) === 0 && (await outbound.getJob(jobId))) {
       throw beingDelivered();
     }
