@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
 import type { InboxJob } from '../workers/queues.js';
+import { lockInboundEvent } from './repository.js';
 
 /**
  * Puts a dead (or attention, or stuck) inbox event back on the queue with a fresh attempt budget. The old
@@ -18,12 +19,7 @@ export async function replayEvent(
   eventId: string,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const event = await trx
-      .selectFrom('inbound_events')
-      .select(['id', 'status'])
-      .where('id', '=', eventId)
-      .forUpdate()
-      .executeTakeFirst();
+    const event = await lockInboundEvent(trx, eventId);
     if (!event) throw new AppError('not_found', 'event not found', { details: { eventId } });
     if (event.status === 'processed') {
       throw new AppError('conflict', 'event was processed; there is nothing to replay', {

@@ -6,6 +6,22 @@ export function findInboundEvent(db: Executor, id: string): Promise<InboundEvent
   return db.selectFrom('inbound_events').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * An inbox row's status, locked until the transaction ends: a replay or the sweeper decides on it while a worker
+ * settling the same event waits.
+ */
+export function lockInboundEvent(
+  trx: Executor,
+  id: string,
+): Promise<Pick<InboundEvent, 'status' | 'last_error'> | undefined> {
+  return trx
+    .selectFrom('inbound_events')
+    .select(['status', 'last_error'])
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 /** Several inbox rows in one statement (the worker reads a batch of jobs' events at once). */
 export function findInboundEvents(db: Executor, ids: readonly string[]): Promise<InboundEvent[]> {
   if (ids.length === 0) return Promise.resolve([]);

@@ -3,7 +3,7 @@ import type { Db } from '../db/index.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { InboxJob } from '../workers/queues.js';
-import { findUnfinishedEvents, markEvent } from './repository.js';
+import { findUnfinishedEvents, lockInboundEvent, markEvent } from './repository.js';
 
 export interface SweepResult {
   checked: number;
@@ -59,12 +59,7 @@ export async function sweepInbox(
  */
 async function markDeadIfStillFailed(db: Db, inbox: Queue<InboxJob>, eventId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .selectFrom('inbound_events')
-      .select(['status', 'last_error'])
-      .where('id', '=', eventId)
-      .forUpdate()
-      .executeTakeFirst();
+    const row = await lockInboundEvent(trx, eventId);
     if (row?.status !== 'received' && row?.status !== 'failed') return false;
     const job = await inbox.getJob(eventId);
     if (!job || (await job.getState()) !== 'failed') return false;
