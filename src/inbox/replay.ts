@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
-import type { InboxJob } from '../workers/queues.js';
+import { type InboxJob, QUEUE_STEP_TIMEOUT_MS, queueStep, withTimeout } from '../workers/queues.js';
 import { lockInboundEvent } from './repository.js';
 
 /**
@@ -17,7 +17,7 @@ export async function replayEvent(
   db: Db,
   inbox: Pick<Queue<InboxJob>, 'getJob' | 'remove' | 'add'>,
   eventId: string,
-): Promise<void> {
+): Promise<{ enqueued: boolean }> {
   await db.transaction().execute(async (trx) => {
     const event = await lockInboundEvent(trx, eventId);
     if (!event) throw new AppError('not_found', 'event not found', { details: { eventId } });
@@ -28,10 +28,17 @@ export async function replayEvent(
     }
     const beingProcessed = () =>
       new AppError('conflict', 'event is being processed right now', { details: { eventId } });
-    const state = await (await inbox.getJob(eventId))?.getState();
+    const state = await queueStep(
+      inbox.getJob(eventId).then((job) => job?.getState()),
+      "reading the event's job",
+    );
     if (state === 'active') throw beingProcessed();
     // `remove` answers 0 for a job that is locked (a worker took it since); the job is then still there.
-    if (state !== undefined && (await inbox.remove(eventId)) === 0 && (await inbox.getJob(eventId))) {
+    if (
+      state !== undefined &&
+      (await queueStep(inbox.remove(eventId), 'removing the old job')) === 0 &&
+      (await queueStep(inbox.getJob(eventId), 'reading the job again'))
+    ) {
       throw beingProcessed();
     }
     await trx
@@ -40,6 +47,15 @@ export async function replayEvent(
       .where('id', '=', eventId)
       .execute();
   });
-  // Should this fail (Redis down), the row is `received` and the sweeper enqueues it again.
-  await inbox.add('inbound', { eventId }, { jobId: eventId });
+  // Should this fail (Redis down or hung), the replay stands: the row is `received` and the sweeper enqueues it.
+  try {
+    await withTimeout(
+      inbox.add('inbound', { eventId }, { jobId: eventId }),
+      QUEUE_STEP_TIMEOUT_MS,
+      'replay enqueue',
+    );
+    return { enqueued: true };
+  } catch {
+    return { enqueued: false };
+  }
 }

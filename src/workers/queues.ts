@@ -2,6 +2,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config.js';
+import { AppError } from '../lib/errors.js';
 import { BACKOFF_TYPE } from './retry.js';
 
 export const QUEUE_NAMES = {
@@ -97,4 +98,27 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** How long an operator's request waits for one Redis step before it answers 503. */
+export const QUEUE_STEP_TIMEOUT_MS = 2000;
+
+/**
+ * One Redis step of an operator's request (a replay): bounded by QUEUE_STEP_TIMEOUT_MS, and a Redis that refuses
+ * or hangs answers 503 `unavailable` in the envelope instead of a 500 (or, on PGlite, instead of holding the one
+ * connection while the step waits).
+ */
+export async function queueStep<T>(promise: Promise<T>, what: string): Promise<T> {
+  try {
+    return await withTimeout(promise, QUEUE_STEP_TIMEOUT_MS, what);
+  } catch (err) {
+    throw new AppError(
+      'unavailable',
+      `the job queue did not answer (${what}); nothing was changed, retry later`,
+      {
+        cause: err,
+        retryAfterMs: 5000,
+      },
+    );
+  }
 }

@@ -74,7 +74,7 @@ describe('dead events and replay', () => {
 
       const res = await replay(id);
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ eventId: id, status: 'received' });
+      expect(await res.json()).toEqual({ eventId: id, status: 'received', enqueued: true });
       await waitFor(async () => (await jobOf(id)).state === 'failed');
       expect(await event(id)).toMatchObject({ status: 'dead', attempts: 1 });
     });

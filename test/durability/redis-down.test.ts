@@ -101,6 +101,59 @@ describe('when Redis fails after the event is stored', () => {
     });
   });
 
+  describe('while an operator replays an event', () => {
+    const rowOf = (eventId: string) =>
+      system.db
+        .selectFrom('inbound_events')
+        .select(['status', 'attempts', 'outcome'])
+        .where('id', '=', eventId)
+        .executeTakeFirstOrThrow();
+    /** An event that needs attention (its warehouse is missing): replayable. */
+    const attentionEvent = async (externalOrderId: string, warehouse: string) => {
+      const res = await postOrder(system.baseUrl, manualOrder(externalOrderId, { warehouse }));
+      const eventId = await acceptedEventId(res);
+      await waitFor(async () => (await rowOf(eventId)).status === 'attention', 30_000);
+      return eventId;
+    };
+    const replay = (eventId: string) => system.admin(`/admin/events/${eventId}/replay`, { method: 'POST' });
+
+    for (const [fault, cause] of [
+      ['refuse', 'refuses connections'],
+      ['hang', 'stops answering'],
+    ] as const) {
+      it(`answers 503 in the envelope when Redis ${cause}, changes nothing, and replays once Redis is back`, async () => {
+        const externalOrderId = `redis-replay-${fault}`;
+        const warehouse = `WH-REPLAY-${fault.toUpperCase()}`;
+        const eventId = await attentionEvent(externalOrderId, warehouse);
+        const before = await rowOf(eventId);
+
+        proxy[fault]();
+        const res = await replay(eventId);
+        expect(res.status).toBe(503);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('unavailable');
+        expect(body.error.message).toContain('nothing was changed');
+        expect(await rowOf(eventId)).toEqual(before);
+
+        proxy.restore();
+        await system.db
+          .insertInto('warehouses')
+          .values({ code: warehouse, category: 'grocery', name: 'Back' })
+          .execute();
+        await system.db
+          .insertInto('stock_levels')
+          .values({ warehouse_code: warehouse, sku: 'SKU-1', on_hand: 5 })
+          .execute();
+        await waitFor(async () => {
+          const again = await replay(eventId);
+          return again.status === 202 ? again : undefined;
+        }, 30_000);
+        await waitProcessed(system, [eventId]);
+        expect(await ordersFor(system, [externalOrderId])).toEqual([externalOrderId]);
+      });
+    }
+  });
+
   describe('because Redis lost all its data while the product kept running', () => {
     it('re-enqueues the unprocessed events, although the sweep schedule itself was lost too', async () => {
       proxy.refuse();

@@ -70,7 +70,9 @@ export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
 
   app.post('/admin/events/:id/replay', async (c) => {
     const { id } = validate(eventIdParam, c.req.param(), 'event id');
-    await replayEvent(deps.db, deps.queues.inbox, id);
-    return c.json({ eventId: id, status: 'received' }, 202);
+    const { enqueued } = await replayEvent(deps.db, deps.queues.inbox, id);
+    if (!enqueued)
+      c.var.logger.warn({ eventId: id }, 'replayed event not enqueued; the sweeper will enqueue it');
+    return c.json({ eventId: id, status: 'received', enqueued }, 202);
   });
 }
