@@ -6,7 +6,6 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { newRunId, pickRoute } from '../lib/bodies.js';
-import { percentile } from '../lib/load.js';
 import {
   drainBacklog,
   externalIdPattern,
@@ -32,7 +31,8 @@ import type { BenchSettings } from './settings.js';
 const MB = 1024 * 1024;
 /**
  * Twice the largest retention cap (10,000 completed subscriber-events jobs): by then every completed set in
- * Redis is full and the worker's heap has grown to its working size, so what follows is the steady state.
+ * Redis is full, so Redis is at its steady state; the worker's RSS samples of earlier runs stopped rising by
+ * then too.
  */
 const WARMUP_ORDERS = 10_000;
 const CHUNK = 2500;
@@ -50,25 +50,69 @@ const END_SAMPLES = 4;
 function heapProbe() {
   const file = path.join(os.tmpdir(), `ordergate-heap-probe-${process.pid}-${Date.now()}.jsonl`);
   const probe = pathToFileURL(path.join(ROOT, 'bench/lib/heap-probe.mjs')).href;
-  let lines = 0;
+  const line = z.union([z.object({ ready: z.literal(true) }), z.object({ heapUsed: z.number() })]);
+  /** The complete lines written so far (a line without its newline is still being written). */
+  const written = () => {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter(Boolean);
+  };
+  let seen = 0;
   return {
-    env: { NODE_OPTIONS: `--import ${probe}`, BENCH_HEAP_PROBE_FILE: file },
+    env: {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${probe}`.trim(),
+      BENCH_HEAP_PROBE_FILE: file,
+    },
     async sample(pid: number): Promise<number> {
+      // Without the probe's handler, SIGUSR2 would end the worker: signal only a worker that has loaded it.
+      if (seen === 0) {
+        if (!written().some((l) => 'ready' in line.parse(JSON.parse(l)))) {
+          throw new Error(`the heap probe did not load in the worker (nothing in ${file})`);
+        }
+        seen = written().length;
+      }
       process.kill(pid, 'SIGUSR2');
       for (let i = 0; i < 100; i++) {
         await sleep(50);
-        const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-        const all = text ? text.split('\n') : [];
-        const last = all.at(-1);
-        if (all.length > lines && last) {
-          lines = all.length;
-          return z.object({ heapUsed: z.number() }).parse(JSON.parse(last)).heapUsed;
+        const lines = written();
+        const last = lines.at(-1);
+        if (lines.length > seen && last) {
+          seen = lines.length;
+          const parsed = line.parse(JSON.parse(last));
+          if ('heapUsed' in parsed) return parsed.heapUsed;
         }
       }
       throw new Error('the heap probe did not answer within 5 s');
     },
     remove: async () => rmSync(file, { force: true }),
   };
+}
+
+/** The middle of a few samples (the mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2;
+}
+
+/** Least-squares growth of `ys` over `xs`, as a fraction of the fitted start: the trend the samples share. */
+function fittedGrowth(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  xs.forEach((x, i) => {
+    sxy += (x - mx) * ((ys[i] ?? my) - my);
+    sxx += (x - mx) ** 2;
+  });
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  const start = my - slope * mx + slope * (xs[0] ?? 0);
+  const end = my - slope * mx + slope * (xs[n - 1] ?? 0);
+  return end / start - 1;
 }
 
 async function waitDrained(env: Parameters<typeof drainBacklog>[0], pattern: string, expected: number) {
@@ -134,6 +178,8 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
     const afterWarmup = rssBytes(worker.pid);
     const heapAfterWarmup = probe ? await probe.sample(worker.pid) : undefined;
     const rssSamples: number[] = [];
+    /** Orders done at each of `rssSamples`. */
+    const sampledAt: number[] = [];
     const started = performance.now();
     const rows: (string | number)[][] = [
       [
@@ -152,6 +198,7 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
       done += n;
       const rss = rssBytes(worker.pid);
       rssSamples.push(rss);
+      sampledAt.push(done);
       const heap = probe ? await probe.sample(worker.pid) : undefined;
       if (heap !== undefined) heapSamples.push(heap);
       if (done >= nextRow || done >= settings.memoryOrders) {
@@ -177,7 +224,6 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
       fmt(afterRedis / MB, 1),
       ...(probe ? [fmt((await probe.sample(worker.pid)) / MB, 1)] : []),
     ]);
-    const median = (values: number[]) => percentile(Float64Array.from(values).sort(), 50);
     const before = { rss: median(rssSamples.slice(0, END_SAMPLES)), redis: beforeRedis };
     const after = { rss: median(rssSamples.slice(-END_SAMPLES)), redis: afterRedis };
     const keys = await env.redis.eval(
@@ -194,6 +240,9 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
       ['inbox', 'outbound', 'subscriber-events'].map((q) => env.redis.llen(`${env.queuePrefix}:${q}:wait`)),
     );
     const growth = after.rss / before.rss - 1;
+    // Fewer than two groups of samples would compare a group with itself.
+    const enoughSamples = rssSamples.length >= 2 * END_SAMPLES;
+    const trend = fittedGrowth(sampledAt, rssSamples);
     const pointGrowth = atRest / afterWarmup - 1;
     const signed = (x: number) => `${x >= 0 ? '+' : ''}${fmt(x * 100, 1)}%`;
     await worker.stop();
@@ -230,8 +279,10 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
       targets: [
         {
           target: `worker RSS growth ≤ 10% over ${fmt(settings.memoryOrders)} orders`,
-          measured: `median of the first ${END_SAMPLES} chunk samples ${fmt(before.rss / MB, 1)} MB → of the last ${END_SAMPLES} ${fmt(after.rss / MB, 1)} MB (${signed(growth)}) over ${fmt(done)} orders`,
-          met: growth <= 0.1 && done >= settings.memoryOrders,
+          measured: enoughSamples
+            ? `median of the first ${END_SAMPLES} chunk samples ${fmt(before.rss / MB, 1)} MB → of the last ${END_SAMPLES} ${fmt(after.rss / MB, 1)} MB (${signed(growth)}) over ${fmt(done)} orders`
+            : `n/a: ${rssSamples.length} chunk samples, fewer than the ${2 * END_SAMPLES} two separate groups need`,
+          met: enoughSamples && growth <= 0.1 && done >= settings.memoryOrders,
         },
         {
           target: 'Redis bounded by the retention policy',
@@ -249,6 +300,7 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
               `Worker heap after a full GC: median of the first ${END_SAMPLES} chunks ${fmt(median(heapSamples.slice(0, END_SAMPLES)) / MB, 1)} MB → of the last ${END_SAMPLES} ${fmt(median(heapSamples.slice(-END_SAMPLES)) / MB, 1)} MB (range ${fmt(Math.min(...heapSamples) / MB, 1)}–${fmt(Math.max(...heapSamples) / MB, 1)} MB).`,
             ]
           : []),
+        `Least-squares trend over all ${rssSamples.length} chunk samples: ${signed(trend)} from the first to the last.`,
         `Single samples: after warm-up ${fmt(afterWarmup / MB, 1)} MB → at the end ${fmt(atRest / MB, 1)} MB (${signed(pointGrowth)}); under load the ${fmt(rssSamples.length)} chunk samples ranged ${fmt(Math.min(...rssSamples) / MB, 1)}–${fmt(Math.max(...rssSamples) / MB, 1)} MB.`,
         ...(done < 100_000
           ? [
