@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Transaction, type Updateable } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
-import type { Database, Order } from '../db/schema.js';
+import type { Database, Order, OrdersTable } from '../db/schema.js';
 import { AppError, RuleViolation, sqlState } from '../lib/errors.js';
 import { type CustomerInput, customerUpsertCtes, planCustomers } from './customers.js';
 import { sumMinor } from './money.js';
@@ -695,20 +695,17 @@ export async function setPaymentStatus(
   if (!(paymentStatuses as readonly string[]).includes(paymentStatus)) {
     throw new AppError('validation_failed', `unknown payment status ${paymentStatus}`, { retryable: false });
   }
-  const updated = await trx
-    .updateTable('orders')
-    .set({ payment_status: paymentStatus, updated_at: sql`now()` })
-    .where('id', '=', order.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await addTimelineEvent(trx, {
-    orderId: order.id,
-    type: 'payment_status_changed',
-    actor: options.actor,
-    message: options.reason ?? `payment ${order.payment_status} → ${paymentStatus}`,
-    metadata: { from: order.payment_status, to: paymentStatus, ...options.metadata },
-  });
-  return updated;
+  return changeOrder(
+    trx,
+    order.id,
+    { payment_status: paymentStatus },
+    {
+      type: 'payment_status_changed',
+      actor: options.actor,
+      message: options.reason ?? `payment ${order.payment_status} → ${paymentStatus}`,
+      metadata: { from: order.payment_status, to: paymentStatus, ...options.metadata },
+    },
+  );
 }
 
 export interface RefundInput extends TransitionOptions {
@@ -787,20 +784,17 @@ export async function resolveAttention(
   if (reason === null) {
     throw new RuleViolation('no_attention', 'order is not flagged for attention', { orderId: order.id });
   }
-  const updated = await trx
-    .updateTable('orders')
-    .set({ attention_reason: null, updated_at: sql`now()` })
-    .where('id', '=', order.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await addTimelineEvent(trx, {
-    orderId: order.id,
-    type: 'attention_resolved',
-    actor: input.actor,
-    message: `attention resolved: ${input.note} (was: ${reason})`,
-    metadata: { reason, note: input.note },
-  });
-  return updated;
+  return changeOrder(
+    trx,
+    order.id,
+    { attention_reason: null },
+    {
+      type: 'attention_resolved',
+      actor: input.actor,
+      message: `attention resolved: ${input.note} (was: ${reason})`,
+      metadata: { reason, note: input.note },
+    },
+  );
 }
 
 /** Flags an order for an operator; the reason is on the order and its timeline. */
@@ -810,10 +804,27 @@ export async function flagAttention(
   reason: string,
   actor: string,
 ): Promise<void> {
-  await trx
+  await changeOrder(
+    trx,
+    order.id,
+    { attention_reason: reason },
+    { type: 'attention', actor, message: reason },
+  );
+}
+
+/** Sets fields of one order and records the change on its timeline, in the caller's transaction. */
+async function changeOrder(
+  trx: Executor,
+  orderId: string,
+  set: Updateable<OrdersTable>,
+  entry: Omit<TimelineEntry, 'orderId'>,
+): Promise<Order> {
+  const updated = await trx
     .updateTable('orders')
-    .set({ attention_reason: reason, updated_at: sql`now()` })
-    .where('id', '=', order.id)
-    .execute();
-  await addTimelineEvent(trx, { orderId: order.id, type: 'attention', actor, message: reason });
+    .set({ ...set, updated_at: sql`now()` })
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addTimelineEvent(trx, { orderId, ...entry });
+  return updated;
 }
