@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, sumMinor, toMinorUnits, weightLineTotal } from './money.js';
+import { currencyExponent, decimalToMinorUnits, sumMinor, toMinorUnits, weightLineTotal } from './money.js';
 
 describe('toMinorUnits', () => {
   describe('when the currency has two decimals', () => {
@@ -88,6 +89,71 @@ describe('toMinorUnits', () => {
       expect(() => toMinorUnits('90071992547409.93', 'EUR')).toThrow(RangeError);
       expect(() => toMinorUnits(1e21, 'EUR')).toThrow(RangeError);
     });
+  });
+});
+
+describe('toMinorUnits on numbers, against its decimal path', () => {
+  const currency = fc.constantFrom('TRY', 'JPY', 'KWD');
+  /** The same amount through the decimal path alone, or the error it throws. */
+  const decimal = (amount: number, code: string) => {
+    try {
+      return decimalToMinorUnits(amount, currencyExponent(code));
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  };
+  const converted = (amount: number, code: string) => {
+    try {
+      return toMinorUnits(amount, code);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  };
+  const minor = fc.integer({ min: -(10 ** 13) + 1, max: 10 ** 13 - 1 });
+
+  it('gives the same integer for a whole count of minor units, N / 10^digits', () => {
+    fc.assert(
+      fc.property(minor, currency, (n, code) => {
+        const amount = n / 10 ** currencyExponent(code);
+        expect(toMinorUnits(amount, code)).toBe(n);
+        expect(decimal(amount, code)).toBe(n);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('gives the same integer for sums and products with binary noise (0.1 + 0.2)', () => {
+    fc.assert(
+      fc.property(minor, minor, fc.integer({ min: 1, max: 1000 }), currency, (a, b, k, code) => {
+        const unit = 10 ** currencyExponent(code);
+        for (const amount of [a / unit + b / unit, (a / unit) * k, a / unit - b / unit]) {
+          expect(converted(amount, code)).toBe(decimal(amount, code));
+        }
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('gives the same answer for amounts with more decimals than the currency has, and any other double', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.tuple(minor, fc.integer({ min: 1, max: 6 })).map(([n, extra]) => n / 10 ** (2 + extra)),
+          fc.double({ min: -1e14, max: 1e14, noNaN: true }),
+          fc.double({ noNaN: false }),
+        ),
+        currency,
+        (amount, code) => {
+          expect(converted(amount, code)).toBe(decimal(amount, code));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('never answers -0', () => {
+    expect(Object.is(toMinorUnits(-0, 'TRY'), 0)).toBe(true);
+    expect(Object.is(toMinorUnits(-0.001, 'TRY'), 0)).toBe(true);
   });
 });
 

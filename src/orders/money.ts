@@ -1,6 +1,7 @@
 /**
  * Money is integers in minor units. Providers send decimal amounts (12.5, "12.50"); they are converted by
- * decimal string arithmetic, never by multiplying floats.
+ * decimal string arithmetic. A JSON number with no more decimals than the currency has takes a float fast path
+ * that is used only where it provably gives the same integer (see `toMinorUnits`).
  */
 const minorUnitDigits: Readonly<Record<string, number>> = {
   BHD: 3,
@@ -20,9 +21,35 @@ export function currencyExponent(currency: string): number {
   return minorUnitDigits[currency.toUpperCase()] ?? 2;
 }
 
-/** Converts a decimal amount in major units to integer minor units, rounding half away from zero. */
+/** Below this many minor units (10^13) a 15-digit decimal has room for the float fast path's error bound. */
+const FAST_PATH_LIMIT = 1e13;
+
+/**
+ * Converts a decimal amount in major units to integer minor units, rounding half away from zero.
+ *
+ * A number such as 12.5 or 0.1 + 0.2 that is, up to binary noise, a whole count of minor units is converted by
+ * one multiplication: the product must lie within one unit in the last place of an integer N below 10^13. Then
+ * the amount is within ~3.3e-16 (relative) of N / 10^digits, closer than half a step of the 15 significant
+ * digits the decimal path reads it at, so both give N (`money.test.ts` checks them against each other). Any
+ * other number, and every string, takes the decimal path.
+ */
 export function toMinorUnits(amount: number | string, currency: string): number {
   const digits = currencyExponent(currency);
+  if (typeof amount === 'number') {
+    const scaled = amount * 10 ** digits;
+    const rounded = Math.round(scaled);
+    if (
+      Math.abs(rounded) < FAST_PATH_LIMIT &&
+      Math.abs(scaled - rounded) <= Math.abs(scaled) * Number.EPSILON
+    ) {
+      return rounded + 0; // not -0
+    }
+  }
+  return decimalToMinorUnits(amount, digits);
+}
+
+/** The decimal path of `toMinorUnits`: string arithmetic on the amount's digits. Exported for its tests. */
+export function decimalToMinorUnits(amount: number | string, digits: number): number {
   const text = typeof amount === 'number' ? numberToPlainString(amount) : amount.trim();
   const match = /^([+-])?(\d*)(?:\.(\d*))?$/.exec(text);
   if (!match || (match[2] === '' && (match[3] ?? '') === '')) {
