@@ -232,16 +232,20 @@ describe('dead outbox messages and their replay', () => {
       // A dead row without an order, whose job names an order that does not exist: the delivery succeeds, and
       // writing its settlement and timeline entry fails (foreign key), so the row stays dead.
       const ghost = randomUUID();
-      const row = await system.db
-        .insertInto('outbox')
-        .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghost } })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await system.db
-        .updateTable('outbox')
-        .set({ status: 'dead', finished_at: new Date(), last_error: 'HTTP 422' })
-        .where('id', '=', row.id)
-        .execute();
+      // Inserted and marked dead in one transaction: a pending row committed alone is the relay's to claim.
+      const row = await system.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('outbox')
+          .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghost } })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('outbox')
+          .set({ status: 'dead', finished_at: new Date(), last_error: 'HTTP 422' })
+          .where('id', '=', inserted.id)
+          .execute();
+        return inserted;
+      });
       const job = await system.process.services.queues.outbound.add(
         DELIVERY_REQUESTED,
         { outboxId: row.id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
