@@ -62,14 +62,17 @@ export function createOutboundProcessor(
     } catch (err) {
       const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
       logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');
-      await recordOutboundFailure(ctx.db, {
-        outboxId: data.outboxId,
-        orderId: data.orderId ?? null,
-        topic: data.topic,
-        attempt,
-        final,
-        error: errorMessage(err),
-      });
+      // One transaction: a dead row always has its timeline entry and its order's attention flag.
+      await ctx.db.transaction().execute((trx) =>
+        recordOutboundFailure(trx, {
+          outboxId: data.outboxId,
+          orderId: data.orderId ?? null,
+          topic: data.topic,
+          attempt,
+          final,
+          error: errorMessage(err),
+        }),
+      );
       throw toJobError(err);
     }
     const sent = !result || result.sent;

@@ -51,7 +51,8 @@ export async function settleOutbox(
 
 /**
  * A failed delivery attempt on the order's timeline; the final one also settles the row dead and flags the
- * order for attention with the reason (a person must look: the provider never got the message).
+ * order for attention with the reason (a person must look: the provider never got the message). Run it in a
+ * transaction, so that no one sees the row dead without the flag.
  */
 export async function recordOutboundFailure(
   db: Executor,
