@@ -2,7 +2,13 @@ import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
-import { type InboxJob, QUEUE_STEP_TIMEOUT_MS, queueStep, withTimeout } from '../workers/queues.js';
+import {
+  type InboxJob,
+  QUEUE_STEP_TIMEOUT_MS,
+  removeIdleJob,
+  replayedJobState,
+  withTimeout,
+} from '../workers/queues.js';
 import { lockInboundEvent } from './repository.js';
 
 /**
@@ -28,19 +34,9 @@ export async function replayEvent(
     }
     const beingProcessed = () =>
       new AppError('conflict', 'event is being processed right now', { details: { eventId } });
-    const state = await queueStep(
-      inbox.getJob(eventId).then((job) => job?.getState()),
-      "reading the event's job",
-    );
+    const state = await replayedJobState(inbox, eventId);
     if (state === 'active') throw beingProcessed();
-    // `remove` answers 0 for a job that is locked (a worker took it since); the job is then still there.
-    if (
-      state !== undefined &&
-      (await queueStep(inbox.remove(eventId), 'removing the old job')) === 0 &&
-      (await queueStep(inbox.getJob(eventId), 'reading the job again'))
-    ) {
-      throw beingProcessed();
-    }
+    if (state !== undefined && !(await removeIdleJob(inbox, eventId))) throw beingProcessed();
     await trx
       .updateTable('inbound_events')
       .set({ status: 'received', attempts: 0, outcome: null, processed_at: null, updated_at: sql`now()` })

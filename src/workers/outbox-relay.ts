@@ -7,7 +7,7 @@ import type { Publication, Publisher } from '../integrations/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { addTimelineEvent } from '../orders/timeline.js';
-import { type Queues, queueStep, withTimeout } from './queues.js';
+import { type Queues, removeIdleJob, replayedJobState, withTimeout } from './queues.js';
 
 /** Longest a relay pass waits for Redis to take its jobs before it gives the rows back. */
 export const RELAY_ENQUEUE_TIMEOUT_MS = 2000;
@@ -164,10 +164,7 @@ export async function replayOutboxMessage(
       });
     }
     const jobId = outboundJobId(outboxId);
-    const state = await queueStep(
-      outbound.getJob(jobId).then((job) => job?.getState()),
-      "reading the message's job",
-    );
+    const state = await replayedJobState(outbound, jobId);
     if (state === 'completed') {
       // Retried from the dashboard and delivered, but its settlement was never written.
       await clearFailureAttention(trx, row);
@@ -184,14 +181,7 @@ export async function replayOutboxMessage(
     const beingDelivered = () =>
       new AppError('conflict', 'outbox message is being delivered right now', { details: { outboxId } });
     if (state === 'active') throw beingDelivered();
-    // `remove` answers 0 for a job that is locked (a retry took it since); the job is then still there.
-    if (
-      state !== undefined &&
-      (await queueStep(outbound.remove(jobId), 'removing the failed job')) === 0 &&
-      (await queueStep(outbound.getJob(jobId), 'reading the job again'))
-    ) {
-      throw beingDelivered();
-    }
+    if (state !== undefined && !(await removeIdleJob(outbound, jobId))) throw beingDelivered();
     await trx
       .updateTable('outbox')
       .set({ status: 'pending', enqueued_at: null, finished_at: null, last_error: null })

@@ -122,3 +122,23 @@ export async function queueStep<T>(promise: Promise<T>, what: string): Promise<T
     );
   }
 }
+
+/** A job's state for a replay, or undefined when Redis no longer has the job (bounded by `queueStep`). */
+export function replayedJobState(queue: Pick<Queue, 'getJob'>, jobId: string): Promise<string | undefined> {
+  return queueStep(
+    queue.getJob(jobId).then((job) => job?.getState()),
+    'reading the job',
+  );
+}
+
+/**
+ * Removes a replayed job that no worker holds, so its id can be reused; false when a worker took it since
+ * (`remove` answers 0 for a locked job, which is then still there).
+ */
+export async function removeIdleJob(
+  queue: Pick<Queue, 'getJob' | 'remove'>,
+  jobId: string,
+): Promise<boolean> {
+  if ((await queueStep(queue.remove(jobId), 'removing the old job')) > 0) return true;
+  return !(await queueStep(queue.getJob(jobId), 'reading the job again'));
+}

@@ -1,4 +1,5 @@
-import type { Order, OutboxRow } from '../../src/db/schema.js';
+import type { Updateable } from 'kysely';
+import type { Order, OutboxRow, OutboxTable } from '../../src/db/schema.js';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
 import { createOrder } from '../../src/orders/service.js';
 import { FakeProvider, type FakeRequest, type FakeRoute } from '../support/fake-provider.js';
@@ -16,6 +17,12 @@ export interface DeliveryHarness {
   newOrder(): Promise<Order>;
   /** Writes a `delivery.requested` outbox message for the order, as an order's transaction would. */
   requestDelivery(orderId: string): Promise<number>;
+  /**
+   * A `delivery.requested` message for an order that does not exist, left in `status` as an earlier worker
+   * would have (inserted and updated in one transaction: a pending row committed alone is the relay's to
+   * claim). Its delivery succeeds and its settlement fails (the timeline's foreign key).
+   */
+  ghostMessage(ghostOrderId: string, status: Updateable<OutboxTable>): Promise<number>;
   outboxRow(id: number): Promise<OutboxRow>;
   /** The delivery domain's requests about the order. */
   callsFor(orderId: string): FakeRequest[];
@@ -53,6 +60,16 @@ export async function startDeliveryHarness(name: string): Promise<DeliveryHarnes
           .returning('id')
           .executeTakeFirstOrThrow()
       ).id,
+    ghostMessage: (ghostOrderId, status) =>
+      system.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('outbox')
+          .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghostOrderId } })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx.updateTable('outbox').set(status).where('id', '=', row.id).execute();
+        return row.id;
+      }),
     outboxRow: (id) =>
       system.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
     callsFor: (orderId) =>

@@ -232,35 +232,26 @@ describe('dead outbox messages and their replay', () => {
       // A dead row without an order, whose job names an order that does not exist: the delivery succeeds, and
       // writing its settlement and timeline entry fails (foreign key), so the row stays dead.
       const ghost = randomUUID();
-      // Inserted and marked dead in one transaction: a pending row committed alone is the relay's to claim.
-      const row = await system.db.transaction().execute(async (trx) => {
-        const inserted = await trx
-          .insertInto('outbox')
-          .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghost } })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await trx
-          .updateTable('outbox')
-          .set({ status: 'dead', finished_at: new Date(), last_error: 'HTTP 422' })
-          .where('id', '=', inserted.id)
-          .execute();
-        return inserted;
+      const id = await h.ghostMessage(ghost, {
+        status: 'dead',
+        finished_at: new Date(),
+        last_error: 'HTTP 422',
       });
       const job = await system.process.services.queues.outbound.add(
         DELIVERY_REQUESTED,
-        { outboxId: row.id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
-        { jobId: `outbox-${row.id}` },
+        { outboxId: id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
+        { jobId: `outbox-${id}` },
       );
       await waitFor(async () => (await job.getState()) === 'completed');
-      expect((await message(row.id)).status).toBe('dead');
+      expect((await message(id)).status).toBe('dead');
 
-      const res = await replay(row.id);
+      const res = await replay(id);
       expect(res.status).toBe(409);
       expect(((await res.json()) as ErrorBody).error.details).toEqual({
-        outboxId: row.id,
+        outboxId: id,
         status: 'delivered',
       });
-      expect((await message(row.id)).status).toBe('delivered');
+      expect((await message(id)).status).toBe('delivered');
       expect(h.callsFor(ghost)).toHaveLength(1);
     });
   });

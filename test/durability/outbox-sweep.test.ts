@@ -65,19 +65,7 @@ describe('outbox messages on the outbound queue', () => {
     it('does not send it again: the job completes and the sweeper settles the row', async () => {
       // The job names an order that does not exist, so the settlement's timeline insert fails (foreign key).
       const ghost = randomUUID();
-      const id = await system.db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto('outbox')
-          .values({ order_id: null, topic: DELIVERY_REQUESTED, payload: { orderId: ghost } })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await trx
-          .updateTable('outbox')
-          .set({ status: 'enqueued', enqueued_at: sql`now()` })
-          .where('id', '=', row.id)
-          .execute();
-        return row.id;
-      });
+      const id = await h.ghostMessage(ghost, { status: 'enqueued', enqueued_at: new Date() });
       const job = await system.process.services.queues.outbound.add(
         DELIVERY_REQUESTED,
         { outboxId: id, topic: DELIVERY_REQUESTED, orderId: ghost, payload: { orderId: ghost } },
