@@ -12,6 +12,8 @@ export interface BenchSettings {
   e2eOrders: number;
   /** Offered rate for the end-to-end latency target. */
   e2eRate: number;
+  /** Seconds at the offered rate before the timed end-to-end run: the fresh worker's warm-up. */
+  e2eWarmupSec: number;
   /** Orders for the memory section (target: 100,000). */
   memoryOrders: number;
   /** Memory section: also report the worker's heap after a full GC per chunk (`BENCH_HEAP_PROBE=1`). */
@@ -41,6 +43,7 @@ export function loadSettings(): BenchSettings {
     ingestGateways: num('BENCH_INGEST_GATEWAYS', 2),
     e2eOrders: num('BENCH_E2E_ORDERS', 20_000),
     e2eRate: num('BENCH_E2E_RATE', 500),
+    e2eWarmupSec: num('BENCH_E2E_WARMUP', 10),
     memoryOrders: num('BENCH_MEMORY_ORDERS', 100_000),
     heapProbe: process.env.BENCH_HEAP_PROBE === '1',
     queryOrders: num('BENCH_QUERY_ORDERS', 1_000_000),

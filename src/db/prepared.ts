@@ -6,7 +6,7 @@ import { sqlState } from '../lib/errors.js';
 /**
  * Named prepared statements for the statements a process runs over and over. node-postgres sends every
  * unnamed query through Parse, and Postgres plans it again each time: for the inbox's batch insert that was
- * about a third of the server's CPU per row (`bench/scratch`-style measurement in docs/benchmarks.md). A named
+ * about a third of the server's CPU per row (docs/benchmarks.md). A named
  * statement is parsed once per connection, and after five executions Postgres keeps a generic plan when it is
  * no worse than the custom ones, so a repeated statement skips parse analysis and planning.
  *
