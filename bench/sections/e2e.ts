@@ -122,7 +122,9 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
       latency: Awaited<ReturnType<typeof pushToCommitLatency>>;
       stages: Awaited<ReturnType<typeof pushToCommitStages>>;
     }[] = [];
-    let warmup: { rate: number; latency: Awaited<ReturnType<typeof pushToCommitLatency>> } | undefined;
+    let warmup:
+      | { rate: number; latency: Awaited<ReturnType<typeof pushToCommitLatency>>; backlogAtEnd: number }
+      | undefined;
     const offer = (runId: string, rate: number, durationSec: number) =>
       runOpenLoop({
         url,
@@ -131,27 +133,34 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
         durationSec,
         rate,
       });
-    // Let the tail of a run finish, then read push → commit from its inbox rows.
+    const unprocessed = async (pattern: string) =>
+      Number(
+        (
+          await env.handle.db
+            .selectFrom('inbound_events')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('external_order_id', 'like', pattern)
+            .where('processed_at', 'is', null)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    // Let the tail of a run finish before its push → commit is read from the inbox rows; a run whose orders
+    // are not all committed within two minutes fails the section rather than report the ones that were.
     const committed = async (pattern: string) => {
       for (let i = 0; i < 240; i++) {
-        const pending = await env.handle.db
-          .selectFrom('inbound_events')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('external_order_id', 'like', pattern)
-          .where('processed_at', 'is', null)
-          .executeTakeFirstOrThrow();
-        if (Number(pending.n) === 0) return;
+        if ((await unprocessed(pattern)) === 0) return;
         await sleep(500);
       }
+      throw new Error(`orders of run ${pattern} still uncommitted after 120 s`);
     };
     for (const offered of rates) {
       // The drain (or the previous run) counts committed orders; their outbound messages (delivery requests)
       // may still be queued. Each latency run starts once that work is done, so it measures its own load.
       const settledAfter = await waitForOutboxSettled(env);
       log(`e2e: earlier outbound work settled after ${fmt(settledAfter, 1)} s`);
-      // The worker process is fresh: warm it up at the offered rate, and the timed run follows without a gap,
-      // as the ingestion section warms each gateway. The warm-up's own latency (a cold start under load) is
-      // reported beside it.
+      // The worker process is fresh: before the first timed run it is warmed up at the offered rate, and the
+      // timed run follows without a gap, as the ingestion section warms each gateway. The warm-up's latency (a
+      // cold start under load) is its own row, with what of it was still uncommitted as the timed run began.
       let warmPattern: string | undefined;
       if (!warmup && settings.e2eWarmupSec > 0) {
         const warmRun = newRunId();
@@ -160,12 +169,15 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
       }
       const rateRun = newRunId();
       const ratePattern = externalIdPattern(route, rateRun);
-      const rated = await offer(rateRun, offered, settings.durationSec);
+      const [rated, backlogAtEnd] = await Promise.all([
+        offer(rateRun, offered, settings.durationSec),
+        warmPattern ? unprocessed(warmPattern) : 0,
+      ]);
       if (warmPattern) {
         await committed(warmPattern);
-        warmup = { rate: offered, latency: await pushToCommitLatency(env, warmPattern) };
+        warmup = { rate: offered, latency: await pushToCommitLatency(env, warmPattern), backlogAtEnd };
         log(
-          `e2e: warm-up @${offered}/s p50 ${fmt(warmup.latency.p50, 1)} p99 ${fmt(warmup.latency.p99, 1)} ms`,
+          `e2e: warm-up @${offered}/s p50 ${fmt(warmup.latency.p50, 1)} p99 ${fmt(warmup.latency.p99, 1)} ms; ${backlogAtEnd} of its orders uncommitted as the timed run began`,
         );
       }
       await committed(ratePattern);
@@ -196,7 +208,7 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
       setup: [
         `Route: ${route === 'yemeksepeti' ? 'Yemeksepeti create push (3 items, mapped store → warehouse with stock, customer, SUBSCRIBER_EVENTS and delivery outbox rows)' : 'manual channel (3 items, warehouse reservation, customer)'}.`,
         `Sustained: ${fmt(settings.e2eOrders)} orders pushed first (gateway only), then one worker process (\`src/worker.ts\`, WORKER_CONCURRENCY=${concurrency}) drains them; rate = finished inbox rows per second, steady = between 10% and 90% of the backlog.`,
-        `Latency: ${fmt(settings.e2eRate)}/s offered (open loop, evenly spaced) for ${settings.durationSec} s with a fresh worker running, started once the drain's outbound messages were all delivered and after ${settings.e2eWarmupSec} s of warm-up at the same rate (\`BENCH_E2E_WARMUP\`; its latency is its own row); push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
+        `Latency: ${fmt(settings.e2eRate)}/s offered (open loop, evenly spaced) for ${settings.durationSec} s with a fresh worker running, started once the drain's outbound messages were all delivered ${settings.e2eWarmupSec > 0 ? `and after ${settings.e2eWarmupSec} s of warm-up of the fresh worker at the first rate (\`BENCH_E2E_WARMUP\`; its latency is its own row)` : 'without a warm-up (`BENCH_E2E_WARMUP=0`)'}; push → commit = inbox received_at → processed_at (stamped after the order transaction commits).`,
         `One order handled alone costs ${fmt(profile.outside, 1)} autocommit statements + ${fmt(profile.inside, 1)} statements in ${fmt(profile.transactions, 1)} transaction(s) (recorded from the real processor): ${profile.sequence.join(' → ')}.`,
         `The worker handles the inbox jobs it holds in batches (two in flight, up to half of WORKER_CONCURRENCY each): ${BATCH_PROFILE} orders together cost ${fmt(batchProfile.outside * BATCH_PROFILE)} autocommit statements + ${fmt(batchProfile.inside * BATCH_PROFILE)} statements in ${fmt(batchProfile.transactions * BATCH_PROFILE)} transaction(s), i.e. ${fmt(batchProfile.outside + batchProfile.inside, 2)} statements per order: ${batchProfile.sequence.join(' → ')}.`,
         `Mean round trip per statement kind on an otherwise idle database (ms): ${Object.entries(
@@ -244,7 +256,7 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
             ...(warmup
               ? [
                   [
-                    `warm-up of the fresh worker @ ${fmt(warmup.rate)}/s offered for ${settings.e2eWarmupSec} s (not timed; the run below follows it without a gap)`,
+                    `warm-up of the fresh worker @ ${fmt(warmup.rate)}/s offered for ${settings.e2eWarmupSec} s (not the target's run, which follows it without a gap; ${fmt(warmup.backlogAtEnd)} of its orders uncommitted as that run began)`,
                     fmt(warmup.latency.n / warmup.latency.spanSec),
                     fmt(warmup.latency.p50, 1),
                     fmt(warmup.latency.p99, 1),

@@ -1,72 +1,64 @@
 import { hash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
-import { sqlState } from '../lib/errors.js';
+import { errorMessage, sqlState } from '../lib/errors.js';
 
 /**
- * Named prepared statements for the statements a process runs over and over. node-postgres sends every
- * unnamed query through Parse, and Postgres plans it again each time: for the inbox's batch insert that was
- * about a third of the server's CPU per row (docs/benchmarks.md). A named
- * statement is parsed once per connection, and after five executions Postgres keeps a generic plan when it is
- * no worse than the custom ones, so a repeated statement skips parse analysis and planning.
+ * The mark that makes a statement a named prepared statement: `sql\`${PREPARED} insert …\``. node-postgres
+ * sends every other query unnamed, through Parse, and Postgres analyses and plans it again each time. For the
+ * inbox's batch insert that was about a quarter of Postgres' CPU per row (docs/benchmarks.md, 2026-12-04). A
+ * named statement is parsed once per connection, and after five executions Postgres keeps its generic plan
+ * when that is no worse than the custom ones, so the statement is planned no more.
  *
- * Not every statement is worth it or safe:
- * - no parameters (`begin`, `commit`, DDL): node-postgres sends those as simple queries; left alone;
- * - more than `maxParameters` placeholders: a list whose length varies (`in ($1, …, $n)`, multi-row
- *   `values`) makes a new text for every length, each a statement kept in every backend;
- * - `order by` or `like`: the admin searches, whose best plan depends on the values (how selective a filter
- *   is, a `like` prefix a custom plan can use an index for); a generic plan could walk the wrong index;
- * - past `maxStatements` distinct texts the rest run unnamed, so a backend holds a bounded number.
- *
- * A statement whose tables changed under it (a migration by a newer process altering a column's type) fails
- * once with "cached plan must not change result type"; its text then gets a new name, prepared afresh on the
- * next use on each connection (the old one is freed with its connection).
+ * Opt-in, not automatic: a generic plan is chosen on a connection's first five executions and kept, so a
+ * statement whose best plan depends on its values (a count by a skewed status, a filter a partial index
+ * serves only for a constant) could stick to a plan that is wrong for the values that come later. A marked
+ * statement is one whose plan cannot depend on them (its rows come from its parameters), and one whose text
+ * is the same whatever the batch, so a backend holds one statement per mark.
  */
-export interface PreparedStatementOptions {
-  maxStatements?: number;
-  maxParameters?: number;
+export const PREPARED = '/* prepared */';
+
+/**
+ * Whether a named statement can no longer be used under its name on some connection: its table changed under
+ * it (0A000, a migration by a newer process), or node-postgres believes it prepared while the server has not
+ * got it (26000). An error without a SQLSTATE counts too: node-postgres closes the statement on the server
+ * when it cannot serialise a value (a BigInt in a JSON parameter) yet may keep it as prepared, and a broken
+ * connection is replaced anyway. The statement is then prepared afresh under a new name on each connection's
+ * next use (the stale one is freed with its connection); the call that found it stale fails, as any statement
+ * whose table changed under it would.
+ */
+function isStale(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state === undefined) return true;
+  if (state === '0A000') return /cached plan must not change result type/.test(errorMessage(err));
+  return state === '26000';
 }
 
-interface Statement {
-  name: string;
-  generation: number;
-}
-
-const UNPREPARABLE = /\border\s+by\b|\blike\b/i;
-/** 0A000 feature_not_supported: what Postgres raises for a cached plan whose result type changed. */
-const CACHED_PLAN_CHANGED = '0A000';
-
-export function preparingPool(pool: pg.Pool, options: PreparedStatementOptions = {}): PostgresPool {
-  const maxStatements = options.maxStatements ?? 256;
-  const maxParameters = options.maxParameters ?? 32;
-  const statements = new Map<string, Statement>();
+export function preparingPool(pool: pg.Pool): PostgresPool {
+  /** Marked text → the name it is prepared under; a new generation when the prepared one went stale. */
+  const names = new Map<string, { name: string; generation: number }>();
   const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-
-  const statementFor = (text: string, parameters: number): Statement | undefined => {
-    const known = statements.get(text);
-    if (known) return known;
-    if (parameters === 0 || parameters > maxParameters || statements.size >= maxStatements) return undefined;
-    if (UNPREPARABLE.test(text)) return undefined;
-    const statement = { name: nameOf(text, 0), generation: 0 };
-    statements.set(text, statement);
-    return statement;
-  };
 
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     // What Kysely would call without us; node-postgres' client is one (Kysely takes a pg.Pool as it is).
     const plain: PostgresPoolClient = client;
     const run = async <R>(text: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>> => {
-      const statement = statementFor(text, parameters.length);
-      if (!statement) return plain.query<R>(text, parameters);
+      if (!text.startsWith(PREPARED)) return plain.query<R>(text, parameters);
+      let statement = names.get(text);
+      if (!statement) {
+        statement = { name: nameOf(text, 0), generation: 0 };
+        names.set(text, statement);
+      }
+      const { name } = statement;
       try {
         // node-postgres' result, as Kysely reads it from an unnamed query (its `command` is a plain string).
         return (await client.query<R & pg.QueryResultRow>({
-          name: statement.name,
+          name,
           text,
           values: [...parameters],
         })) as PostgresQueryResult<R>;
       } catch (err) {
-        if (sqlState(err) === CACHED_PLAN_CHANGED && statements.get(text) === statement) {
+        if (statement.name === name && isStale(err)) {
           statement.generation += 1;
           statement.name = nameOf(text, statement.generation);
         }

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { PREPARED } from '../db/prepared.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage, isConnectionError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -174,7 +175,8 @@ async function storeGroups(db: Db, groups: Group[]): Promise<Map<string, { id: s
     payloads.push(g.first.payload);
     metas.push(JSON.stringify(g.first.input.meta ?? {}));
   }
-  const { rows: inserted } = await sql<{ id: string; source: string; dedup_key: string }>`
+  // A named prepared statement (src/db/prepared.ts): Postgres plans it once per connection, not per batch.
+  const { rows: inserted } = await sql<{ id: string; source: string; dedup_key: string }>`${sql.raw(PREPARED)}
     insert into inbound_events (source, dedup_key, event_type, external_order_id, payload, meta)
     select s, k, t, o, p, m
     from rows from (unnest(${sources}::text[]), unnest(${keys}::text[]), unnest(${types}::text[]),

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { preparingPool } from '../../src/db/prepared.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PREPARED, preparingPool } from '../../src/db/prepared.js';
 import type { Database } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
 
@@ -19,102 +19,108 @@ async function prepared(db: Kysely<Database>) {
   return rows;
 }
 
-describe.skipIf(!usingPostgres)('named prepared statements on Postgres', () => {
+describe.skipIf(!usingPostgres)('prepared statements on Postgres (src/db/prepared.ts)', () => {
   let database: TestDatabase;
   let db: Kysely<Database>;
-  let pool: pg.Pool;
-
-  const open = (options?: Parameters<typeof preparingPool>[1]) => {
-    // One connection: every statement and the look at pg_prepared_statements share one backend.
-    pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool, options) }) });
-  };
+  let plain: Kysely<Database>;
 
   beforeAll(async () => {
     database = await createTestDatabase('pg');
   });
+  beforeEach(() => {
+    // One connection: every statement and the look at pg_prepared_statements share one backend.
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool: preparingPool(new pg.Pool({ connectionString: database.url, max: 1 })),
+      }),
+    });
+    plain = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1 }) }),
+    });
+  });
   afterEach(async () => {
     await db.destroy();
+    await plain.destroy();
   });
   afterAll(async () => {
     await database.drop();
   });
 
-  describe('when the same statement runs again and again', () => {
-    it('is parsed once, and Postgres plans it once and reuses the plan', async () => {
-      open();
-      const lookup = (id: string) =>
-        db.selectFrom('inbound_events').select(['id', 'status']).where('dedup_key', '=', id).execute();
-      for (let i = 0; i < 8; i++) expect(await lookup(`key-${i}`)).toEqual([]);
-      const statements = (await prepared(db)).filter((s) => s.statement.includes('from "inbound_events"'));
+  const markedLookup = (key: string) =>
+    sql<{ id: string }>`${sql.raw(PREPARED)} select id from inbound_events where dedup_key = ${key}`.execute(
+      db,
+    );
+
+  describe('when a marked statement runs again and again', () => {
+    it('is parsed once on the connection, and Postgres reuses a plan instead of planning each time', async () => {
+      for (let i = 0; i < 8; i++) expect((await markedLookup(`key-${i}`)).rows).toEqual([]);
+      const statements = await prepared(db);
       expect(statements).toHaveLength(1);
       expect(statements[0]?.name).toMatch(/^og_[\w-]{22}_0$/);
-      // Five custom plans, then the generic one kept.
-      expect(statements[0]?.custom_plans).toBe(5);
-      expect(statements[0]?.generic_plans).toBe(3);
-    });
-
-    it('answers what an unnamed statement answers', async () => {
-      open();
-      await db
-        .insertInto('inbound_events')
-        .values({ source: 'manual', dedup_key: 'same-answer', event_type: 'order.create', payload: '{}' })
-        .execute();
-      for (let i = 0; i < 7; i++) {
-        const rows = await db
-          .selectFrom('inbound_events')
-          .select(['dedup_key', 'status', 'attempts'])
-          .where('dedup_key', '=', 'same-answer')
-          .execute();
-        expect(rows).toEqual([{ dedup_key: 'same-answer', status: 'received', attempts: 0 }]);
-      }
+      expect(statements[0]?.statement.startsWith(PREPARED)).toBe(true);
+      // Eight executions of one prepared statement; once Postgres settled on its generic plan, no more planning.
+      expect((statements[0]?.custom_plans ?? 0) + (statements[0]?.generic_plans ?? 0)).toBe(8);
+      expect(statements[0]?.generic_plans).toBeGreaterThan(0);
     });
   });
 
-  describe('when a statement is one whose best plan depends on its values, or carries none', () => {
-    it('runs unnamed: order by, like, more placeholders than the limit, no placeholder', async () => {
-      open({ maxParameters: 3 });
-      await db
-        .selectFrom('inbound_events')
-        .select('id')
-        .where('source', '=', 'a')
-        .orderBy('received_at')
-        .execute();
-      await db.selectFrom('inbound_events').select('id').where('dedup_key', 'like', 'a%').execute();
-      await db
-        .selectFrom('inbound_events')
-        .select('id')
-        .where('dedup_key', 'in', ['a', 'b', 'c', 'd'])
-        .execute();
-      await sql`select count(*) from inbound_events`.execute(db);
+  describe('when a statement is not marked', () => {
+    it('runs unnamed, as node-postgres sends it, however often', async () => {
+      for (let i = 0; i < 6; i++) {
+        await db.selectFrom('inbound_events').select('id').where('dedup_key', '=', `k${i}`).execute();
+        await sql`select count(*) from inbound_events where status = ${'dead'}`.execute(db);
+      }
       expect(await prepared(db)).toEqual([]);
+      await markedLookup('control');
+      expect(await prepared(db)).toHaveLength(1);
     });
   });
 
-  describe('when a process runs more distinct statements than the limit', () => {
-    it('prepares the first ones only, so a backend holds a bounded number', async () => {
-      open({ maxStatements: 3 });
-      for (let n = 1; n <= 6; n++) {
-        // A different text each time: n parameters.
-        const keys = Array.from({ length: n }, (_, i) => `k${i}`);
-        await db.selectFrom('inbound_events').select('id').where('dedup_key', 'in', keys).execute();
-        await db.selectFrom('inbound_events').select('id').where('dedup_key', 'in', keys).execute();
-      }
-      expect(await prepared(db)).toHaveLength(3);
+  describe('when a marked statement writes and returns rows', () => {
+    it('answers exactly what the same statement answers unnamed', async () => {
+      const insert = (executor: Kysely<Database>, mark: string, key: string) =>
+        sql<Record<string, unknown>>`${sql.raw(mark)} insert into inbound_events
+            (source, dedup_key, event_type, external_order_id, payload, meta)
+          select 'manual', k, 'order.create', null, p, m
+          from rows from (unnest(${[key, `${key}-2`]}::text[]), json_array_elements(${'[{"a":1.50},{"b":[true,null]}]'}::json),
+            jsonb_array_elements(${'[{"x":"ü"},{}]'}::jsonb)) as r(k, p, m)
+          returning dedup_key, payload, meta, status, attempts, received_at, processed_at`.execute(executor);
+      const named = await insert(db, PREPARED, 'named');
+      const unnamed = await insert(plain, '', 'unnamed');
+      expect(await prepared(db)).toHaveLength(1);
+      expect(named.rows).toHaveLength(2);
+      const comparable = (rows: Record<string, unknown>[]) =>
+        rows.map(({ dedup_key, received_at, ...rest }) => ({
+          key: String(dedup_key).replace(/^(named|unnamed)/, ''),
+          at: received_at instanceof Date,
+          ...rest,
+        }));
+      expect(comparable(named.rows)).toEqual(comparable(unnamed.rows));
+      expect(named.rows[0]).toMatchObject({ payload: { a: 1.5 }, meta: { x: 'ü' }, attempts: 0 });
     });
   });
 
   describe('when a table changes under a prepared statement (a newer process migrated it)', () => {
-    it('fails that one call, then prepares the statement afresh and answers', async () => {
-      open();
-      await sql`create table prepared_probe (id integer, a integer)`.execute(db);
-      await sql`insert into prepared_probe values (1, 1)`.execute(db);
-      const read = () => sql<{ a: unknown }>`select a from prepared_probe where id = ${1}`.execute(db);
-      expect((await read()).rows).toEqual([{ a: 1 }]);
-      await sql`alter table prepared_probe alter column a type text`.execute(db);
+    it('fails that one call, then prepares the statement afresh under a new name and answers', async () => {
+      await sql`create table prepared_probe (id integer primary key, a integer)`.execute(plain);
+      await sql`insert into prepared_probe values (1, 1)`.execute(plain);
+      const read = () => sql`${sql.raw(PREPARED)} select * from prepared_probe where id = ${1}`.execute(db);
+      expect((await read()).rows).toEqual([{ id: 1, a: 1 }]);
+      await sql`alter table prepared_probe add column b text default 'new'`.execute(plain);
       await expect(read()).rejects.toThrow(/cached plan must not change result type/);
-      expect((await read()).rows).toEqual([{ a: '1' }]);
-      expect((await prepared(db)).map((s) => s.name.slice(-2))).toEqual(['_0', '_1']);
+      expect((await read()).rows).toEqual([{ id: 1, a: 1, b: 'new' }]);
+      expect((await prepared(db)).map((s) => s.name.slice(-2)).sort()).toEqual(['_0', '_1']);
+    });
+  });
+
+  describe('when node-postgres cannot serialise a value of a prepared statement', () => {
+    it('fails that call only: the statement node-postgres closed on the server is prepared again', async () => {
+      const echo = (doc: unknown) =>
+        sql<{ doc: unknown }>`${sql.raw(PREPARED)} select ${doc}::jsonb as doc`.execute(db);
+      expect((await echo({ n: 1 })).rows).toEqual([{ doc: { n: 1 } }]);
+      await expect(echo({ n: 1n })).rejects.toThrow(/BigInt/);
+      expect((await echo({ n: 2 })).rows).toEqual([{ doc: { n: 2 } }]);
+      expect((await echo({ n: 3 })).rows).toEqual([{ doc: { n: 3 } }]);
     });
   });
 });
