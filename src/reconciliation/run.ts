@@ -39,12 +39,21 @@ export interface ReconciliationReport {
   integrations: Record<string, unknown>;
 }
 
-async function finding(rows: Promise<{ id: string }[]>, count: Promise<{ n: number }>): Promise<Finding> {
-  const [list, total] = await Promise.all([rows, count]);
+async function finding(
+  rows: () => Promise<{ id: string }[]>,
+  count: () => Promise<{ n: number }>,
+): Promise<Finding> {
+  const list = await rows();
+  const total = await count();
   return { count: Number(total.n), sample: list.map((r) => r.id) };
 }
 
-/** The core checks of seed 004's reconcileOrders: stuck work, payment consistency, inventory consumption. */
+/**
+ * The core checks of seed 004's reconcileOrders: stuck work, payment consistency, inventory consumption.
+ * One statement at a time: a run is background work, and its twelve statements side by side took both cores
+ * from the order path for half a second every quarter hour (a push → commit p99 of ~0.6 s at 500/s in that
+ * second; docs/benchmarks.md, 2026-12-04).
+ */
 export async function coreChecks(
   db: Db,
   config: { SWEEP_AFTER_MS: number },
@@ -53,48 +62,43 @@ export async function coreChecks(
   const orders = () => db.selectFrom('orders');
   const events = (where: (q: ReturnType<typeof inbox>) => ReturnType<typeof inbox>) =>
     finding(
-      where(inbox()).select('id').orderBy('received_at').limit(SAMPLE).execute(),
-      where(inbox()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+      () => where(inbox()).select('id').orderBy('received_at').limit(SAMPLE).execute(),
+      () => where(inbox()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
     );
   const orderFinding = (where: (q: ReturnType<typeof orders>) => ReturnType<typeof orders>) =>
     finding(
-      where(orders()).select('id').orderBy('created_at').limit(SAMPLE).execute(),
-      where(orders()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+      () => where(orders()).select('id').orderBy('created_at').limit(SAMPLE).execute(),
+      () => where(orders()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
     );
   const graceSeconds = config.SWEEP_AFTER_MS / 1000;
 
-  const [stuckEvents, deadEvents, attentionEvents, attentionOrders, stalePendingOrders, cancelledButPaid] =
-    await Promise.all([
-      events((q) =>
-        q
-          .where('status', 'in', ['received', 'failed'])
-          .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`),
-      ),
-      events((q) => q.where('status', '=', 'dead')),
-      events((q) => q.where('status', '=', 'attention')),
-      orderFinding((q) => q.where('attention_reason', 'is not', null)),
-      orderFinding((q) =>
-        q.where('status', '=', 'pending').where('created_at', '<', sql<Date>`now() - interval '1 day'`),
-      ),
-      orderFinding((q) =>
-        q
-          .where('status', '=', 'cancelled')
-          .where('payment_status', 'in', ['paid', 'partially_refunded'])
-          .where(sql<boolean>`refunded_total < total`),
-      ),
-    ]);
+  const stuckEvents = await events((q) =>
+    q
+      .where('status', 'in', ['received', 'failed'])
+      .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`),
+  );
+  const deadEvents = await events((q) => q.where('status', '=', 'dead'));
+  const attentionEvents = await events((q) => q.where('status', '=', 'attention'));
+  const attentionOrders = await orderFinding((q) => q.where('attention_reason', 'is not', null));
+  const stalePendingOrders = await orderFinding((q) =>
+    q.where('status', '=', 'pending').where('created_at', '<', sql<Date>`now() - interval '1 day'`),
+  );
+  const cancelledButPaid = await orderFinding((q) =>
+    q
+      .where('status', '=', 'cancelled')
+      .where('payment_status', 'in', ['paid', 'partially_refunded'])
+      .where(sql<boolean>`refunded_total < total`),
+  );
   const outbox = () => db.selectFrom('outbox');
   const outboxFinding = (where: (q: ReturnType<typeof outbox>) => ReturnType<typeof outbox>) =>
     finding(
-      where(outbox()).select(sql<string>`id::text`.as('id')).orderBy('id').limit(SAMPLE).execute(),
-      where(outbox()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+      () => where(outbox()).select(sql<string>`id::text`.as('id')).orderBy('id').limit(SAMPLE).execute(),
+      () => where(outbox()).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
     );
-  const [unrelayedOutbox, deadOutbox] = await Promise.all([
-    outboxFinding((q) =>
-      q.where('status', '=', 'pending').where('created_at', '<', sql<Date>`now() - interval '1 minute'`),
-    ),
-    outboxFinding((q) => q.where('status', '=', 'dead')),
-  ]);
+  const unrelayedOutbox = await outboxFinding((q) =>
+    q.where('status', '=', 'pending').where('created_at', '<', sql<Date>`now() - interval '1 minute'`),
+  );
+  const deadOutbox = await outboxFinding((q) => q.where('status', '=', 'dead'));
   // Both sides are large (every open order's reservations, every order ever cancelled) and their meeting is
   // empty in a healthy shop: the matches are found once, by a hash join, and counted and sampled from there.
   // (A sample with its own LIMIT let the planner walk every cancelled order looking for early matches: 3 s

@@ -44,6 +44,8 @@ describe.skipIf(!usingPostgres)('reconciliation checks on a table of 20,000 orde
   let recorded: Kysely<Database>;
   const queries: { sql: string; parameters: readonly unknown[] }[] = [];
   let report: Awaited<ReturnType<typeof coreChecks>>;
+  let inFlight = 0;
+  let mostInFlight = 0;
 
   beforeAll(async () => {
     database = await createTestDatabase('pg');
@@ -56,7 +58,19 @@ describe.skipIf(!usingPostgres)('reconciliation checks on a table of 20,000 orde
           queries.push({ sql: event.query.sql, parameters: event.query.parameters });
       },
     });
-    report = await coreChecks(recorded, { SWEEP_AFTER_MS: 30_000 });
+    // Counts the statements started and not yet answered.
+    const counting = recorded.withPlugin({
+      transformQuery: (args) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        return args.node;
+      },
+      transformResult: async (args) => {
+        inFlight -= 1;
+        return args.result;
+      },
+    });
+    report = await coreChecks(counting, { SWEEP_AFTER_MS: 30_000 });
   });
   afterAll(async () => {
     await recorded.destroy();
@@ -68,6 +82,11 @@ describe.skipIf(!usingPostgres)('reconciliation checks on a table of 20,000 orde
     expect(report.cancelledButPaid.count).toBe(1);
     expect(report.openReservationsOnFinishedOrders.count).toBe(1);
     expect(report.openReservationsOnFinishedOrders.sample).toHaveLength(1);
+  });
+
+  it('runs its statements one at a time, so a run never takes both cores from the order path', () => {
+    expect(queries.length).toBeGreaterThan(10);
+    expect(mostInFlight).toBe(1);
   });
 
   it('reads neither every order nor every reservation for any check', async () => {
