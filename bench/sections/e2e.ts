@@ -27,6 +27,23 @@ function cpuCell(cpu: Record<string, number>, key: string): string {
   return `${fmt((cpu[key] ?? 0) * 100)}%`;
 }
 
+/** A throughput-table row for a run at an offered rate: its committed rate and push → commit latency. */
+function latencyRow(
+  label: string,
+  latency: { n: number; spanSec: number; p50: number; p99: number },
+): (string | number)[] {
+  return [
+    label,
+    fmt(latency.n / latency.spanSec),
+    fmt(latency.p50, 1),
+    fmt(latency.p99, 1),
+    '–',
+    '–',
+    '–',
+    '–',
+  ];
+}
+
 /** Orders in the batch whose statements are recorded for the report. */
 const BATCH_PROFILE = 20;
 
@@ -255,28 +272,18 @@ export async function e2eSection(settings: BenchSettings): Promise<SectionResult
             ],
             ...(warmup
               ? [
-                  [
+                  latencyRow(
                     `warm-up of the fresh worker @ ${fmt(warmup.rate)}/s offered for ${settings.e2eWarmupSec} s (not the target's run, which follows it without a gap; ${fmt(warmup.backlogAtEnd)} of its orders uncommitted as that run began)`,
-                    fmt(warmup.latency.n / warmup.latency.spanSec),
-                    fmt(warmup.latency.p50, 1),
-                    fmt(warmup.latency.p99, 1),
-                    '–',
-                    '–',
-                    '–',
-                    '–',
-                  ],
+                    warmup.latency,
+                  ),
                 ]
               : []),
-            ...ratedRuns.map((r) => [
-              `ordergate @ ${fmt(r.rate)}/s offered for ${settings.durationSec} s (${fmt(r.accepted)}/s accepted; last order committed after ${fmt(r.latency.spanSec, 1)} s)`,
-              fmt(r.latency.n / r.latency.spanSec),
-              fmt(r.latency.p50, 1),
-              fmt(r.latency.p99, 1),
-              '–',
-              '–',
-              '–',
-              '–',
-            ]),
+            ...ratedRuns.map((r) =>
+              latencyRow(
+                `ordergate @ ${fmt(r.rate)}/s offered for ${settings.durationSec} s (${fmt(r.accepted)}/s accepted; last order committed after ${fmt(r.latency.spanSec, 1)} s)`,
+                r.latency,
+              ),
+            ),
           ],
         },
         {

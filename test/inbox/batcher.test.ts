@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { createInboxBatcher, type InboxBatcher } from '../../src/inbox/batcher.js';
@@ -12,7 +13,7 @@ import { AppError } from '../../src/lib/errors.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
 import type { InboxJob } from '../../src/workers/queues.js';
-import { createTestDatabase, type TestDatabase } from '../support/system.js';
+import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
 
 const logger = createLogger('silent');
 
@@ -154,5 +155,29 @@ describe('when Postgres is unreachable', () => {
       expect(err).toMatchObject({ code: 'unavailable', retryAfterMs: 5000 });
     }
     await down.close();
+  });
+});
+
+describe.skipIf(!usingPostgres)('when the gateway stores a batch on Postgres', () => {
+  it('runs its insert as the one named prepared statement, planned once per connection, not per batch', async () => {
+    // One connection, so the batches and the look at pg_prepared_statements share one backend.
+    const handle = await openDatabase({ databaseUrl: database.url, dataDir: '', poolSize: 1 });
+    try {
+      const single = createInboxBatcher({ db: handle.db, inboxQueue: queue, logger });
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from({ length: 4 }, (_, i) => single.ingest(event(`prepared-${round}-${i}-${randomUUID()}`))),
+        );
+      }
+      const { rows } = await sql<{ statement: string; executions: number }>`
+        select statement, (generic_plans + custom_plans)::int as executions from pg_prepared_statements`.execute(
+        handle.db,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.statement).toMatch(/^\/\* prepared \*\/\s+insert into inbound_events/);
+      expect(rows[0]?.executions).toBe(3);
+    } finally {
+      await handle.close();
+    }
   });
 });
