@@ -5,20 +5,20 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/index.js';
-import type { GatewayDeps } from './gateway/env.js';
+import type { GatewayDeps } from './http/env.js';
 import { createInboxBatcher } from './inbox/batcher.js';
 import { type IngestInput, ingest } from './inbox/ingest.js';
 import { onProviderCall } from './integrations/http.js';
 import type { WorkerContext } from './integrations/types.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { createQueues, type Queues } from './queues/index.js';
 import {
   createRedisConnection,
   type ResolvedRedis,
   resolveRedis,
   warnIfEvictingPolicy,
 } from './redis/connection.js';
-import { createQueues, type Queues } from './workers/queues.js';
 
 /** The shared dependencies of every entry point, opened once and closed in reverse order. */
 export interface Services {

@@ -6,8 +6,8 @@ import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/schema.js';
 import { integrations } from '../../src/integrations/index.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { createQueues, type InboxJob } from '../../src/queues/index.js';
 import { createInboxProcessor } from '../../src/workers/inbox-processor.js';
-import { createQueues, type InboxJob } from '../../src/workers/queues.js';
 import { type BenchEnv, productEnv, REDIS_URL } from './system.js';
 
 export interface StatementProfile {

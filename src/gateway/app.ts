@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
+import type { AppEnv, GatewayDeps } from '../http/env.js';
+import { answerErrorsInEnvelope } from '../http/envelope.js';
 import type { Integration } from '../integrations/types.js';
-import { AppError, errorMessage, statusForCode } from '../lib/errors.js';
-import { type Logger, lazyChild } from '../lib/logger.js';
+import { AppError } from '../lib/errors.js';
+import { lazyChild } from '../lib/logger.js';
 import { adminAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
-import type { AppEnv, GatewayDeps } from './env.js';
-import type { ErrorEnvelope } from './http.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerMetricsRoute } from './routes/admin-metrics.js';
@@ -85,39 +84,4 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   answerErrorsInEnvelope(app, deps.logger);
 
   return app;
-}
-
-/**
- * Every error a Hono app of ours answers goes out in the one envelope: AppErrors with their status, Hono's
- * own HTTP errors mapped, anything else logged with its cause and answered 500 without internals.
- */
-export function answerErrorsInEnvelope(app: Hono<AppEnv>, fallbackLogger: Logger): void {
-  app.notFound((c) =>
-    c.json(
-      envelope('not_found', `no route for ${c.req.method} ${c.req.path}`, c.var.requestId ?? randomUUID()),
-      404,
-    ),
-  );
-
-  app.onError((err, c) => {
-    const requestId = c.var.requestId ?? randomUUID();
-    const logger = c.var.logger ?? fallbackLogger;
-    if (err instanceof AppError) {
-      if (err.retryAfterMs !== undefined) c.header('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
-      if (err.status >= 500)
-        logger.error({ err, code: err.code, cause: errorMessage(err.cause) }, err.message);
-      return c.json(envelope(err.code, err.message, requestId, err.details), statusForCode(err.code) as 400);
-    }
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'bad_request';
-      return c.json(envelope(code, err.message || 'bad request', requestId), status);
-    }
-    logger.error({ err }, 'unhandled error');
-    return c.json(envelope('internal', 'internal error', requestId), 500);
-  });
-}
-
-export function envelope(code: string, message: string, requestId: string, details?: unknown): ErrorEnvelope {
-  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/env.js';
 import { bearerToken, matchSecret } from '../lib/crypto.js';
 import { AppError } from '../lib/errors.js';
-import type { AppEnv } from './env.js';
 
 /** The password of an `Authorization: Basic` header (the user name is ignored). */
 function basicPassword(header: string | undefined): string | undefined {

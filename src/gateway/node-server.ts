@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Server, type ServerOptions, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
+import { envelope } from '../http/envelope.js';
 import type { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { envelope } from './app.js';
 
 /**
  * Node's own limits for slow or stalled clients. They must be given when the server is created: Node checks

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { answerErrorsInEnvelope } from '../http/envelope.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import { answerErrorsInEnvelope } from './app.js';
 import { adminAuth } from './auth.js';
-import type { AppEnv } from './env.js';
 
 export interface WorkerMetricsAppOptions {
   metrics: Metrics;

@@ -5,7 +5,7 @@ import { PREPARED } from '../db/prepared.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage, isConnectionError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { type InboxJob, withTimeout } from '../workers/queues.js';
+import { type InboxJob, withTimeout } from '../queues/index.js';
 import {
   dedupKeyFor,
   eventStoreUnavailable,

@@ -4,7 +4,7 @@ import { sha256Hex } from '../lib/crypto.js';
 import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
 import { assertStorableJson } from '../lib/json.js';
 import type { Logger } from '../lib/logger.js';
-import { type InboxJob, withTimeout } from '../workers/queues.js';
+import { type InboxJob, withTimeout } from '../queues/index.js';
 
 export interface IngestInput {
   /** The integration the event belongs to: `manual`, `yemeksepeti`, `gofood`, ... */

@@ -8,7 +8,7 @@ import {
   removeIdleJob,
   replayedJobState,
   withTimeout,
-} from '../workers/queues.js';
+} from '../queues/index.js';
 import { lockInboundEvent } from './repository.js';
 
 /**

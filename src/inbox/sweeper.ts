@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../db/index.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { InboxJob } from '../workers/queues.js';
+import type { InboxJob } from '../queues/index.js';
 import { findUnfinishedEvents, lockInboundEvent, markEvent } from './repository.js';
 
 export interface SweepResult {

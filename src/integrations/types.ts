@@ -3,13 +3,13 @@ import type { Hono } from 'hono';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { InboundEvent, Order } from '../db/schema.js';
-import type { AppEnv, RouteDeps } from '../gateway/env.js';
+import type { AppEnv, RouteDeps } from '../http/env.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Settled } from '../lib/coalesce.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Trx } from '../orders/service.js';
-import type { OutboundJob, Queues } from '../workers/queues.js';
+import type { OutboundJob, Queues } from '../queues/index.js';
 
 /** What workers hand to integration code. */
 export interface WorkerContext {

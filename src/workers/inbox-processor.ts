@@ -5,8 +5,8 @@ import { type EventMark, findInboundEvents, markEvents } from '../inbox/reposito
 import type { HandlerResult, Integration, WorkerContext } from '../integrations/types.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage, isConnectionError } from '../lib/errors.js';
-import { type InboxJob, inboxJobSchema } from './queues.js';
-import { isRetryable, toJobError } from './retry.js';
+import { type InboxJob, inboxJobSchema } from '../queues/index.js';
+import { isRetryable, toJobError } from '../queues/retry.js';
 
 const finished = new Set(['processed', 'attention', 'dead']);
 

@@ -3,12 +3,12 @@ import type { Redis } from 'ioredis';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { type OutboxRelay, startOutboxRelay, sweepOutbox } from '../outbox/relay.js';
+import { QUEUE_NAMES } from '../queues/index.js';
+import { backoffStrategy } from '../queues/retry.js';
 import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
 import { BATCHES_IN_FLIGHT, createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors, publishers } from './outbound-processor.js';
-import { type OutboxRelay, startOutboxRelay, sweepOutbox } from './outbox-relay.js';
-import { QUEUE_NAMES } from './queues.js';
-import { backoffStrategy } from './retry.js';
 
 export const INBOX_SWEEP_JOB = 'inbox-sweep';
 

@@ -3,9 +3,9 @@ import { UnrecoverableError } from 'bullmq';
 import type { Integration, OutboundProcessor, Publisher, WorkerContext } from '../integrations/types.js';
 import { createCoalescer } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
-import { type DeliveredMessage, recordOutboundFailure, settleDelivered } from './outbox-relay.js';
-import { type OutboundJob, outboundJobSchema } from './queues.js';
-import { isRetryable, toJobError } from './retry.js';
+import { type DeliveredMessage, recordOutboundFailure, settleDelivered } from '../outbox/relay.js';
+import { type OutboundJob, outboundJobSchema } from '../queues/index.js';
+import { isRetryable, toJobError } from '../queues/retry.js';
 
 function byTopic<T>(
   integrations: Iterable<Integration>,

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalStatusFor, type LifecycleStep, stepRank } from '../../src/integrations/gofood/mapping.js';
-import { QUEUE_NAMES } from '../../src/workers/queues.js';
+import { QUEUE_NAMES } from '../../src/queues/index.js';
 import {
   MARKET_STORE,
   MARKET_TOKEN,

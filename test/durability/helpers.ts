@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { QUEUE_NAMES } from '../../src/queues/index.js';
 import { createRedisConnection, resolveRedis } from '../../src/redis/connection.js';
-import { QUEUE_NAMES } from '../../src/workers/queues.js';
 import {
   clearQueues,
   createTestDatabase,

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.js';
 import { createApp } from '../../src/gateway/app.js';
-import type { GatewayDeps } from '../../src/gateway/env.js';
+import type { GatewayDeps } from '../../src/http/env.js';
 import { markEvent } from '../../src/inbox/repository.js';
 import { integrations } from '../../src/integrations/index.js';
 import { createLogger } from '../../src/lib/logger.js';

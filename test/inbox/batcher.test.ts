@@ -11,8 +11,8 @@ import { createInboxBatcher, type InboxBatcher } from '../../src/inbox/batcher.j
 import type { IngestInput } from '../../src/inbox/ingest.js';
 import { AppError } from '../../src/lib/errors.js';
 import { createLogger } from '../../src/lib/logger.js';
+import type { InboxJob } from '../../src/queues/index.js';
 import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
-import type { InboxJob } from '../../src/workers/queues.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
 
 const logger = createLogger('silent');

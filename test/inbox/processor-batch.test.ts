@@ -2,8 +2,8 @@ import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrations } from '../../src/integrations/index.js';
 import type { Integration } from '../../src/integrations/types.js';
+import type { InboxJob } from '../../src/queues/index.js';
 import { createInboxProcessor } from '../../src/workers/inbox-processor.js';
-import type { InboxJob } from '../../src/workers/queues.js';
 import { withStatus, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
 import { sendYs, startYs, type YsHarness } from '../integrations/yemeksepeti/helpers.js';
 

@@ -1,6 +1,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Order } from '../../db/schema.js';
+import { cancelBody, refundBody, resolveBody } from '../../http/action-bodies.js';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
+import { readOptionalJsonBody, validate } from '../../http/input.js';
 import {
   type Integration,
   type OrderAction,
@@ -18,17 +21,6 @@ import {
   transitionOrder,
   withOrderLock,
 } from '../../orders/service.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
-import { readOptionalJsonBody, validate } from '../http.js';
-
-export const cancelBody = z.object({ reason: z.string().trim().min(3).max(500) });
-export const resolveBody = z.object({ note: z.string().trim().min(3).max(500) });
-export const refundBody = z.object({
-  /** Minor units. */
-  amount: z.number().int().positive(),
-  reason: z.string().trim().min(3).max(500),
-  items: z.array(z.object({ sku: z.string().min(1), quantity: z.number().int().positive() })).optional(),
-});
 
 /** What an order action does on a channel that has no rules of its own (the `manual` channel). */
 const coreActions: Partial<Record<OrderActionName, OrderAction>> = {

@@ -1,11 +1,11 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { InboundEvent } from '../../db/schema.js';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
+import { listPage, pageQuery, parseQuery, validate } from '../../http/input.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { findInboundEvent } from '../../inbox/repository.js';
 import { AppError } from '../../lib/errors.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
-import { listPage, pageQuery, parseQuery, validate } from '../http.js';
 
 const eventStatuses = ['received', 'failed', 'processed', 'dead', 'attention'] as const;
 

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { sql } from 'kysely';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { AppError } from '../../lib/errors.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
 
 const jobStates = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
 

@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
+import { pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
-import { pageQuery, parseQuery, timestampInput, validate } from '../http.js';
 
 const csvOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z

@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { OutboxRow } from '../../db/schema.js';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
+import { listPage, pageQuery, parseQuery, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
-import { replayOutboxMessage } from '../../workers/outbox-relay.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
-import { listPage, pageQuery, parseQuery, validate } from '../http.js';
+import { replayOutboxMessage } from '../../outbox/relay.js';
 
 const outboxStatuses = ['pending', 'enqueued', 'delivered', 'dead'] as const;
 

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Hono } from 'hono';
-import type { AppEnv, GatewayDeps } from '../env.js';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 

@@ -1,10 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { ReconciliationRun } from '../../db/schema.js';
-import type { Integration } from '../../integrations/types.js';
-import { AppError } from '../../lib/errors.js';
-import { nextWindow, runReconciliation } from '../../reconciliation/run.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import {
   pageOffset,
   pageQuery,
@@ -12,7 +9,10 @@ import {
   readOptionalJsonBody,
   timestampInput,
   validate,
-} from '../http.js';
+} from '../../http/input.js';
+import type { Integration } from '../../integrations/types.js';
+import { AppError } from '../../lib/errors.js';
+import { nextWindow, runReconciliation } from '../../reconciliation/run.js';
 
 export const runBody = z
   .object({ since: timestampInput.optional(), until: timestampInput.optional() })

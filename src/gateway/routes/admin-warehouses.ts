@@ -1,5 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
+import { readJsonBody, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
 import {
   findWarehouse,
@@ -10,8 +12,6 @@ import {
   storesMappedElsewhere,
   upsertWarehouse,
 } from '../../orders/warehouses.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
-import { readJsonBody, validate } from '../http.js';
 
 export const warehouseCategories = ['market', 'su'] as const;
 

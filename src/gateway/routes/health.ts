@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { errorMessage } from '../../lib/errors.js';
-import { withTimeout } from '../../workers/queues.js';
-import type { AppEnv, GatewayDeps } from '../env.js';
+import { withTimeout } from '../../queues/index.js';
 
 export function registerHealthRoutes(app: Hono<AppEnv>, deps: GatewayDeps): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

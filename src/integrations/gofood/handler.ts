@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { InboundEvent, Order } from '../../db/schema.js';
-import { validate } from '../../gateway/http.js';
+import { validate } from '../../http/input.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { toMinorUnits } from '../../orders/money.js';
 import { enqueueOutbox } from '../../orders/outbox.js';

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, RouteDeps } from '../../gateway/env.js';
-import { readJsonBody, validate } from '../../gateway/http.js';
+import type { AppEnv, RouteDeps } from '../../http/env.js';
+import { readJsonBody, validate } from '../../http/input.js';
 import { verifyHmacHex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { GOFOOD_SOURCE, notificationSchema } from './mapping.js';

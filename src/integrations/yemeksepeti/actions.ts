@@ -1,5 +1,5 @@
-import { validate } from '../../gateway/http.js';
-import { cancelBody, refundBody } from '../../gateway/routes/admin-actions.js';
+import { cancelBody, refundBody } from '../../http/action-bodies.js';
+import { validate } from '../../http/input.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import {

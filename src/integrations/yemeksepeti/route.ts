@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
-import type { AppEnv, RouteDeps } from '../../gateway/env.js';
-import { readJsonBody, timestampInput, validate } from '../../gateway/http.js';
+import type { AppEnv, RouteDeps } from '../../http/env.js';
+import { readJsonBody, timestampInput, validate } from '../../http/input.js';
 import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { Queues } from '../workers/queues.js';
+import type { Queues } from '../queues/index.js';
 
 /** Per-request values set by the gateway's middleware. */
 export interface AppEnv {

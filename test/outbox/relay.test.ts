@@ -13,13 +13,9 @@ import {
 import type { Publisher, WorkerContext } from '../../src/integrations/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { enqueueOutbox } from '../../src/orders/outbox.js';
+import { RELAY_ENQUEUE_TIMEOUT_MS, relayOutboxOnce, startOutboxRelay } from '../../src/outbox/relay.js';
+import { createQueues, type Queues } from '../../src/queues/index.js';
 import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
-import {
-  RELAY_ENQUEUE_TIMEOUT_MS,
-  relayOutboxOnce,
-  startOutboxRelay,
-} from '../../src/workers/outbox-relay.js';
-import { createQueues, type Queues } from '../../src/workers/queues.js';
 import { createTestDatabase, type TestDatabase, waitFor } from '../support/system.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 

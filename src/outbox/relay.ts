@@ -7,7 +7,7 @@ import type { Publication, Publisher } from '../integrations/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { addTimelineEvent } from '../orders/timeline.js';
-import { type Queues, removeIdleJob, replayedJobState, withTimeout } from './queues.js';
+import { type Queues, removeIdleJob, replayedJobState, withTimeout } from '../queues/index.js';
 
 /** Longest a relay pass waits for Redis to take its jobs before it gives the rows back. */
 export const RELAY_ENQUEUE_TIMEOUT_MS = 2000;

@@ -2,9 +2,9 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../lib/json.js';
 import { createLogger } from '../lib/logger.js';
-import { answerErrorsInEnvelope } from './app.js';
 import type { AppEnv } from './env.js';
-import { readJsonBody } from './http.js';
+import { answerErrorsInEnvelope } from './envelope.js';
+import { readJsonBody } from './input.js';
 
 const app = new Hono<AppEnv>();
 app.post('/echo', async (c) => c.json({ body: (await readJsonBody(c)).json }));
