@@ -180,6 +180,28 @@ export interface ReconciliationRunsTable {
   finished_at: Timestamp | null;
 }
 
+export type InterventionState = 'open' | 'resolved';
+
+/** Something that needs a person: one open entry per cause (`cause_key`). */
+export interface InterventionsTable {
+  id: Generated<string>;
+  source: string;
+  cause_key: string;
+  state: ColumnType<InterventionState, InterventionState | undefined, InterventionState>;
+  order_id: string | null;
+  event_id: string | null;
+  outbox_id: number | null;
+  summary: string;
+  details: Json;
+  actions: Json<string[]>;
+  occurrences: Generated<number>;
+  opened_at: CreatedAt;
+  last_seen_at: Timestamp;
+  resolved_at: Timestamp | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+
 export interface Database {
   inbound_events: InboundEventsTable;
   customers: CustomersTable;
@@ -195,6 +217,7 @@ export interface Database {
   outbox: OutboxTable;
   gofood_outlets: GofoodOutletsTable;
   reconciliation_runs: ReconciliationRunsTable;
+  interventions: InterventionsTable;
 }
 
 export type InboundEvent = Selectable<InboundEventsTable>;
@@ -207,3 +230,4 @@ export type OutboxRow = Selectable<OutboxTable>;
 export type Warehouse = Selectable<WarehousesTable>;
 export type GofoodOutlet = Selectable<GofoodOutletsTable>;
 export type ReconciliationRun = Selectable<ReconciliationRunsTable>;
+export type Intervention = Selectable<InterventionsTable>;

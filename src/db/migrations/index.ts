@@ -9,6 +9,7 @@ import * as inboxPayloadLz4 from './2026_11_25_1010_inbox_payload_lz4.js';
 import * as inboxPayloadJson from './2026_12_01_1000_inbox_payload_json.js';
 import * as outboxAdmin from './2026_12_02_1800_outbox_admin.js';
 import * as reconciliationIndexes from './2026_12_04_0500_reconciliation_indexes.js';
+import * as interventions from './2026_12_04_1600_interventions.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_01_1000_inbox_payload_json': inboxPayloadJson,
   '2026_12_02_1800_outbox_admin': outboxAdmin,
   '2026_12_04_0500_reconciliation_indexes': reconciliationIndexes,
+  '2026_12_04_1600_interventions': interventions,
 };
 
 export const migrationProvider: MigrationProvider = {
