@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { optionalEnv } from '../lib/env.js';
 import { gofoodEnvShape } from './gofood/env.js';
+import { razorpayEnvShape } from './razorpay/env.js';
+import { storefrontEnvShape } from './storefront/env.js';
 import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
 
 /**
@@ -17,4 +19,6 @@ export const integrationEnvShape = {
   SUBSCRIBER_EVENTS: z.enum(['on', 'off']).default('on'),
   ...gofoodEnvShape,
   ...yemeksepetiEnvShape,
+  ...storefrontEnvShape,
+  ...razorpayEnvShape,
 };

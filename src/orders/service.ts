@@ -65,6 +65,8 @@ export interface OrderItemInput {
 }
 
 export interface CreateOrderInput {
+  /** The order's id when the caller promised one before the order existed (a checkout's answer). */
+  id?: string;
   channel: string;
   externalOrderId: string;
   status?: OrderStatus;
@@ -268,7 +270,10 @@ export async function createOrders(
           : numbered;
         const firsts = new Map<string, (typeof fresh)[number]>();
         for (const entry of fresh) if (!firsts.has(keyOf(entry.input))) firsts.set(keyOf(entry.input), entry);
-        const creating = [...firsts.values()].map((entry) => ({ ...entry, id: randomUUID() }));
+        const creating = [...firsts.values()].map((entry) => ({
+          ...entry,
+          id: entry.input.id ?? randomUUID(),
+        }));
         // Without `inTx` callbacks nothing has to be written between the orders and their outbox messages.
         const outboxInline = creating.every(({ request }) => !request.inTx);
         const orders = await insertOrders(
