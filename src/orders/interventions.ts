@@ -45,7 +45,8 @@ export async function openIntervention(db: Executor, input: OpenInterventionInpu
       event_id: input.eventId ?? null,
       outbox_id: input.outboxId ?? null,
       details: input.details ?? {},
-      actions: [...(input.actions ?? ['resolve'])],
+      // As JSON text: node-postgres would send a JS array as a Postgres array, which jsonb refuses.
+      actions: JSON.stringify(input.actions ?? ['resolve']),
     })
     .onConflict((oc) =>
       oc

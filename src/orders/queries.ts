@@ -46,6 +46,7 @@ export interface OrderItemDto {
   pricingType: string;
   unitPrice: number;
   totalPrice: number;
+  taxRateBp: number | null;
   status: string;
   externalId: string | null;
   metadata: Record<string, unknown>;
@@ -90,6 +91,7 @@ export function toItemDto(i: OrderItem): OrderItemDto {
     pricingType: i.pricing_type,
     unitPrice: i.unit_price,
     totalPrice: i.total_price,
+    taxRateBp: i.tax_rate_bp,
     status: i.status,
     externalId: i.external_id,
     metadata: i.metadata,
@@ -155,12 +157,25 @@ export interface OrderSearch {
   /** Exact, or a prefix when it ends with `*`. */
   orderNumber?: string | undefined;
   customerId?: string | undefined;
+  /** Part of the order number, anywhere in it (case-insensitive). */
+  orderNumberContains?: string | undefined;
+  /** Part of the customer's name or e-mail address (case-insensitive). */
+  customer?: string | undefined;
+  /** `unshipped` (no shipment yet), `shipped` (on its way) or `delivered`. */
+  shippingStatus?: ShippingStatus[] | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
   minTotal?: number | undefined;
   maxTotal?: number | undefined;
   page: number;
   limit: number;
+}
+
+export const shippingStatuses = ['unshipped', 'shipped', 'delivered'] as const;
+export type ShippingStatus = (typeof shippingStatuses)[number];
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
 }
 
 /**
@@ -178,10 +193,38 @@ export function orderSearchQuery(db: Executor, search: Omit<OrderSearch, 'page' 
   if (search.externalOrderId) query = query.where('external_order_id', '=', search.externalOrderId);
   if (search.orderNumber) {
     query = search.orderNumber.endsWith('*')
-      ? query.where('order_number', 'like', `${search.orderNumber.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`)
+      ? query.where('order_number', 'like', `${escapeLike(search.orderNumber.slice(0, -1))}%`)
       : query.where('order_number', '=', search.orderNumber);
   }
   if (search.customerId) query = query.where('customer_id', '=', search.customerId);
+  if (search.orderNumberContains) {
+    query = query.where('order_number', 'ilike', `%${escapeLike(search.orderNumberContains)}%`);
+  }
+  if (search.customer) {
+    const pattern = `%${escapeLike(search.customer)}%`;
+    query = query.where('customer_id', 'in', (eb) =>
+      eb
+        .selectFrom('customers')
+        .select('id')
+        .where((c) => c.or([c('name', 'ilike', pattern), c('email', 'ilike', pattern)])),
+    );
+  }
+  if (search.shippingStatus?.length) {
+    const wanted = search.shippingStatus;
+    query = query.where((eb) =>
+      eb.or(
+        wanted.map((status) => {
+          const shipment = eb.selectFrom('order_shipments as s').whereRef('s.order_id', '=', 'orders.id');
+          if (status === 'unshipped') return eb.not(eb.exists(shipment.select('s.order_id')));
+          return eb.exists(
+            shipment
+              .select('s.order_id')
+              .where('s.delivered_at', status === 'delivered' ? 'is not' : 'is', null),
+          );
+        }),
+      ),
+    );
+  }
   if (search.from) query = query.where('created_at', '>=', search.from);
   if (search.to) query = query.where('created_at', '<', search.to);
   if (search.minTotal !== undefined) query = query.where('total', '>=', search.minTotal);

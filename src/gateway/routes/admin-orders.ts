@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
-import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { getOrderDetail, searchOrders, shippingStatuses } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
 
 const csvOf = <T extends readonly [string, ...string[]]>(values: T) =>
@@ -27,6 +27,9 @@ export const orderListQuery = z
     externalOrderId: z.string().min(1).max(200).optional(),
     orderNumber: z.string().min(1).max(64).optional(),
     customerId: z.uuid().optional(),
+    orderNumberContains: z.string().trim().min(1).max(64).optional(),
+    customer: z.string().trim().min(1).max(200).optional(),
+    shippingStatus: csvOf(shippingStatuses).optional(),
     from: timestampInput.optional(),
     to: timestampInput.optional(),
     minTotal: minor.optional(),
