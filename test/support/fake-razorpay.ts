@@ -15,7 +15,10 @@ export class FakeRazorpay {
   readonly orders: FakeRoute;
   readonly refunds: FakeRoute;
   /** Razorpay order id → the order as created. */
-  readonly created = new Map<string, { amount: number; currency: string; receipt: string }>();
+  readonly created = new Map<
+    string,
+    { amount: number; currency: string; receipt: string; notes: Record<string, unknown> }
+  >();
   private seq = 0;
 
   constructor() {
@@ -36,9 +39,10 @@ export class FakeRazorpay {
         };
       }
       const id = `order_${(++this.seq).toString().padStart(14, '0')}`;
+      const notes = (req.body as { notes?: Record<string, unknown> }).notes ?? {};
       const order = { amount: body.amount, currency: String(body.currency), receipt: String(body.receipt) };
-      this.created.set(id, order);
-      return { body: { id, entity: 'order', ...order, status: 'created', notes: [] } };
+      this.created.set(id, { ...order, notes });
+      return { body: { id, entity: 'order', ...order, status: 'created', notes } };
     });
     this.refunds = this.provider.route('POST', '/v1/payments/:paymentId/refund', (req) => {
       if (!authorized(req)) return unauthorized;
@@ -71,6 +75,12 @@ export class FakeRazorpay {
   /** The Razorpay order created for our order number. */
   orderFor(receipt: string): { id: string; amount: number; currency: string } | undefined {
     for (const [id, order] of this.created) if (order.receipt === receipt) return { id, ...order };
+    return undefined;
+  }
+
+  /** The Razorpay order created for our order id (`notes.orderId`). */
+  orderForOrderId(orderId: string): { id: string; amount: number; currency: string } | undefined {
+    for (const [id, order] of this.created) if (order.notes.orderId === orderId) return { id, ...order };
     return undefined;
   }
 

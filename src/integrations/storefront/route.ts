@@ -27,7 +27,7 @@ function clientIp(c: Context): string {
 
 /**
  * `POST /storefront/checkout` (customer JWT, `Idempotency-Key` required): validated, rate-limited per customer
- * and per IP, stored in the inbox and answered `202 {orderId, statusUrl}`; the worker creates the order.
+ * and per IP, stored in the inbox and answered `202 {orderId, statusUrl, eventId}`; the worker creates the order.
  * The same key with the same body answers the same order id; with another body 422.
  * `GET /storefront/checkouts/:orderId`: `processing`, `created` or `failed` with its reason.
  */
@@ -96,9 +96,12 @@ export function registerCheckoutRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
         throw new AppError('idempotency_conflict', 'Idempotency-Key was already used with a different body');
       }
       const first = stored.external_order_id;
-      return c.json({ orderId: first, statusUrl: checkoutStatusUrl(first), duplicate: true }, 200);
+      return c.json(
+        { orderId: first, statusUrl: checkoutStatusUrl(first), eventId: result.eventId, duplicate: true },
+        200,
+      );
     }
-    return c.json({ orderId, statusUrl: checkoutStatusUrl(orderId) }, 202);
+    return c.json({ orderId, statusUrl: checkoutStatusUrl(orderId), eventId: result.eventId }, 202);
   });
 
   app.get('/storefront/checkouts/:orderId', async (c) => {
