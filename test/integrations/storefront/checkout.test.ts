@@ -193,16 +193,17 @@ describe('when Razorpay reports the payment several times, and by two events at 
       sendWebhook(sf.system.baseUrl, paymentEvent('order.paid', fields)),
     ]);
     expect(answers.map((r) => r.status).sort()).toEqual([200, 202, 202]);
-    const order = await waitFor(async () => {
-      const o = await adminOrder(sf.system, placed.orderId);
+    // The events first, then the order: read the other way round, the order could predate the events' outcome.
+    await waitFor(async () => {
       const done = await sf.system.db
         .selectFrom('inbound_events')
         .select('status')
         .where('source', '=', 'razorpay')
         .where('external_order_id', '=', rz.id)
         .execute();
-      return done.length === 2 && done.every((e) => e.status === 'processed') ? o : undefined;
+      return done.length === 2 && done.every((e) => e.status === 'processed');
     });
+    const order = await adminOrder(sf.system, placed.orderId);
     expect(order).toMatchObject({ status: 'confirmed', paymentStatus: 'paid', attentionReason: null });
     expect(order.timeline.filter((e) => e.toStatus === 'confirmed')).toHaveLength(1);
     expect(order.timeline.filter((e) => e.type === 'stock_committed')).toHaveLength(1);
