@@ -19,6 +19,8 @@ export const storefrontEnvShape = {
   STOREFRONT_SHIPPING_FEE: minor(5000),
   /** …free from this subtotal after discount (minor units); blank = never free. */
   STOREFRONT_FREE_SHIPPING_FROM: optionalEnv(z.coerce.number<string>().int().nonnegative()),
+  /** How long an order waits for its payment before it is cancelled and its stock released. */
+  STOREFRONT_PAYMENT_WINDOW_MS: positive(30 * 60_000),
   /** Checkouts one customer may start per window, and one client IP. */
   STOREFRONT_CHECKOUT_LIMIT_PER_CUSTOMER: positive(10),
   STOREFRONT_CHECKOUT_LIMIT_PER_IP: positive(30),

@@ -4,6 +4,7 @@ import type { Integration } from '../types.js';
 import { registerStorefrontAdminRoutes } from './admin-routes.js';
 import { handleCheckout } from './checkout.js';
 import { registerCustomerRoutes } from './customer-routes.js';
+import { EXPIRE_UNPAID_JOB, expireUnpaidProcessor } from './expiry.js';
 import { cancelOrder, refundPayment } from './lifecycle.js';
 import { registerCheckoutRoutes } from './route.js';
 import { adminRefundBody, CHECKOUT_EVENT, cancelReasonBody, STOREFRONT_SOURCE } from './schema.js';
@@ -24,6 +25,8 @@ export const storefrontIntegration: Integration = {
     }
     return handleCheckout(ctx, event);
   },
+  maintenance: { [EXPIRE_UNPAID_JOB]: expireUnpaidProcessor },
+  schedules: [{ name: EXPIRE_UNPAID_JOB, every: 60_000 }],
   // `POST /admin/orders/:id/cancel` and `/refund` (role: operator).
   orderActions: {
     cancel: (trx, order, body, { actor }) => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expireUnpaidOrders } from '../../../src/integrations/storefront/expiry.js';
 import { refundPayment } from '../../../src/integrations/storefront/lifecycle.js';
 import { createOrder, getOrderForUpdate } from '../../../src/orders/service.js';
 import { refundEvent, sendWebhook } from '../../support/fake-razorpay.js';
@@ -283,5 +284,26 @@ describe('for any sequence of refunds of a paid order (property)', () => {
       ),
       { numRuns: 15 },
     );
+  });
+});
+
+describe('when an order is still unpaid after the payment window', () => {
+  it('is cancelled and its reserved stock released; a paid order is left alone', async () => {
+    const unpaid = await placeOrder(sf.system, 'slow-payer', [{ sku: 'BOOK-1', quantity: 2 }]);
+    const paid = await paidOrder('fast-payer', 'pay_EXP000000001');
+    const reserved = async () =>
+      (
+        await sf.system.db
+          .selectFrom('stock_levels')
+          .select('reserved')
+          .where('sku', '=', 'BOOK-1')
+          .executeTakeFirstOrThrow()
+      ).reserved;
+    const before = await reserved();
+    expect(await expireUnpaidOrders(sf.system.db, new Date(Date.now() + 1000))).toBe(1);
+    expect(await reserved()).toBe(before - 2);
+    expect((await adminOrder(sf.system, unpaid.orderId)).status).toBe('cancelled');
+    expect((await adminOrder(sf.system, paid)).status).toBe('confirmed');
+    expect(await expireUnpaidOrders(sf.system.db, new Date(Date.now() + 1000))).toBe(0);
   });
 });
