@@ -6,6 +6,7 @@ import {
   checkout,
   checkoutBody,
   customerGet,
+  customerToken,
   expectOk,
   json,
   placeOrder,
@@ -126,6 +127,23 @@ describe('when a customer checks out a priced cart with a discount code', () => 
   });
 });
 
+describe('when the cart names an unknown sku or an unusable code', () => {
+  it('fails the checkout with its reason at the status URL and creates nothing', async () => {
+    const unknown = await placeOrder(sf.system, 'cust-c', [{ sku: 'NOPE', quantity: 1 }]);
+    expect(unknown).toMatchObject({ status: 'failed', reason: 'unknown sku NOPE' });
+    const code = await placeOrder(sf.system, 'cust-c', [{ sku: 'TEA-1', quantity: 1 }], {
+      discountCode: 'NOSUCH',
+    });
+    expect(code).toMatchObject({ status: 'failed', reason: 'unknown discount code NOSUCH' });
+    const orders = await sf.system.db
+      .selectFrom('orders')
+      .select('id')
+      .where('id', 'in', [unknown.orderId, code.orderId])
+      .execute();
+    expect(orders).toEqual([]);
+  });
+});
+
 describe('when the checkout request is not acceptable', () => {
   it('answers 401, 400 or 422 and stores nothing', async () => {
     const events = () =>
@@ -143,13 +161,24 @@ describe('when the checkout request is not acceptable', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.jwt' },
     });
     expect(res.status).toBe(401);
-    const unknownSku = await checkout(sf.system, 'cust-b', checkoutBody([{ sku: 'NOPE', quantity: 1 }]));
-    expect(unknownSku.status).toBe(400);
-    expect(JSON.stringify(await unknownSku.json())).toContain('unknown sku NOPE');
-    const badCode = await checkout(sf.system, 'cust-b', { ...body, discountCode: 'NOSUCH' });
-    expect(badCode.status).toBe(400);
     const noItems = await checkout(sf.system, 'cust-b', { ...body, items: [] });
     expect(noItems.status).toBe(400);
+    const twice = await checkout(sf.system, 'cust-b', {
+      ...body,
+      items: [
+        { sku: 'TEA-1', quantity: 1 },
+        { sku: 'TEA-1', quantity: 2 },
+      ],
+    });
+    expect(twice.status).toBe(400);
+    const noKey = await fetch(`${sf.system.baseUrl}/storefront/checkout`, {
+      ...json('POST', body),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await customerToken('cust-b')}`,
+      },
+    });
+    expect(noKey.status).toBe(400);
     expect(await events()).toEqual(before);
   });
 });
