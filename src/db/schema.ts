@@ -309,3 +309,4 @@ export type Warehouse = Selectable<WarehousesTable>;
 export type GofoodOutlet = Selectable<GofoodOutletsTable>;
 export type ReconciliationRun = Selectable<ReconciliationRunsTable>;
 export type Intervention = Selectable<InterventionsTable>;
+export type OrderShipment = Selectable<OrderShipmentsTable>;

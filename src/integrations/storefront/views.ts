@@ -1,12 +1,11 @@
-import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/index.js';
-import type { Order, OrderEvent, OrderItem, OrderShipmentsTable } from '../../db/schema.js';
+import type { Order, OrderEvent, OrderItem, OrderShipment } from '../../db/schema.js';
 
 /** The order as its customer sees it: no internal flags, ids of other systems or private timeline entries. */
 export function customerOrderView(
   order: Order,
   items: readonly OrderItem[],
-  shipment: Selectable<OrderShipmentsTable> | undefined,
+  shipment: OrderShipment | undefined,
 ) {
   const attributes = order.attributes;
   return {
