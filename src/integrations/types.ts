@@ -8,7 +8,7 @@ import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Settled } from '../lib/coalesce.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { Trx } from '../orders/service.js';
+import type { Trx } from '../orders/locks.js';
 import type { OutboundJob, Queues } from '../queues/index.js';
 
 /** What workers hand to integration code. */

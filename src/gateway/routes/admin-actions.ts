@@ -11,36 +11,31 @@ import {
   orderActionNames,
 } from '../../integrations/types.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { resolveAttention } from '../../orders/attention.js';
+import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { getOrderDetail } from '../../orders/queries.js';
-import {
-  advanceOrder,
-  findOrderById,
-  getOrderForUpdate,
-  refundOrder,
-  resolveAttention,
-  transitionOrder,
-  withOrderLock,
-} from '../../orders/service.js';
+import { refundOrder } from '../../orders/refund.js';
+import { advanceOrder, transitionOrder } from '../../orders/transition.js';
 
 /** What an order action does on a channel that has no rules of its own (the `manual` channel). */
 const coreActions: Partial<Record<OrderActionName, OrderAction>> = {
   cancel: (trx, order, body, { actor }) => {
     const { reason } = validate(cancelBody, body);
-    return transitionOrder(trx, order, 'cancelled', { actor, reason });
+    return transitionOrder(trx, { order, to: 'cancelled', actor, reason });
   },
   refund: (trx, order, body, { actor }) => {
     const input = validate(refundBody, body);
-    return refundOrder(trx, order, { actor, ...input });
+    return refundOrder(trx, { order, actor, ...input });
   },
   dispatch: (trx, order, _body, { actor }) =>
-    advanceOrder(trx, order, 'shipped', { actor, reason: 'dispatched' }),
+    advanceOrder(trx, { order, to: 'shipped', actor, reason: 'dispatched' }),
 };
 
 /** Actions that are the same on every channel: no integration's rules apply. */
 const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {
   resolve: (trx, order, body, { actor }) => {
     const { note } = validate(resolveBody, body);
-    return resolveAttention(trx, order, { actor, note });
+    return resolveAttention(trx, { order, actor, note });
   },
 };
 

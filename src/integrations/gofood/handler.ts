@@ -8,28 +8,23 @@ import { z } from 'zod';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { validate } from '../../http/input.js';
 import { RuleViolation } from '../../lib/errors.js';
-import { toMinorUnits } from '../../orders/money.js';
-import { enqueueOutbox } from '../../orders/outbox.js';
+import { flagAttention } from '../../orders/attention.js';
+import { channelStatusRecorded, recordChannelStatus } from '../../orders/channel-status.js';
+import { type CreateOrderInput, createOrder } from '../../orders/create.js';
 import {
-  advanceOrder,
-  type CreateOrderInput,
-  channelStatusRecorded,
-  commitOrderStock,
-  createOrder,
   findOrderByExternalId,
   findOrderById,
-  flagAttention,
   getOrderForUpdate,
-  recordChannelStatus,
-  setPaymentStatus,
   type Trx,
-  transitionOrder,
   withOrderLock,
-} from '../../orders/service.js';
+} from '../../orders/locks.js';
+import { toMinorUnits } from '../../orders/money.js';
+import { enqueueOutbox } from '../../orders/outbox.js';
+import { setPaymentStatus } from '../../orders/payment.js';
 import { fulfilmentRank, isOrderStatus, terminalStatuses } from '../../orders/status.js';
-import { releaseStock, reserveStockAgain, StockShortageError } from '../../orders/stock.js';
+import { commitOrderStock, releaseStock, reserveStockAgain, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
-import { publishOrderCreated } from '../subscribers/index.js';
+import { advanceOrder, transitionOrder } from '../../orders/transition.js';
 import type { HandlerResult, OrderAction, WorkerContext } from '../types.js';
 import { rejectReasonCodes } from './client.js';
 import {
@@ -149,18 +144,16 @@ async function createFromEvent(
     async (trx: Trx, order: Order): Promise<void> => {
       if (status === 'delivered' && reserve && !shortage) await commit(trx, order);
       if (kind.kind === 'payment_settled') await settlePayment(trx, order, event);
-      if (shortage) await flagAttention(trx, order, shortage, CHANNEL_ACTOR);
-      // An order that is cancelled before we ever saw it is not handed to subscribers.
-      if (status !== 'cancelled') await publishOrderCreated(trx, order);
+      if (shortage) await flagAttention(trx, { order, reason: shortage, actor: CHANNEL_ACTOR });
     };
   let created: Awaited<ReturnType<typeof createOrder>>;
   try {
-    created = await createOrder(ctx.db, input(reserve), afterCreate(undefined));
+    created = await createOrder(ctx.db, { input: input(reserve), inTx: afterCreate(undefined) });
   } catch (err) {
     if (!(err instanceof StockShortageError)) throw err;
     // GoFood already sold it: the order exists whatever our stock says; a person decides what to do.
     const reason = `insufficient stock in ${outlet.warehouseCode}: ${err.shortages.map((s) => `${s.sku} (${s.available}/${s.requested})`).join(', ')}; nothing reserved`;
-    created = await createOrder(ctx.db, input(false), afterCreate(reason));
+    created = await createOrder(ctx.db, { input: input(false), inTx: afterCreate(reason) });
   }
   if (!created.created) return undefined;
   const order = created.order;
@@ -197,14 +190,20 @@ async function applyEvent(
     const note = terminal
       ? `GoFood already reported ${current}, which is final`
       : `late: GoFood already reported ${current}`;
-    await recordChannelStatus(trx, order, step, { applied: false, note, eventId: event.id, occurredAt });
+    await recordChannelStatus(trx, {
+      order,
+      channelStatus: step,
+      applied: false,
+      note,
+      eventId: event.id,
+      occurredAt,
+    });
     if (terminal && terminalSteps.has(step) && step !== current) {
-      await flagAttention(
-        trx,
+      await flagAttention(trx, {
         order,
-        `GoFood reported ${step} after ${current}; the order stays ${order.status}`,
-        CHANNEL_ACTOR,
-      );
+        reason: `GoFood reported ${step} after ${current}; the order stays ${order.status}`,
+        actor: CHANNEL_ACTOR,
+      });
     }
     return done(`${step} recorded, not applied (${terminal ? 'after a final step' : 'late'})`);
   }
@@ -221,22 +220,29 @@ async function applyEvent(
     const ours = rejection.finalizedAt
       ? `our rejection at the acceptance deadline, made final at ${rejection.finalizedAt} because GoFood never confirmed it`
       : 'our rejection at the acceptance deadline';
-    await recordChannelStatus(trx, order, step, {
+    await recordChannelStatus(trx, {
+      order,
+      channelStatus: step,
       applied: false,
       note: `contradicts ${ours}; the order is ${order.status}`,
       eventId: event.id,
       occurredAt,
     });
-    await flagAttention(
-      trx,
+    await flagAttention(trx, {
       order,
-      `GoFood reports ${step}, contradicting ${ours}; the order stays ${order.status}: an operator must settle it with GoFood`,
-      CHANNEL_ACTOR,
-    );
+      reason: `GoFood reports ${step}, contradicting ${ours}; the order stays ${order.status}: an operator must settle it with GoFood`,
+      actor: CHANNEL_ACTOR,
+    });
     return done(`${step} recorded, not applied (contradicts our final deadline rejection)`);
   }
 
-  await recordChannelStatus(trx, order, step, { applied: true, eventId: event.id, occurredAt });
+  await recordChannelStatus(trx, {
+    order,
+    channelStatus: step,
+    applied: true,
+    eventId: event.id,
+    occurredAt,
+  });
   let updated = await getOrderForUpdate(trx, order.id);
   const attrs = gofoodAttributes(updated.attributes);
   if (attrs.deadlineRejection && step !== 'cancelled') {
@@ -247,14 +253,20 @@ async function applyEvent(
   const from = updated.status;
   if (!isOrderStatus(from) || from === target) return done(`${step} applied; status stays ${from}`);
   if (terminalStatuses.has(from)) {
-    await flagAttention(trx, updated, `GoFood reports ${step} but the order is ${from} here`, CHANNEL_ACTOR);
+    await flagAttention(trx, {
+      order: updated,
+      reason: `GoFood reports ${step} but the order is ${from} here`,
+      actor: CHANNEL_ACTOR,
+    });
     return done(`${step} applied to the channel status; order is ${from}`);
   }
   const reason = `GoFood: ${step}`;
   const metadata = { eventId: event.id, channelStatus: step };
   if (target === 'cancelled') {
     const detail = notification.body.order?.cancellation_detail;
-    await transitionOrder(trx, updated, 'cancelled', {
+    await transitionOrder(trx, {
+      order: updated,
+      to: 'cancelled',
       actor: CHANNEL_ACTOR,
       reason: attrs.deadlineRejection
         ? `GoFood: cancelled (confirms our rejection at the acceptance deadline)`
@@ -266,13 +278,15 @@ async function applyEvent(
   if (fulfilmentRank[target] <= fulfilmentRank[from]) {
     return done(`${step} applied; status stays ${from}`);
   }
-  updated = await advanceOrder(trx, updated, target, { actor: CHANNEL_ACTOR, reason, metadata });
+  updated = await advanceOrder(trx, { order: updated, to: target, actor: CHANNEL_ACTOR, reason, metadata });
   if (target === 'delivered') await commit(trx, updated);
   return done(`${from} → ${target} (${step})`);
 }
 
 async function settlePayment(trx: Trx, order: Order, event: InboundEvent): Promise<void> {
-  await setPaymentStatus(trx, order, 'paid', {
+  await setPaymentStatus(trx, {
+    order,
+    paymentStatus: 'paid',
     actor: CHANNEL_ACTOR,
     reason: 'GoFood settled the payment (gofood.order.placed)',
     metadata: { eventId: event.id },
@@ -280,7 +294,7 @@ async function settlePayment(trx: Trx, order: Order, event: InboundEvent): Promi
 }
 
 async function commit(trx: Trx, order: Order): Promise<void> {
-  await commitOrderStock(trx, order.id, CHANNEL_ACTOR, 'GoFood completed the order');
+  await commitOrderStock(trx, { orderId: order.id, actor: CHANNEL_ACTOR, why: 'GoFood completed the order' });
 }
 
 async function writeGofoodAttributes(
@@ -336,12 +350,11 @@ async function overruleDeadlineRejection(
       });
     } catch (err) {
       if (!(err instanceof StockShortageError)) throw err;
-      await flagAttention(
-        trx,
-        updated,
-        `GoFood overruled our deadline rejection but the stock is gone: ${err.message}`,
-        CHANNEL_ACTOR,
-      );
+      await flagAttention(trx, {
+        order: updated,
+        reason: `GoFood overruled our deadline rejection but the stock is gone: ${err.message}`,
+        actor: CHANNEL_ACTOR,
+      });
     }
   }
   return getOrderForUpdate(trx, order.id);
@@ -424,7 +437,9 @@ function decideAtDeadline(
     const window = describeTimeout(timeoutMs);
     const metadata = { mode, timeoutMs };
     if (mode === 'auto_accept_on_timeout') {
-      await transitionOrder(trx, order, 'confirmed', {
+      await transitionOrder(trx, {
+        order,
+        to: 'confirmed',
         actor: DEADLINE_ACTOR,
         reason: `auto-accepted at deadline: not accepted or rejected within ${window} (auto_accept_on_timeout)`,
         metadata,
@@ -494,7 +509,9 @@ export async function runRejectionFinal(ctx: WorkerContext, data: Record<string,
       deadlineRejection: { ...rejection, finalizedAt },
     });
     // The stock went back at the deadline; the core's release finds nothing left to release.
-    await transitionOrder(trx, updated, 'cancelled', {
+    await transitionOrder(trx, {
+      order: updated,
+      to: 'cancelled',
       actor: DEADLINE_ACTOR,
       reason: `cancelled: our provisional rejection at the acceptance deadline (${rejection.reason}, at ${rejection.at}) was never confirmed by GoFood within ${describeTimeout(graceMs)}`,
       metadata: { rejection, graceMs, channelStatus: order.channel_status },
@@ -549,7 +566,9 @@ export const gofoodOrderActions: Record<'accept' | 'reject' | 'ready', OrderActi
   accept: async (trx, order, _body, { actor }) => {
     requireAwaiting(order, 'accept');
     const ref = orderRef(order);
-    const updated = await transitionOrder(trx, order, 'confirmed', {
+    const updated = await transitionOrder(trx, {
+      order,
+      to: 'confirmed',
       actor,
       reason: 'accepted by the merchant',
     });
@@ -560,7 +579,9 @@ export const gofoodOrderActions: Record<'accept' | 'reject' | 'ready', OrderActi
     const input = validate(rejectBody, body);
     requireAwaiting(order, 'reject');
     const ref = orderRef(order);
-    const updated = await transitionOrder(trx, order, 'cancelled', {
+    const updated = await transitionOrder(trx, {
+      order,
+      to: 'cancelled',
       actor,
       reason: `rejected by the merchant: ${input.reasonCode} (${input.description})`,
       metadata: { reasonCode: input.reasonCode },
@@ -589,7 +610,7 @@ export const gofoodOrderActions: Record<'accept' | 'reject' | 'ready', OrderActi
     const ref = orderRef(order);
     let updated = order;
     if (order.status === 'confirmed') {
-      updated = await transitionOrder(trx, order, 'processing', { actor, reason: 'food prepared' });
+      updated = await transitionOrder(trx, { order, to: 'processing', actor, reason: 'food prepared' });
     } else {
       await addTimelineEvent(trx, { orderId: order.id, type: 'note_added', actor, message: 'food prepared' });
     }

@@ -4,7 +4,7 @@
  * The table is documented in docs/gofood.md.
  */
 import { z } from 'zod';
-import type { CreateOrderInput, OrderItemInput } from '../../orders/service.js';
+import type { CreateOrderInput, OrderItemInput } from '../../orders/create.js';
 import type { OrderStatus } from '../../orders/status.js';
 
 export const GOFOOD_SOURCE = 'gofood';

@@ -1,6 +1,5 @@
-import { createOrder } from '../../orders/service.js';
+import { createOrder } from '../../orders/create.js';
 import { StockShortageError } from '../../orders/stock.js';
-import { publishOrderCreated } from '../subscribers/index.js';
 import type { Integration } from '../types.js';
 import { MANUAL_SOURCE, manualOrderSchema, registerManualRoutes } from './route.js';
 
@@ -21,9 +20,8 @@ export const manualIntegration: Integration = {
       }
     }
     try {
-      const { order: created, created: isNew } = await createOrder(
-        ctx.db,
-        {
+      const { order: created, created: isNew } = await createOrder(ctx.db, {
+        input: {
           channel: MANUAL_SOURCE,
           externalOrderId: order.externalOrderId,
           status: order.paid ? 'confirmed' : 'pending',
@@ -36,8 +34,7 @@ export const manualIntegration: Integration = {
           actor: 'channel:manual',
           eventId: event.id,
         },
-        publishOrderCreated,
-      );
+      });
       return {
         status: 'processed',
         orderId: created.id,

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import type { Executor } from '../../db/index.js';
-import type { Order } from '../../db/schema.js';
-import { enqueueOutbox, type OutboxMessage } from '../../orders/outbox.js';
-import type { NewOrderRef } from '../../orders/service.js';
+import { ORDER_CREATED_TOPIC } from '../../orders/events.js';
 import {
   type Integration,
   type OutboundProcessor,
@@ -12,7 +9,6 @@ import {
 } from '../types.js';
 
 export const SUBSCRIBERS_SOURCE = 'subscribers';
-export const ORDER_CREATED_TOPIC = 'subscribers.order.created';
 
 const orderCreatedPayload = z.object({
   orderId: z.uuid(),
@@ -24,30 +20,6 @@ const orderCreatedPayload = z.object({
 
 export function subscriberJobId(orderId: string): string {
   return `order-created-${orderId}`;
-}
-
-/**
- * Seed 003: every integration hands a new order to the SUBSCRIBER_EVENTS queue. Written to the outbox in the
- * order's creation transaction, so the publication can be neither lost (Redis down after commit) nor sent
- * for an order that rolled back.
- */
-export async function publishOrderCreated(trx: Executor, order: Order): Promise<void> {
-  await enqueueOutbox(trx, orderCreatedMessage(order));
-}
-
-/** The outbox message `publishOrderCreated` writes, for a caller that inserts it with other messages. */
-export function orderCreatedMessage(order: NewOrderRef): OutboxMessage {
-  return {
-    orderId: order.id,
-    topic: ORDER_CREATED_TOPIC,
-    payload: {
-      orderId: order.id,
-      orderNumber: order.order_number,
-      channel: order.channel,
-      externalOrderId: order.external_order_id,
-      status: order.status,
-    },
-  };
 }
 
 /**

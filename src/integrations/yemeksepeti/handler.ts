@@ -2,36 +2,41 @@ import { sql } from 'kysely';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { type Settled, settle } from '../../lib/coalesce.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import { allocateOrderNumber } from '../../orders/order-number.js';
-import { enqueueOutbox } from '../../orders/outbox.js';
+import { flagAttention } from '../../orders/attention.js';
+import { channelStatusRecorded, recordChannelStatus } from '../../orders/channel-status.js';
 import {
-  advanceOrder,
   type CreateOrderRequest,
-  channelStatusRecorded,
-  commitOrderStock,
   createOrder,
   createOrders,
-  findOrderByExternalId,
-  findOrdersByExternalIds,
-  flagAttention,
-  getOrderForUpdate,
   lineTotal,
   type OrderItemInput,
-  recordChannelStatus,
-  refundOrder,
+} from '../../orders/create.js';
+import {
+  findOrderByExternalId,
+  findOrdersByExternalIds,
+  getOrderForUpdate,
   type Trx,
   withOrderLock,
-} from '../../orders/service.js';
+} from '../../orders/locks.js';
+import { allocateOrderNumber } from '../../orders/order-number.js';
+import { enqueueOutbox } from '../../orders/outbox.js';
+import { refundOrder } from '../../orders/refund.js';
 import { isOrderStatus, transitionPath } from '../../orders/status.js';
-import { availableAtStores, findShortages, StockShortageError, shortagesIn } from '../../orders/stock.js';
+import {
+  availableAtStores,
+  commitOrderStock,
+  findShortages,
+  StockShortageError,
+  shortagesIn,
+} from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
+import { advanceOrder } from '../../orders/transition.js';
 import {
   findWarehouseForStores,
   findWarehousesForStores,
   type ResolvedStore,
 } from '../../orders/warehouses.js';
 import { DELIVERY_REQUESTED } from '../delivery/index.js';
-import { orderCreatedMessage } from '../subscribers/index.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import {
   bisuStatusAfter,
@@ -240,7 +245,7 @@ async function createWithItems(
 ): Promise<HandlerResult> {
   const plan: CreatePlan = { event, ys, warehouse, items, shortages };
   // createFlow looked the order up just before deciding to create it.
-  const [result] = await createOrders(ctx.db, [createRequest(plan)], { existenceChecked: true });
+  const [result] = await createOrders(ctx.db, { requests: [createRequest(plan)], existenceChecked: true });
   if (!result) throw new Error('createOrders returned no result');
   if (!result.created) return syncExisting(ctx, event, ys, ys.status as YsStatus, result.order.id);
   return createdOutcome(plan, result.order);
@@ -269,7 +274,9 @@ function createRequest(plan: CreatePlan): CreateOrderRequest {
         payload: { chainId, orderId: ys.order_id, ...update },
       });
     if (nothing) {
-      await advanceOrder(trx, created, 'cancelled', {
+      await advanceOrder(trx, {
+        order: created,
+        to: 'cancelled',
         actor: ACTOR,
         reason: 'no item is in stock in the warehouse; cancelled at once',
         metadata: { shortages },
@@ -332,12 +339,11 @@ function createRequest(plan: CreatePlan): CreateOrderRequest {
     ...(orderNumber ? { orderNumber } : {}),
     // Only an order that lost lines needs more than the creation (its cancellation or UPDATE_CART).
     ...(nothing || shortages.length > 0 ? { inTx } : {}),
-    // The subscribers' order.created and the delivery request, in that order, after the messages above.
+    // The delivery request, after the order's order.created (written by the core) and the messages above.
     outbox: (created) =>
       nothing
         ? []
         : [
-            orderCreatedMessage(created),
             {
               orderId: created.id,
               topic: DELIVERY_REQUESTED,
@@ -398,11 +404,10 @@ export async function handleYemeksepetiEvents(
   const planned = await planBatchCreates(ctx, events);
   if (planned.length > 1) {
     const created = await settle(
-      createOrders(
-        ctx.db,
-        planned.map(({ plan }) => createRequest(plan)),
-        { existenceChecked: true },
-      ),
+      createOrders(ctx.db, {
+        requests: planned.map(({ plan }) => createRequest(plan)),
+        existenceChecked: true,
+      }),
     );
     if (created.ok) {
       planned.forEach(({ index, plan }, n) => {
@@ -546,32 +551,34 @@ async function cancelFlow(
     const warehouse = await resolveWarehouse(ctx, ys, meta.category);
     const payment = paymentSnapshot(ys);
     const result = await createOrder(ctx.db, {
-      channel: YS_SOURCE,
-      externalOrderId: ys.order_id,
-      status: 'cancelled',
-      channelStatus: 'CANCELLED',
-      paymentStatus: 'paid',
-      currency: YS_CURRENCY,
-      customer: {
-        externalId: ys.customer?._id ?? null,
-        phone: ys.customer?.phone_number ?? null,
-        name: customerName(ys) ?? null,
+      input: {
+        channel: YS_SOURCE,
+        externalOrderId: ys.order_id,
+        status: 'cancelled',
+        channelStatus: 'CANCELLED',
+        paymentStatus: 'paid',
+        currency: YS_CURRENCY,
+        customer: {
+          externalId: ys.customer?._id ?? null,
+          phone: ys.customer?.phone_number ?? null,
+          name: customerName(ys) ?? null,
+        },
+        items: lines,
+        totals: { shipping: payment.deliveryFee + payment.serviceFee, discount: 0, tax: payment.totalTaxes },
+        warehouseCode: warehouse.ok ? warehouse.code : null,
+        externalRefs: externalRefsOf(ys, warehouse.ok ? warehouse.storeId : undefined),
+        attributes: {
+          yemeksepeti: {
+            ...(warehouse.ok ? { category: warehouse.category } : {}),
+            bisuStatus: 'ORDER_CANCELLED',
+            cancellation,
+            payment,
+            createdFromCancellation: true,
+          } satisfies YsAttributes,
+        },
+        actor: ACTOR,
+        eventId: event.id,
       },
-      items: lines,
-      totals: { shipping: payment.deliveryFee + payment.serviceFee, discount: 0, tax: payment.totalTaxes },
-      warehouseCode: warehouse.ok ? warehouse.code : null,
-      externalRefs: externalRefsOf(ys, warehouse.ok ? warehouse.storeId : undefined),
-      attributes: {
-        yemeksepeti: {
-          ...(warehouse.ok ? { category: warehouse.category } : {}),
-          bisuStatus: 'ORDER_CANCELLED',
-          cancellation,
-          payment,
-          createdFromCancellation: true,
-        } satisfies YsAttributes,
-      },
-      actor: ACTOR,
-      eventId: event.id,
     });
     if (result.created) {
       return {
@@ -589,7 +596,9 @@ async function cancelFlow(
     await noteStoreChange(ctx, trx, order, ys);
     const from = order.status;
     if (from === 'cancelled') {
-      await recordChannelStatus(trx, order, 'CANCELLED', {
+      await recordChannelStatus(trx, {
+        order,
+        channelStatus: 'CANCELLED',
         applied: false,
         note: 'already cancelled',
         eventId: event.id,
@@ -598,21 +607,29 @@ async function cancelFlow(
     }
     const path = isOrderStatus(from) ? transitionPath(from, 'cancelled') : undefined;
     if (!path) {
-      await recordChannelStatus(trx, order, 'CANCELLED', {
+      await recordChannelStatus(trx, {
+        order,
+        channelStatus: 'CANCELLED',
         applied: false,
         note: `order is ${from}; a cancellation cannot apply`,
         eventId: event.id,
       });
-      await flagAttention(trx, order, `Yemeksepeti cancelled the order after it was ${from}`, ACTOR);
+      await flagAttention(trx, {
+        order,
+        reason: `Yemeksepeti cancelled the order after it was ${from}`,
+        actor: ACTOR,
+      });
       return attention(`Yemeksepeti cancelled order ${ys.order_id}, which is ${from}`, orderId);
     }
     // Yemeksepeti may cancel even a DISPATCHED order (seed 003); we may not.
-    order = await advanceOrder(trx, order, 'cancelled', {
+    order = await advanceOrder(trx, {
+      order,
+      to: 'cancelled',
       actor: ACTOR,
       reason: `cancelled by Yemeksepeti${cancellation.cancelledBy ? ` (${cancellation.cancelledBy})` : ''}: ${cancellation.reason ?? 'no reason given'}`,
       metadata: { cancellation, eventId: event.id },
     });
-    await recordChannelStatus(trx, order, 'CANCELLED', { applied: true, eventId: event.id });
+    await recordChannelStatus(trx, { order, channelStatus: 'CANCELLED', applied: true, eventId: event.id });
     await patchYsAttributes(trx, order, { bisuStatus: 'ORDER_CANCELLED', cancellation });
     return { status: 'processed', orderId, outcome: `cancelled (was ${from})` };
   });
@@ -658,20 +675,25 @@ async function syncExisting(
     const from = order.status;
     const path = target && isOrderStatus(from) ? transitionPath(from, target) : undefined;
     if (!target || !isOrderStatus(from) || !path || !isNewer(from, target)) {
-      await recordChannelStatus(trx, order, status, {
+      await recordChannelStatus(trx, {
+        order,
+        channelStatus: status,
         applied: false,
         note: from === target ? `order is already ${from}` : `stale: order is ${from}`,
         eventId: event.id,
       });
       return { status: 'processed', orderId, outcome: `${status} recorded, not applied (order is ${from})` };
     }
-    order = await advanceOrder(trx, order, target, {
+    order = await advanceOrder(trx, {
+      order,
+      to: target,
       actor: ACTOR,
       reason: `Yemeksepeti status ${status}`,
       metadata: { eventId: event.id },
     });
-    if (target === 'shipped' || target === 'delivered') await commitOrderStock(trx, order.id, ACTOR);
-    await recordChannelStatus(trx, order, status, { applied: true, eventId: event.id });
+    if (target === 'shipped' || target === 'delivered')
+      await commitOrderStock(trx, { orderId: order.id, actor: ACTOR });
+    await recordChannelStatus(trx, { order, channelStatus: status, applied: true, eventId: event.id });
     const attrs = ysAttributes(order);
     await patchYsAttributes(trx, order, {
       bisuStatus: bisuStatusAfter(status, attrs.bisuStatus),
@@ -700,7 +722,8 @@ async function reconcile(trx: Trx, event: InboundEvent, ys: YsOrder, order: Orde
   } else if (difference > 0 && order.refunded_total === 0) {
     const amount = Math.min(difference, order.total - order.refunded_total);
     if (amount > 0) {
-      current = await refundOrder(trx, order, {
+      current = await refundOrder(trx, {
+        order,
         amount,
         actor: ACTOR,
         reason: 'partial refund (Yemeksepeti ORDER_RECONCILED)',
@@ -713,7 +736,13 @@ async function reconcile(trx: Trx, event: InboundEvent, ys: YsOrder, order: Orde
   } else {
     note = 'reconciled; no refund amount could be derived from the totals';
   }
-  await recordChannelStatus(trx, current, 'ORDER_RECONCILED', { applied: true, note, eventId: event.id });
+  await recordChannelStatus(trx, {
+    order: current,
+    channelStatus: 'ORDER_RECONCILED',
+    applied: true,
+    note,
+    eventId: event.id,
+  });
   await patchYsAttributes(trx, current, {
     bisuStatus: bisuStatusAfter('ORDER_RECONCILED', attrs.bisuStatus),
     reconciledAt: new Date().toISOString(),
@@ -744,12 +773,14 @@ async function unknownStatus(ctx: WorkerContext, event: InboundEvent, ys: YsOrde
   try {
     await withOrderLock(ctx.db, YS_SOURCE, ys.order_id, async (trx) => {
       const order = await getOrderForUpdate(trx, existing.id);
-      await recordChannelStatus(trx, order, ys.status, {
+      await recordChannelStatus(trx, {
+        order,
+        channelStatus: ys.status,
         applied: false,
         note: 'unknown status',
         eventId: event.id,
       });
-      await flagAttention(trx, order, outcome, ACTOR);
+      await flagAttention(trx, { order, reason: outcome, actor: ACTOR });
     });
   } catch (err) {
     ctx.logger.warn({ err: errorMessage(err) }, 'could not record the unknown status on the order');

@@ -1,5 +1,5 @@
+import type { OrderItemInput } from '../../orders/create.js';
 import { toMinorUnits, weightLineTotal } from '../../orders/money.js';
-import type { OrderItemInput } from '../../orders/service.js';
 import { fulfilmentRank, type OrderStatus } from '../../orders/status.js';
 import type { YsItem, YsOrder } from './schema.js';
 
