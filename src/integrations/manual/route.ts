@@ -4,6 +4,7 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { answerPush } from '../kit/push.js';
 
 export const MANUAL_SOURCE = 'manual';
 
@@ -79,8 +80,7 @@ export function registerManualRoutes(app: Hono<AppEnv>, deps: RouteDeps): void {
           details: { eventId: result.eventId },
         });
       }
-      return c.json({ eventId: result.eventId, duplicate: true }, 200);
     }
-    return c.json({ eventId: result.eventId }, 202);
+    return answerPush(c, result);
   });
 }

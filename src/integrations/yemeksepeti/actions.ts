@@ -7,7 +7,7 @@ import { refundOrder } from '../../orders/refund.js';
 import { commitOrderStock } from '../../orders/stock.js';
 import { advanceOrder, transitionOrder } from '../../orders/transition.js';
 import type { OrderAction, OrderActionName } from '../types.js';
-import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './handler.js';
+import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './attributes.js';
 
 /**
  * Our decisions on a Yemeksepeti order, with seed 003's rules (each refusal is a 409 naming the rule):

@@ -1,13 +1,15 @@
 import type { Integration } from '../types.js';
 import { yemeksepetiActions } from './actions.js';
-import { handleYemeksepetiEvent, handleYemeksepetiEvents, YS_UPDATE_TOPIC } from './handler.js';
+import { YS_UPDATE_TOPIC } from './attributes.js';
+import { handleYemeksepetiEvents } from './batch.js';
+import { handleYemeksepetiEvent } from './handle.js';
 import { YS_SOURCE } from './mapping.js';
 import { ysUpdateProcessor } from './outbound.js';
 import { reconcileYemeksepeti } from './reconcile.js';
 import { RECOVER_JOB, recoverInputSchema, recoverVendorOrders } from './recover.js';
 import { registerYemeksepetiRoutes } from './route.js';
 
-/** Yemeksepeti Mahalle (seed 003): push webhook per category, partner API for updates and recovery. */
+/** Yemeksepeti Mahalle: push webhook per category, partner API for updates and recovery. */
 export const yemeksepetiIntegration: Integration = {
   source: YS_SOURCE,
   registerRoutes: registerYemeksepetiRoutes,
