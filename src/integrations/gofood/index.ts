@@ -1,5 +1,6 @@
 import type { Integration } from '../types.js';
 import { gofoodOrderActions, TOPIC_ACCEPT, TOPIC_FOOD_PREPARED, TOPIC_REJECT } from './actions.js';
+import { gofoodContract } from './contract.js';
 import { DEADLINE_JOB, REJECTION_FINAL_JOB, runDeadline, runRejectionFinal } from './deadline.js';
 import { handleGofoodEvent } from './handle.js';
 import { GOFOOD_SOURCE } from './mapping.js';
@@ -20,4 +21,5 @@ export const gofoodIntegration: Integration = {
     [REJECTION_FINAL_JOB]: (ctx, data) => runRejectionFinal(ctx, data),
   },
   orderActions: gofoodOrderActions,
+  contract: gofoodContract,
 };

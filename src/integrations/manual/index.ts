@@ -1,4 +1,5 @@
 import type { Integration } from '../types.js';
+import { manualContract } from './contract.js';
 import { createManualOrder } from './create.js';
 import { registerManualRoutes } from './route.js';
 import { MANUAL_SOURCE } from './schema.js';
@@ -8,4 +9,5 @@ export const manualIntegration: Integration = {
   source: MANUAL_SOURCE,
   registerRoutes: registerManualRoutes,
   handleEvent: createManualOrder,
+  contract: manualContract,
 };
