@@ -1,3 +1,4 @@
+import { coreOrderActions } from '../core-actions.js';
 import type { Integration } from '../types.js';
 import { manualContract } from './contract.js';
 import { createManualOrder } from './create.js';
@@ -8,6 +9,7 @@ import { MANUAL_SOURCE } from './schema.js';
 export const manualIntegration: Integration = {
   source: MANUAL_SOURCE,
   registerRoutes: registerManualRoutes,
+  orderActions: coreOrderActions,
   handleEvent: createManualOrder,
   contract: manualContract,
 };

@@ -10,8 +10,7 @@ import type { HandlerResult, WorkerContext } from '../types.js';
 import { type CreatePlan, createdOutcome, createRequest } from './create.js';
 import { handleYemeksepetiEvent } from './handle.js';
 import { flowFor, storeIdsOf, toOrderItem, YS_SOURCE, type YsCategory, YsItemError } from './mapping.js';
-import { ysEventMetaSchema } from './route.js';
-import { type YsOrder, ysOrderSchema } from './schema.js';
+import { type YsOrder, ysEventMetaSchema, ysOrderSchema } from './schema.js';
 import { decideWarehouse } from './warehouse.js';
 
 /**

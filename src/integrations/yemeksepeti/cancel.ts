@@ -19,8 +19,7 @@ import {
   YS_SOURCE,
   YsItemError,
 } from './mapping.js';
-import type { YsEventMeta } from './route.js';
-import type { YsOrder } from './schema.js';
+import type { YsEventMeta, YsOrder } from './schema.js';
 import { noteStoreChange, resolveWarehouse } from './warehouse.js';
 
 /**

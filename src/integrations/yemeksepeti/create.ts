@@ -26,8 +26,7 @@ import {
   YsItemError,
   type YsStatus,
 } from './mapping.js';
-import type { YsEventMeta } from './route.js';
-import type { YsOrder } from './schema.js';
+import type { YsEventMeta, YsOrder } from './schema.js';
 import { syncExisting } from './status.js';
 import { resolveWarehouse, type WarehouseDecision } from './warehouse.js';
 

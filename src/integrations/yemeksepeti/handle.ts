@@ -4,8 +4,7 @@ import type { HandlerResult, WorkerContext } from '../types.js';
 import { cancelFlow } from './cancel.js';
 import { createFlow } from './create.js';
 import { flowFor, type YsStatus } from './mapping.js';
-import { ysEventMetaSchema } from './route.js';
-import { ysOrderSchema } from './schema.js';
+import { ysEventMetaSchema, ysOrderSchema } from './schema.js';
 import { syncFlow, unknownStatus } from './status.js';
 
 /**

@@ -19,8 +19,7 @@ import {
   YS_TO_INTERNAL,
   type YsStatus,
 } from './mapping.js';
-import type { YsEventMeta } from './route.js';
-import type { YsOrder } from './schema.js';
+import type { YsEventMeta, YsOrder } from './schema.js';
 import { noteStoreChange } from './warehouse.js';
 
 /** A status for an order not created yet is retried this many times (its create may still be queued). */
