@@ -18,9 +18,6 @@ export class IllegalTransitionError extends AppError {
   }
 }
 
-/** The old name of the context a status change records; every command takes these fields. */
-export type TransitionOptions = CommandContext;
-
 export interface TransitionInput extends CommandContext {
   order: Order;
   to: OrderStatus;
