@@ -51,6 +51,7 @@ export async function startDeliveryHarness(name: string): Promise<DeliveryHarnes
           items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
           actor: 'test',
         },
+        announce: false,
       });
       return order;
     },

@@ -17,6 +17,7 @@ export async function makeDeliveryCall(db: Db, delivery: FakeProvider, externalO
       items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
       actor: 'test',
     },
+    announce: false,
   });
   await db
     .insertInto('outbox')

@@ -70,6 +70,7 @@ describe('a reconciliation run', () => {
           items: [{ sku: 'X', name: 'x', quantity: 1, unitPrice: 1000 }],
           actor: 'test',
         },
+        announce: false,
       });
       await withOrderLock(h.system.db, 'manual', 'recon-paid-cancelled', (trx) =>
         transitionOrder(trx, { order, to: 'cancelled', actor: 'test', reason: 'customer left' }),
