@@ -1,0 +1,34 @@
+import type { Integration } from '../types.js';
+import { handleBasketEvent, TOPIC_LOCK, TOPIC_RELEASE } from './baskets.js';
+import { TOPIC_DISPATCH } from './completion.js';
+import { dispatchProviderOrder } from './dispatch.js';
+import { releaseProviderLock, requestProviderLock } from './locks.js';
+import { handleProviderEvent, PROVIDER_EVENT_PREFIX } from './provider-events.js';
+import {
+  registerOnebasketAdminRoutes,
+  registerOnebasketCustomerApi,
+  registerOnebasketWebhooks,
+} from './route.js';
+import { ONEBASKET_SOURCE } from './schema.js';
+
+/**
+ * OneBasket: basket events in, payment-intent locks and provider orders out to each provider's system,
+ * provider events back in. See docs/onebasket.md.
+ */
+export const onebasketIntegration: Integration = {
+  source: ONEBASKET_SOURCE,
+  registerRoutes(app, deps) {
+    registerOnebasketWebhooks(app, deps);
+    registerOnebasketCustomerApi(app, deps);
+    registerOnebasketAdminRoutes(app, deps);
+  },
+  handleEvent: (ctx, event) =>
+    event.event_type.startsWith(PROVIDER_EVENT_PREFIX)
+      ? handleProviderEvent(ctx, event)
+      : handleBasketEvent(ctx, event),
+  outbound: {
+    [TOPIC_LOCK]: requestProviderLock,
+    [TOPIC_RELEASE]: releaseProviderLock,
+    [TOPIC_DISPATCH]: dispatchProviderOrder,
+  },
+};
