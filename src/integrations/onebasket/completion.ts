@@ -11,8 +11,8 @@ import { enqueueOutboxMany } from '../../orders/outbox.js';
 import { createOrder, findOrderByExternalId, type OrderItemInput } from '../../orders/service.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import type { WorkerContext } from '../types.js';
-import { findBasket, providerBasketsOf } from './baskets.js';
 import { ONEBASKET_SOURCE } from './schema.js';
+import { findBasket, providerBasketsOf } from './store.js';
 
 export const TOPIC_DISPATCH = 'onebasket.provider_order.dispatch';
 export const CHANNEL_ACTOR = 'channel:onebasket';

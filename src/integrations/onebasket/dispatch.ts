@@ -5,47 +5,15 @@
  * retries: the message goes dead, the order is flagged, and the provider order stays Sent.
  */
 import { sql } from 'kysely';
-import type { Config } from '../../config.js';
-import type { Executor } from '../../db/index.js';
-import type { ProviderOrder } from '../../db/schema.js';
-import { AppError } from '../../lib/errors.js';
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/service.js';
 import { withProviderAnswer } from '../http.js';
 import type { OutboundProcessor } from '../types.js';
-import { type ProviderTarget, sendOrder } from './client.js';
+import { sendOrder } from './client.js';
 import { stepFor } from './mapping.js';
 import { applyProviderStep } from './progress.js';
-import { findProvider } from './providers.js';
+import { providerTarget } from './providers.js';
 import { dispatchMessage, ONEBASKET_SOURCE } from './schema.js';
-
-export function findProviderOrder(
-  db: Executor,
-  id: string,
-  forUpdate = false,
-): Promise<ProviderOrder | undefined> {
-  let query = db.selectFrom('provider_orders').selectAll().where('id', '=', id);
-  if (forUpdate) query = query.forUpdate();
-  return query.executeTakeFirst();
-}
-
-/** The registered provider's system; a provider nobody registered is a permanent failure (a person must). */
-export async function providerTarget(
-  db: Executor,
-  config: Config,
-  providerId: string,
-): Promise<ProviderTarget> {
-  const provider = await findProvider(db, providerId);
-  if (!provider) {
-    throw new AppError(
-      'provider_rejected',
-      `provider ${providerId} is not registered (PUT /admin/providers/${providerId})`,
-      {
-        retryable: false,
-      },
-    );
-  }
-  return { id: provider.id, baseUrl: provider.base_url, timeoutMs: config.ONEBASKET_PROVIDER_TIMEOUT_MS };
-}
+import { findProviderOrder } from './store.js';
 
 export const dispatchProviderOrder: OutboundProcessor = async (ctx, job) => {
   const { providerOrderId } = dispatchMessage.parse(job.payload);

@@ -8,11 +8,12 @@ import { sql } from 'kysely';
 import { errorMessage } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import type { OutboundProcessor, WorkerContext } from '../types.js';
-import { addBasketHistory, findBasket, lockBasket, TOPIC_RELEASE } from './baskets.js';
+import { TOPIC_RELEASE } from './baskets.js';
 import { releaseLock, requestLock } from './client.js';
-import { providerTarget } from './dispatch.js';
 import { intentStateFor } from './mapping.js';
+import { providerTarget } from './providers.js';
 import { type LockMessage, lockMessage } from './schema.js';
+import { addBasketHistory, findBasket, lockBasket } from './store.js';
 
 async function providerBasket(ctx: WorkerContext, message: LockMessage) {
   return ctx.db

@@ -6,10 +6,10 @@
 import type { InboundEvent } from '../../db/schema.js';
 import { getOrderForUpdate, withOrderLock } from '../../orders/service.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
-import { findProviderOrder } from './dispatch.js';
 import { stepFor } from './mapping.js';
 import { applyProviderStep } from './progress.js';
 import { ONEBASKET_SOURCE, providerEventSchema } from './schema.js';
+import { findProviderOrder } from './store.js';
 
 export const PROVIDER_EVENT_PREFIX = 'provider.';
 

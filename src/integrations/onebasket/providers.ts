@@ -1,9 +1,12 @@
 /** The provider registry: where each provider's system is, and the token it calls us back with. */
 import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
+import type { Config } from '../../config.js';
 import type { Executor } from '../../db/index.js';
 import type { OnebasketProvider } from '../../db/schema.js';
 import { sha256Hex } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import type { ProviderTarget } from './client.js';
 import type { ProviderInput } from './schema.js';
 
 export async function upsertProvider(
@@ -53,4 +56,23 @@ export function providerDto(row: OnebasketProvider) {
     supportsCallbacks: row.supports_callbacks,
     updatedAt: row.updated_at,
   };
+}
+
+/** The registered provider's system; a provider nobody registered is a permanent failure (a person must). */
+export async function providerTarget(
+  db: Executor,
+  config: Config,
+  providerId: string,
+): Promise<ProviderTarget> {
+  const provider = await findProvider(db, providerId);
+  if (!provider) {
+    throw new AppError(
+      'provider_rejected',
+      `provider ${providerId} is not registered (PUT /admin/providers/${providerId})`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  return { id: provider.id, baseUrl: provider.base_url, timeoutMs: config.ONEBASKET_PROVIDER_TIMEOUT_MS };
 }

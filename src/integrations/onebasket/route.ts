@@ -9,7 +9,6 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { bearerToken, hmacSha256Hex, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
-import { findBasket, providerBasketsOf } from './baskets.js';
 import { customerMessage, RECEIVED_MESSAGE } from './mapping.js';
 import { PROVIDER_EVENT_PREFIX } from './provider-events.js';
 import { callbackTokenMatches, findProvider, providerDto, upsertProvider } from './providers.js';
@@ -20,6 +19,7 @@ import {
   providerEventSchema,
   providerIdSchema,
 } from './schema.js';
+import { findBasket, providerBasketsOf } from './store.js';
 
 const SIGNATURE_HEADER = 'x-onebasket-signature';
 const signatureFormat = /^sha256=([0-9a-fA-F]{64})$/;
