@@ -68,7 +68,11 @@ export async function handleBasketEvent(ctx: WorkerContext, event: InboundEvent)
         decision.apply && 'paymentIntentId' in decision ? decision.paymentIntentId : paymentIntentId,
       occurredAt,
     });
-    if (!decision.apply) return `${type} recorded, not applied: ${decision.note}`;
+    if (!decision.apply) {
+      // A basket we have heard of exists, even when nothing of what we heard could be applied.
+      if (!basket) await createEmptyBasket(trx, basketEvent);
+      return `${type} recorded, not applied: ${decision.note}`;
+    }
     await applyDecision(trx, basket, basketEvent, decision, occurredAt);
     return `${type} applied (${decision.action})`;
   });
@@ -76,6 +80,19 @@ export async function handleBasketEvent(ctx: WorkerContext, event: InboundEvent)
   // basket without its order.
   const orderId = type === 'BasketComplete' ? await ensureOrderForBasket(ctx, basketId, event.id) : undefined;
   return { status: 'processed', outcome, ...(orderId ? { orderId } : {}) };
+}
+
+async function createEmptyBasket(trx: Executor, event: BasketEvent): Promise<void> {
+  await trx
+    .insertInto('onebasket_baskets')
+    .values({
+      id: event.basket.id,
+      state: 'mutable',
+      currency: event.basket.currency.toUpperCase(),
+      updated_at: sql`now()`,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
 }
 
 async function intentWasDeleted(db: Executor, basketId: string, paymentIntentId: string): Promise<boolean> {
