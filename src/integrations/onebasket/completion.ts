@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { BasketItemJson } from '../../db/schema.js';
+import { openIntervention } from '../../orders/interventions.js';
 import { enqueueOutboxMany } from '../../orders/outbox.js';
 import { createOrder, findOrderByExternalId, type OrderItemInput } from '../../orders/service.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
@@ -113,6 +114,18 @@ export async function ensureOrderForBasket(
           providerOrders: rows.map((r) => ({ id: r.id, providerId: r.provider_id, amount: r.amount })),
         },
       });
+      const charged = basket.payment_intent_amount;
+      if (charged !== null && charged !== total) {
+        // The order (and each provider's refundable share) follows the items; what was charged differs.
+        await openIntervention(trx, {
+          source: 'payment_mismatch',
+          causeKey: `onebasket_payment_mismatch:${order.id}`,
+          orderId: order.id,
+          summary: `payment intent ${basket.payment_intent_id} charged ${charged} ${basket.currency}, the basket's items total ${total}`,
+          details: { charged, total, paymentIntentId: basket.payment_intent_id },
+          actions: ['refund', 'review_order', 'resolve'],
+        });
+      }
       await trx
         .updateTable('onebasket_baskets')
         .set({ order_id: order.id, updated_at: sql`now()` })

@@ -9,4 +9,10 @@ export const onebasketEnvShape = {
   ONEBASKET_API_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
   /** Budget of one call to a provider system. */
   ONEBASKET_PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** How long a provider order may stay Sent before reconciliation opens an intervention for it. */
+  ONEBASKET_UNANSWERED_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(30 * 60_000),
 };

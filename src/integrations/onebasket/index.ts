@@ -4,6 +4,7 @@ import { TOPIC_DISPATCH } from './completion.js';
 import { dispatchProviderOrder } from './dispatch.js';
 import { releaseProviderLock, requestProviderLock } from './locks.js';
 import { handleProviderEvent, PROVIDER_EVENT_PREFIX } from './provider-events.js';
+import { reconcileProviderOrders } from './reconcile.js';
 import {
   registerOnebasketAdminRoutes,
   registerOnebasketCustomerApi,
@@ -31,4 +32,5 @@ export const onebasketIntegration: Integration = {
     [TOPIC_RELEASE]: releaseProviderLock,
     [TOPIC_DISPATCH]: dispatchProviderOrder,
   },
+  reconcile: reconcileProviderOrders,
 };

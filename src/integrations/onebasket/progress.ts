@@ -6,11 +6,12 @@
  */
 import { sql } from 'kysely';
 import type { Order, ProviderOrder } from '../../db/schema.js';
-import { openIntervention } from '../../orders/interventions.js';
+import { openIntervention, resolveInterventionByCause } from '../../orders/interventions.js';
 import { advanceOrder, getOrderForUpdate, refundOrder, type Trx } from '../../orders/service.js';
 import { fulfilmentRank, isOrderStatus } from '../../orders/status.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { decideProviderStep, orderStatusFor, type ProviderOrderStep } from './mapping.js';
+import { unansweredCause } from './reconcile.js';
 
 export interface StepContext {
   /** `dispatch` (the answer to our call) or `callback` (the provider's event). */
@@ -84,6 +85,12 @@ export async function applyProviderStep(
     message: `${providerOrder.provider_id} order ${label(step)}${implied ? ' (confirmed by it)' : ''}${context.reason ? `: ${context.reason}` : ''}`,
     metadata: { providerOrderId: providerOrder.id, state: step.state, applied: true, source: context.source },
   });
+  if (providerOrder.processing_state === 'sent') {
+    await resolveInterventionByCause(trx, unansweredCause(providerOrder.id), {
+      actor,
+      note: `the provider answered: ${next.processing}`,
+    });
+  }
   await followProviderOrders(trx, order.id, actor);
   if (step.state === 'rejected') await compensate(trx, order.id, updated);
   return { applied: true, note: `${label(step)} applied` };

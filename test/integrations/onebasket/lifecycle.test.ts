@@ -44,7 +44,9 @@ const item = (sku: string, unitPrice: number, quantity = 1) => ({
 });
 
 beforeAll(async () => {
-  system = await startTestSystem({ env: { ...onebasketEnv, OUTBOUND_ATTEMPTS: '4' } });
+  system = await startTestSystem({
+    env: { ...onebasketEnv, OUTBOUND_ATTEMPTS: '4', ONEBASKET_UNANSWERED_AFTER_MS: '0' },
+  });
   for (const provider of providers) {
     await provider.start();
     await provider.register(system);
@@ -182,7 +184,8 @@ describe('when a provider rejects its provider order', () => {
     const basket = {
       id: 'basket-reject',
       providers: { instant: [item('A', 1200)], rejecter: [item('R', 800, 2)] },
-      paymentIntent: { id: 'pi-reject', amount: 2800 },
+      // Charged 100 more than the items: a person is asked to look at that too.
+      paymentIntent: { id: 'pi-reject', amount: 2900 },
     };
     await deliver(system, basketEvent('BasketComplete', basket));
     const order = await onebasketOrder(system, basket.id);
@@ -202,9 +205,13 @@ describe('when a provider rejects its provider order', () => {
       .selectAll()
       .where('order_id', '=', order.id)
       .execute();
-    expect(interventions).toHaveLength(1);
-    expect(interventions[0]).toMatchObject({ source: 'provider_order_rejected', state: 'open' });
-    expect(interventions[0]?.summary).toContain('kitchen closed');
+    expect(interventions.map((i) => i.source).sort()).toEqual([
+      'payment_mismatch',
+      'provider_order_rejected',
+    ]);
+    const rejection = interventions.find((i) => i.source === 'provider_order_rejected');
+    expect(rejection?.state).toBe('open');
+    expect(rejection?.summary).toContain('kitchen closed');
 
     // A later "confirmed" from the provider cannot undo its rejection, nor refund twice.
     const late = await deliverCallback(
@@ -281,5 +288,29 @@ describe('when a provider stays unreachable', () => {
     const detail = await orderDetail(system, order.id);
     expect(detail.providerOrders[0]?.processing).toBe('sent');
     expect(detail.status).toBe('pending');
+
+    // Reconciliation finds it; the entry closes itself once the provider answers after all.
+    const run = await system.admin('/admin/reconciliation/runs', { method: 'POST' });
+    expect(run.status).toBe(201);
+    const opened = await system.db
+      .selectFrom('interventions')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .where('source', '=', 'reconciliation')
+      .execute();
+    expect(opened.map((i) => [i.state, i.summary.startsWith('gone never received it')])).toEqual([
+      ['open', true],
+    ]);
+    const answer = await deliverCallback(
+      gone.callback(system, detail.providerOrders[0]?.id ?? '', 'confirmed'),
+    );
+    await settled(system, answer.eventId);
+    const closed = await system.db
+      .selectFrom('interventions')
+      .select('state')
+      .where('id', '=', opened[0]?.id ?? '')
+      .executeTakeFirstOrThrow();
+    expect(closed.state).toBe('resolved');
+    expect((await orderDetail(system, order.id)).status).toBe('confirmed');
   });
 });
