@@ -3,7 +3,7 @@ import { handleBasketEvent, TOPIC_LOCK, TOPIC_RELEASE } from './baskets.js';
 import { TOPIC_DISPATCH } from './completion.js';
 import { dispatchProviderOrder } from './dispatch.js';
 import { releaseProviderLock, requestProviderLock } from './locks.js';
-import { handleProviderEvent, PROVIDER_EVENT_PREFIX } from './provider-events.js';
+import { handleProviderEvent, PROVIDER_DEDUP_PREFIX } from './provider-events.js';
 import { reconcileProviderOrders } from './reconcile.js';
 import {
   registerOnebasketAdminRoutes,
@@ -23,8 +23,9 @@ export const onebasketIntegration: Integration = {
     registerOnebasketCustomerApi(app, deps);
     registerOnebasketAdminRoutes(app, deps);
   },
+  // The dedup key's prefix is set by our route (never by the sender): it says which endpoint took the event.
   handleEvent: (ctx, event) =>
-    event.event_type.startsWith(PROVIDER_EVENT_PREFIX)
+    event.dedup_key.startsWith(PROVIDER_DEDUP_PREFIX)
       ? handleProviderEvent(ctx, event)
       : handleBasketEvent(ctx, event),
   outbound: {

@@ -61,10 +61,9 @@ export const requestProviderLock: OutboundProcessor = async (ctx, job) => {
       message: `payment intent ${message.paymentIntentId} no longer waits for this lock`,
     };
   }
-  const target = await providerTarget(ctx.db, ctx.config, message.providerId);
-  const answer = await recorded(ctx, message, 'lock', () =>
+  const answer = await recorded(ctx, message, 'lock', async () =>
     requestLock(
-      target,
+      await providerTarget(ctx.db, ctx.config, message.providerId),
       { basketId: message.basketId, paymentIntentId: message.paymentIntentId, items: pb.items },
       `${message.basketId}:${message.paymentIntentId}`,
     ),
@@ -127,8 +126,9 @@ export const releaseProviderLock: OutboundProcessor = async (ctx, job) => {
   ) {
     return { sent: false, message: 'a newer payment intent holds this lock' };
   }
-  const target = await providerTarget(ctx.db, ctx.config, message.providerId);
-  await recorded(ctx, message, 'release', () => releaseLock(target, message.basketId));
+  await recorded(ctx, message, 'release', async () =>
+    releaseLock(await providerTarget(ctx.db, ctx.config, message.providerId), message.basketId),
+  );
   await addBasketHistory(ctx.db, {
     basketId: message.basketId,
     type: 'release',

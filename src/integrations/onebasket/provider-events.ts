@@ -11,7 +11,9 @@ import { applyProviderStep } from './progress.js';
 import { ONEBASKET_SOURCE, providerEventSchema } from './schema.js';
 import { findProviderOrder } from './store.js';
 
+/** Provider events are stored as `provider.<type>`, deduplicated on `provider:<providerId>:<eventId>`. */
 export const PROVIDER_EVENT_PREFIX = 'provider.';
+export const PROVIDER_DEDUP_PREFIX = 'provider:';
 
 export async function handleProviderEvent(ctx: WorkerContext, event: InboundEvent): Promise<HandlerResult> {
   const parsed = providerEventSchema.safeParse(event.payload);

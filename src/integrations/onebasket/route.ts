@@ -10,7 +10,7 @@ import { readJsonBody, validate } from '../../http/input.js';
 import { bearerToken, hmacSha256Hex, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { customerMessage, RECEIVED_MESSAGE } from './mapping.js';
-import { PROVIDER_EVENT_PREFIX } from './provider-events.js';
+import { PROVIDER_DEDUP_PREFIX, PROVIDER_EVENT_PREFIX } from './provider-events.js';
 import { callbackTokenMatches, findProvider, providerDto, upsertProvider } from './providers.js';
 import {
   basketEventEnvelope,
@@ -73,7 +73,7 @@ export function registerOnebasketWebhooks(app: Hono<AppEnv>, deps: RouteDeps): v
     const event = validate(providerEventSchema, json);
     const result = await deps.ingest({
       source: ONEBASKET_SOURCE,
-      dedupKey: `provider:${provider.id}:${event.eventId}`,
+      dedupKey: `${PROVIDER_DEDUP_PREFIX}${provider.id}:${event.eventId}`,
       eventType: `${PROVIDER_EVENT_PREFIX}${event.type}`,
       payload: json,
       payloadJson: raw,
@@ -84,6 +84,13 @@ export function registerOnebasketWebhooks(app: Hono<AppEnv>, deps: RouteDeps): v
     return c.json({ eventId: result.eventId }, 202);
   });
 }
+
+/** What the customer reads once every provider has answered, by the order's status. */
+const orderMessages: Record<string, string> = {
+  delivered: 'Your order is complete.',
+  cancelled: 'Your order could not be accepted; your payment is refunded.',
+  refunded: 'Your order could not be accepted; your payment is refunded.',
+};
 
 const basketIdParam = z.object({ basketId: z.string().trim().min(1).max(200) });
 
@@ -133,11 +140,14 @@ export function registerOnebasketCustomerApi(app: Hono<AppEnv>, deps: RouteDeps)
       .orderBy('provider_orders.provider_id')
       .execute();
     const pending = providerOrders.some((po) => po.processing_state === 'sent');
+    const message = pending
+      ? RECEIVED_MESSAGE
+      : (orderMessages[order.status] ?? 'Your order is being prepared by each provider.');
     return c.json({
       basketId,
       orderNumber: order.order_number,
       status: order.status,
-      message: pending ? RECEIVED_MESSAGE : 'Your order is being handled by each provider.',
+      message,
       currency: order.currency,
       total: order.total,
       refunded: order.refunded_total,

@@ -6,7 +6,7 @@ import {
   sendBasketEvent,
   signOnebasket,
 } from '../../support/fake-onebasket.js';
-import { postJson, startTestSystem, type TestSystem } from '../../support/system.js';
+import { postJson, startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
 import { basketView, deliver, deliverCallback, onebasketOrder, settled } from './helpers.js';
 
 let system: TestSystem;
@@ -123,6 +123,25 @@ describe('basket state', () => {
         ['PaymentIntentDeleted', true],
         ['BasketUpdated', true],
       ]);
+    });
+  });
+
+  describe('when a provider of the basket is not registered', () => {
+    it("puts the failed lock call on the basket's history and leaves its lock requested", async () => {
+      const id = 'basket-unknown-provider';
+      const basket = {
+        id,
+        providers: { nobody: [item('N')] },
+        paymentIntent: { id: 'pi-nobody', amount: 100 },
+      };
+      await deliver(system, basketEvent('PaymentIntentCreated', basket));
+      const failed = await waitFor(async () => {
+        const view = await basketView(system, id);
+        return view.history.find((h) => h.type === 'lock');
+      });
+      expect(failed).toMatchObject({ applied: false, providerId: 'nobody' });
+      expect(failed.note).toContain('provider nobody is not registered');
+      expect((await basketView(system, id)).paymentIntent?.state).toBe('locking');
     });
   });
 
