@@ -79,6 +79,12 @@ export async function handleBasketEvent(ctx: WorkerContext, event: InboundEvent)
   // Also on a re-run: a crash between the completion's commit and the order's creation must not leave a paid
   // basket without its order.
   const orderId = type === 'BasketComplete' ? await ensureOrderForBasket(ctx, basketId, event.id) : undefined;
+  if (orderId === 'empty') {
+    return {
+      status: 'attention',
+      outcome: `${outcome}; the completed basket holds no items: no order was made`,
+    };
+  }
   return { status: 'processed', outcome, ...(orderId ? { orderId } : {}) };
 }
 

@@ -27,12 +27,15 @@ const customerOf = (json: Record<string, unknown>) => {
 const amountOf = (items: readonly BasketItemJson[]) =>
   items.reduce((sum, i) => sum + i.unitPrice * i.quantity, 0);
 
-/** The order of a completed basket, created if it does not exist yet; undefined while the basket is not completed. */
+/**
+ * The order of a completed basket, created if it does not exist yet; undefined while the basket is not
+ * completed, `empty` when the completed basket holds no items (no order is made).
+ */
 export async function ensureOrderForBasket(
   ctx: WorkerContext,
   basketId: string,
   eventId: string,
-): Promise<string | undefined> {
+): Promise<string | 'empty' | undefined> {
   const basket = await findBasket(ctx.db, basketId);
   if (basket?.state !== 'completed') return undefined;
   if (basket.order_id) return basket.order_id;
@@ -40,6 +43,8 @@ export async function ensureOrderForBasket(
   if (existing) return existing.id;
 
   const providerBaskets = (await providerBasketsOf(ctx.db, basketId)).filter((pb) => pb.items.length > 0);
+  // Paid for nothing: no provider has anything to do, and a person must settle the payment.
+  if (providerBaskets.length === 0) return 'empty';
   const providers = await ctx.db
     .selectFrom('onebasket_providers')
     .select(['id', 'supports_callbacks'])

@@ -145,6 +145,23 @@ describe('basket state', () => {
     });
   });
 
+  describe('when a basket is completed without any items', () => {
+    it('makes no order and marks the event for attention', async () => {
+      const done = await deliver(
+        system,
+        basketEvent('BasketComplete', { id: 'basket-empty', providers: {} }),
+      );
+      expect(done.status).toBe('attention');
+      expect(done.outcome).toContain('no order was made');
+      const orders = await system.db
+        .selectFrom('orders')
+        .select('id')
+        .where('external_order_id', '=', 'basket-empty')
+        .execute();
+      expect(orders).toHaveLength(0);
+    });
+  });
+
   describe('when an update older than the content we hold arrives late', () => {
     it('records it and does not apply it', async () => {
       const id = 'basket-stale';
