@@ -19,8 +19,10 @@ export const TOPIC_DISPATCH = 'onebasket.provider_order.dispatch';
 export const CHANNEL_ACTOR = 'channel:onebasket';
 
 const customerOf = (json: Record<string, unknown>) => {
-  const text = (key: string) =>
-    typeof json[key] === 'string' && json[key] !== '' ? (json[key] as string) : null;
+  const text = (key: string) => {
+    const value = json[key];
+    return typeof value === 'string' && value !== '' ? value : null;
+  };
   return { externalId: text('id'), name: text('name'), email: text('email'), phone: text('phone') };
 };
 
