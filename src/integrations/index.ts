@@ -1,6 +1,7 @@
 import { deliveryIntegration } from './delivery/index.js';
 import { gofoodIntegration } from './gofood/index.js';
 import { manualIntegration } from './manual/index.js';
+import { onebasketIntegration } from './onebasket/index.js';
 import { razorpayIntegration } from './razorpay/index.js';
 import { storefrontIntegration } from './storefront/index.js';
 import { subscribersIntegration } from './subscribers/index.js';
@@ -12,6 +13,7 @@ export const integrations: readonly Integration[] = [
   manualIntegration,
   gofoodIntegration,
   yemeksepetiIntegration,
+  onebasketIntegration,
   deliveryIntegration,
   subscribersIntegration,
   storefrontIntegration,

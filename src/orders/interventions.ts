@@ -45,7 +45,7 @@ export async function openIntervention(db: Executor, input: OpenInterventionInpu
       event_id: input.eventId ?? null,
       outbox_id: input.outboxId ?? null,
       details: input.details ?? {},
-      // As JSON text: node-postgres would send a JS array as a Postgres array, which jsonb refuses.
+      // A JS array would be sent as a Postgres array literal, which is not JSON.
       actions: JSON.stringify(input.actions ?? ['resolve']),
     })
     .onConflict((oc) =>

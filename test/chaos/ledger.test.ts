@@ -16,6 +16,12 @@ import {
   ysOrder,
 } from '../integrations/yemeksepeti/fixtures.js';
 import { GOFOOD_NOTIFICATION_SECRET, gofoodNotification, signGofood } from '../support/fake-gobiz.js';
+import {
+  basketEvent,
+  FakeProviderSystem,
+  ONEBASKET_SECRET,
+  signOnebasket,
+} from '../support/fake-onebasket.js';
 import { FakeRazorpay, paymentEvent, RAZORPAY_WEBHOOK_SECRET } from '../support/fake-razorpay.js';
 import { ensureStopped, freePort, type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { createTestDatabase, TEST_ADMIN_TOKEN, type TestDatabase } from '../support/system.js';
@@ -52,7 +58,11 @@ const POISON_RATE = 0.02;
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Channel = 'manual' | 'gofood' | 'yemeksepeti' | 'storefront' | 'razorpay';
+type Channel = 'manual' | 'gofood' | 'yemeksepeti' | 'onebasket' | 'storefront' | 'razorpay';
+
+/** The one provider of the OneBasket baskets: it locks and confirms at once. */
+const CHAOS_PROVIDER = 'chaos-shop';
+const ONEBASKET_TYPES = ['BasketCreated', 'BasketUpdated', 'PaymentIntentCreated', 'BasketComplete'];
 
 const STOREFRONT_JWT_SECRET = 'chaos-storefront-jwt-secret-0123456789';
 
@@ -100,6 +110,31 @@ function buildWorkload(random: () => number, customerToken: string) {
   while (events.length < N) {
     n++;
     const poison = random() < POISON_RATE;
+    if (random() < 0.15) {
+      // OneBasket: a basket's events, in any order; whatever the order, the completion makes one order that
+      // the provider confirms. A poison basket event has a type nobody knows.
+      const basketId = `chaos-b-${n}`;
+      const items = [{ sku: `SKU-${n % 5}`, name: 'Wrap', quantity: 1 + (n % 2), unitPrice: 700 }];
+      const basket = {
+        id: basketId,
+        providers: { [CHAOS_PROVIDER]: items },
+        paymentIntent: { id: `pi-${n}`, amount: 700 },
+      };
+      for (const type of poison ? ['BasketTeleported'] : ONEBASKET_TYPES) {
+        const raw = JSON.stringify(basketEvent(type, basket));
+        events.push({
+          id: `onebasket:${basketId}:${type}`,
+          channel: 'onebasket',
+          path: '/webhooks/onebasket',
+          headers: { ...json, 'x-onebasket-signature': signOnebasket(raw) },
+          raw,
+          externalOrderId: basketId,
+          ...(poison ? { poison: 'unknown OneBasket event type' } : {}),
+        });
+      }
+      if (!poison) orders.push({ channel: 'onebasket', externalOrderId: basketId, status: 'confirmed' });
+      continue;
+    }
     if (random() < 0.2) {
       // A storefront checkout; its order id is the gateway's, so its expected order is known after the push.
       const address = { name: 'C', line1: '1 Road', city: 'Pune', postalCode: '411001', country: 'IN' };
@@ -246,6 +281,11 @@ describe('the ledger under chaos', () => {
   let dataDir: string;
   let env: Record<string, string>;
   let port: number;
+  const provider = new FakeProviderSystem(CHAOS_PROVIDER, {
+    lock: 'grant',
+    order: 'confirm',
+    supportsCallbacks: false,
+  });
   const razorpay = new FakeRazorpay();
   const prefix = `{chaos-${randomUUID().slice(0, 8)}}`;
   const outputs: string[] = [];
@@ -273,6 +313,7 @@ describe('the ledger under chaos', () => {
       GOFOOD_NOTIFICATION_SECRET,
       YEMEKSEPETI_MARKET_TOKEN: MARKET_TOKEN,
       YEMEKSEPETI_SU_TOKEN: SU_TOKEN,
+      ONEBASKET_WEBHOOK_SECRET: ONEBASKET_SECRET,
       // Fast recovery so the run fits in minutes: short job locks, frequent stalled checks and sweeps.
       BACKOFF_BASE_MS: '200',
       INBOX_ATTEMPTS: '10',
@@ -295,6 +336,7 @@ describe('the ledger under chaos', () => {
     await writeFile(log, outputs.join('\n----- process -----\n')).catch(() => {});
     proxy?.restore();
     await proxy?.close();
+    await provider.close();
     await redis?.stop();
     await razorpay.close();
     await database?.drop();
@@ -349,6 +391,13 @@ describe('the ledger under chaos', () => {
         { sku: 'SU-19L', onHand: 10_000_000 },
         { sku: 'PEYNIR-KG', onHand: 100_000_000 },
       ],
+    });
+    await provider.start();
+    await adminPut(`/admin/providers/${CHAOS_PROVIDER}`, {
+      name: 'Chaos shop',
+      baseUrl: provider.http.baseUrl,
+      callbackToken: provider.token,
+      supportsCallbacks: false,
     });
     startWorker();
     const t0 = Date.now();
@@ -563,53 +612,55 @@ describe('the ledger under chaos', () => {
       );
     }
 
-    const ledger = (['manual', 'gofood', 'yemeksepeti', 'storefront', 'razorpay'] as const).map((channel) => {
-      const mine = outcomes.filter((o) => o.send.event.channel === channel);
-      const logical = new Set(mine.map((o) => o.send.event.id));
-      const ids = new Set(
-        [...eventIdsByLogical.entries()].filter(([k]) => logical.has(k)).flatMap(([, v]) => [...v]),
-      );
-      const inbox = rows.filter((r) => r.source === channel);
-      const count = (status: string) => inbox.filter((r) => r.status === status && ids.has(r.id)).length;
-      const expected = workload.orders.filter((o) => o.channel === channel);
-      let found = 0;
-      let wrong = 0;
-      for (const order of expected) {
-        const matches = ordersByKey.get(`${channel}:${order.externalOrderId}`) ?? [];
-        if (matches.length === 1) found++;
-        else problems.push(`${channel} order ${order.externalOrderId} exists ${matches.length} times`);
-        const match = matches[0];
-        if (
-          match &&
-          (match.status !== order.status ||
-            (order.channelStatus && match.channel_status !== order.channelStatus))
-        ) {
-          wrong++;
-          problems.push(
-            `${channel} order ${order.externalOrderId} is ${match.status}/${match.channel_status}, expected ${order.status}/${order.channelStatus ?? '-'}`,
-          );
+    const ledger = (['manual', 'gofood', 'yemeksepeti', 'onebasket', 'storefront', 'razorpay'] as const).map(
+      (channel) => {
+        const mine = outcomes.filter((o) => o.send.event.channel === channel);
+        const logical = new Set(mine.map((o) => o.send.event.id));
+        const ids = new Set(
+          [...eventIdsByLogical.entries()].filter(([k]) => logical.has(k)).flatMap(([, v]) => [...v]),
+        );
+        const inbox = rows.filter((r) => r.source === channel);
+        const count = (status: string) => inbox.filter((r) => r.status === status && ids.has(r.id)).length;
+        const expected = workload.orders.filter((o) => o.channel === channel);
+        let found = 0;
+        let wrong = 0;
+        for (const order of expected) {
+          const matches = ordersByKey.get(`${channel}:${order.externalOrderId}`) ?? [];
+          if (matches.length === 1) found++;
+          else problems.push(`${channel} order ${order.externalOrderId} exists ${matches.length} times`);
+          const match = matches[0];
+          if (
+            match &&
+            (match.status !== order.status ||
+              (order.channelStatus && match.channel_status !== order.channelStatus))
+          ) {
+            wrong++;
+            problems.push(
+              `${channel} order ${order.externalOrderId} is ${match.status}/${match.channel_status}, expected ${order.status}/${order.channelStatus ?? '-'}`,
+            );
+          }
         }
-      }
-      const unexpectedOrders = orderRows.filter(
-        (o) => o.channel === channel && !expected.some((e) => e.externalOrderId === o.external_order_id),
-      ).length;
-      if (unexpectedOrders) problems.push(`${unexpectedOrders} ${channel} orders nobody asked for`);
-      return {
-        channel,
-        'logical events': logical.size,
-        'pushes (incl. dup)': mine.length,
-        'HTTP attempts': mine.reduce((a, o) => a + o.outcome.attempts, 0),
-        acknowledged: ids.size,
-        'inbox rows': inbox.length,
-        processed: count('processed'),
-        attention: count('attention'),
-        dead: count('dead'),
-        'still open': inbox.filter((r) => r.status === 'received' || r.status === 'failed').length,
-        'orders expected': expected.length,
-        'orders found once': found,
-        'wrong status': wrong,
-      };
-    });
+        const unexpectedOrders = orderRows.filter(
+          (o) => o.channel === channel && !expected.some((e) => e.externalOrderId === o.external_order_id),
+        ).length;
+        if (unexpectedOrders) problems.push(`${unexpectedOrders} ${channel} orders nobody asked for`);
+        return {
+          channel,
+          'logical events': logical.size,
+          'pushes (incl. dup)': mine.length,
+          'HTTP attempts': mine.reduce((a, o) => a + o.outcome.attempts, 0),
+          acknowledged: ids.size,
+          'inbox rows': inbox.length,
+          processed: count('processed'),
+          attention: count('attention'),
+          dead: count('dead'),
+          'still open': inbox.filter((r) => r.status === 'received' || r.status === 'failed').length,
+          'orders expected': expected.length,
+          'orders found once': found,
+          'wrong status': wrong,
+        };
+      },
+    );
     for (const row of ledger) {
       const settled = row.processed + row.attention + row.dead;
       if (row.acknowledged !== settled) {

@@ -3,6 +3,7 @@ import { withProviderAnswer } from '../http.js';
 import { handlePaymentEvent } from '../storefront/payment.js';
 import type { Integration, OutboundProcessor } from '../types.js';
 import { razorpayClient } from './client.js';
+import { razorpayContract } from './contract.js';
 import { registerRazorpayWebhook } from './route.js';
 import {
   createOrderPayload,
@@ -94,6 +95,7 @@ const refund: OutboundProcessor = async (ctx, job) => {
 /** Razorpay: payment webhooks in, orders and refunds out. See docs/storefront.md. */
 export const razorpayIntegration: Integration = {
   source: RAZORPAY_SOURCE,
+  contract: razorpayContract,
   registerRoutes: registerRazorpayWebhook,
   handleEvent: handlePaymentEvent,
   outbound: { [TOPIC_CREATE_ORDER]: createOrder, [TOPIC_REFUND]: refund },

@@ -5,6 +5,7 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { hmacSha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { ingestPush } from '../kit/push.js';
 import { RAZORPAY_SOURCE, webhookSchema } from './schema.js';
 
 const eventIdHeader = z.string().trim().min(1).max(255);
@@ -47,7 +48,7 @@ export function registerRazorpayWebhook(app: Hono<AppEnv>, deps: RouteDeps): voi
     const { raw, json } = await readJsonBody(c);
     const hook = validate(webhookSchema, json);
     const eventId = c.req.header('x-razorpay-event-id');
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: RAZORPAY_SOURCE,
       dedupKey: eventId && eventIdHeader.safeParse(eventId).success ? eventId.trim() : null,
       eventType: hook.event,
@@ -59,7 +60,5 @@ export function registerRazorpayWebhook(app: Hono<AppEnv>, deps: RouteDeps): voi
       payloadJson: raw,
       rawBody: raw,
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   });
 }

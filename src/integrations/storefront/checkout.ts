@@ -6,11 +6,10 @@
  */
 import type { Executor } from '../../db/index.js';
 import type { InboundEvent } from '../../db/schema.js';
+import { createOrder } from '../../orders/create.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
-import { createOrder } from '../../orders/service.js';
 import { StockShortageError } from '../../orders/stock.js';
 import { TOPIC_CREATE_ORDER } from '../razorpay/schema.js';
-import { publishOrderCreated } from '../subscribers/index.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { findCatalogEntries, findDiscount, shippingRule } from './catalog.js';
 import { PricingError, type Quote, quote } from './pricing.js';
@@ -33,9 +32,8 @@ export async function handleCheckout(ctx: WorkerContext, event: InboundEvent): P
     throw err;
   }
   try {
-    const { order, created } = await createOrder(
-      ctx.db,
-      {
+    const { order, created } = await createOrder(ctx.db, {
+      input: {
         id: checkout.orderId,
         channel: STOREFRONT_SOURCE,
         externalOrderId: checkout.orderId,
@@ -75,7 +73,7 @@ export async function handleCheckout(ctx: WorkerContext, event: InboundEvent): P
         actor: `customer:${checkout.customerId}`,
         eventId: event.id,
       },
-      async (trx, order) => {
+      inTx: async (trx, order) => {
         await trx
           .insertInto('storefront_checkouts')
           .values({
@@ -98,9 +96,8 @@ export async function handleCheckout(ctx: WorkerContext, event: InboundEvent): P
             },
           });
         }
-        await publishOrderCreated(trx, order);
       },
-    );
+    });
     return {
       status: 'processed',
       orderId: order.id,

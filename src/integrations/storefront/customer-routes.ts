@@ -12,7 +12,7 @@ import {
   validate,
 } from '../../http/input.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
-import { getOrderForUpdate, withOrderLock } from '../../orders/service.js';
+import { getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { orderStatuses } from '../../orders/status.js';
 import { listTimeline } from '../../orders/timeline.js';
 import { customerOf } from './customer-auth.js';

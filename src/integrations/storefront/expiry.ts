@@ -3,7 +3,7 @@
  * payment window closes is cancelled, which returns its reserved stock to the shelf.
  */
 import type { Db } from '../../db/index.js';
-import { getOrderForUpdate, withOrderLock } from '../../orders/service.js';
+import { getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import type { MaintenanceProcessor } from '../types.js';
 import { cancelOrder } from './lifecycle.js';
 import { STOREFRONT_SOURCE } from './schema.js';

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Integration } from '../types.js';
 import { registerStorefrontAdminRoutes } from './admin-routes.js';
 import { handleCheckout } from './checkout.js';
+import { storefrontContract } from './contract.js';
 import { registerCustomerRoutes } from './customer-routes.js';
 import { EXPIRE_UNPAID_JOB, expireUnpaidProcessor } from './expiry.js';
 import { cancelOrder, refundPayment } from './lifecycle.js';
@@ -12,6 +13,7 @@ import { adminRefundBody, CHECKOUT_EVENT, cancelReasonBody, STOREFRONT_SOURCE } 
 /** Our own storefront: catalog, checkout, customer APIs, fulfilment; payments through Razorpay. */
 export const storefrontIntegration: Integration = {
   source: STOREFRONT_SOURCE,
+  contract: storefrontContract,
   registerRoutes(app, deps) {
     registerCheckoutRoutes(app, deps);
     registerCustomerRoutes(app, deps);

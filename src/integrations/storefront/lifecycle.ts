@@ -7,10 +7,11 @@ import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
-import { refundOrder, transitionOrder } from '../../orders/service.js';
+import { refundOrder } from '../../orders/refund.js';
 import type { OrderStatus } from '../../orders/status.js';
 import { restoreCommittedStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
+import { transitionOrder } from '../../orders/transition.js';
 import { TOPIC_REFUND } from '../razorpay/schema.js';
 
 interface Acting {
@@ -23,7 +24,9 @@ export const customerCancellable: ReadonlySet<string> = new Set(['pending', 'con
 const paidStatuses: ReadonlySet<string> = new Set(['paid', 'partially_refunded']);
 
 export async function startProcessing(trx: Executor, order: Order, input: Acting & { note?: string }) {
-  return transitionOrder(trx, order, 'processing', {
+  return transitionOrder(trx, {
+    order: order,
+    to: 'processing',
     actor: input.actor,
     reason: input.note ?? 'processing',
   });
@@ -34,7 +37,9 @@ export async function shipOrder(
   order: Order,
   input: Acting & { carrier: string; trackingNumber: string; note?: string },
 ): Promise<Order> {
-  const shipped = await transitionOrder(trx, order, 'shipped', {
+  const shipped = await transitionOrder(trx, {
+    order: order,
+    to: 'shipped',
     actor: input.actor,
     reason: input.note ?? `shipped via ${input.carrier}, tracking ${input.trackingNumber}`,
     metadata: { carrier: input.carrier, trackingNumber: input.trackingNumber },
@@ -50,7 +55,9 @@ export async function shipOrder(
 }
 
 export async function deliverOrder(trx: Executor, order: Order, input: Acting & { note?: string }) {
-  const delivered = await transitionOrder(trx, order, 'delivered', {
+  const delivered = await transitionOrder(trx, {
+    order: order,
+    to: 'delivered',
     actor: input.actor,
     reason: input.note ?? 'delivered',
   });
@@ -73,7 +80,7 @@ export async function cancelOrder(
   input: Acting & { reason?: string | undefined },
 ): Promise<Order> {
   const reason = input.reason ?? 'cancelled';
-  let current = await transitionOrder(trx, order, 'cancelled', { actor: input.actor, reason });
+  let current = await transitionOrder(trx, { order: order, to: 'cancelled', actor: input.actor, reason });
   const restored = await restoreCommittedStock(trx, order.id);
   if (restored > 0) {
     await addTimelineEvent(trx, {
@@ -118,7 +125,8 @@ export async function refundPayment(
       orderId: order.id,
     });
   }
-  const updated = await refundOrder(trx, order, {
+  const updated = await refundOrder(trx, {
+    order: order,
     actor: input.actor,
     amount: input.amount,
     reason: input.reason,
@@ -218,7 +226,12 @@ export async function changeStatus(
     case 'processing':
       return startProcessing(trx, order, { actor: input.actor, ...(note ? { note } : {}) });
     case 'shipped':
-      return transitionOrder(trx, order, 'shipped', { actor: input.actor, reason: note ?? 'shipped' });
+      return transitionOrder(trx, {
+        order: order,
+        to: 'shipped',
+        actor: input.actor,
+        reason: note ?? 'shipped',
+      });
     case 'delivered':
       return deliverOrder(trx, order, { actor: input.actor, ...(note ? { note } : {}) });
     case 'cancelled':

@@ -6,17 +6,14 @@
 import type { Executor } from '../../db/index.js';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
+import { flagAttention } from '../../orders/attention.js';
 import { openIntervention } from '../../orders/interventions.js';
-import {
-  commitOrderStock,
-  flagAttention,
-  getOrderForUpdate,
-  refundOrder,
-  setPaymentStatus,
-  transitionOrder,
-  withOrderLock,
-} from '../../orders/service.js';
+import { getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
+import { setPaymentStatus } from '../../orders/payment.js';
+import { refundOrder } from '../../orders/refund.js';
+import { commitOrderStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
+import { transitionOrder } from '../../orders/transition.js';
 import { type RazorpayWebhook, webhookSchema } from '../razorpay/schema.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { STOREFRONT_SOURCE } from './schema.js';
@@ -112,7 +109,7 @@ async function capture(
         .execute();
     const refuse = async (status: string, reason: string, causeKey: string): Promise<HandlerResult> => {
       await record(status, reason);
-      await flagAttention(trx, order, reason, ACTOR);
+      await flagAttention(trx, { order: order, reason: reason, actor: ACTOR });
       await openIntervention(trx, {
         source: 'payment_mismatch',
         causeKey,
@@ -151,16 +148,20 @@ async function capture(
       );
     }
     await record('captured');
-    const paid = await setPaymentStatus(trx, order, 'paid', {
+    const paid = await setPaymentStatus(trx, {
+      order: order,
+      paymentStatus: 'paid',
       actor: ACTOR,
       reason: `payment ${payment.id} captured (${hook.event})`,
       metadata: { paymentId: payment.id, amount: payment.amount },
     });
-    const confirmed = await transitionOrder(trx, paid, 'confirmed', {
+    const confirmed = await transitionOrder(trx, {
+      order: paid,
+      to: 'confirmed',
       actor: ACTOR,
       reason: 'payment received',
     });
-    await commitOrderStock(trx, order.id, ACTOR, 'payment received');
+    await commitOrderStock(trx, { orderId: order.id, actor: ACTOR, why: 'payment received' });
     return { status: 'processed', orderId: confirmed.id, outcome: `confirmed by payment ${payment.id}` };
   });
 }
@@ -194,7 +195,12 @@ async function paymentFailed(ctx: WorkerContext, hook: RazorpayWebhook): Promise
       metadata: { paymentId: payment.id, amount: payment.amount },
     });
     if (order.payment_status === 'pending') {
-      await setPaymentStatus(trx, order, 'failed', { actor: ACTOR, reason: `payment ${payment.id} failed` });
+      await setPaymentStatus(trx, {
+        order: order,
+        paymentStatus: 'failed',
+        actor: ACTOR,
+        reason: `payment ${payment.id} failed`,
+      });
     }
     return {
       status: 'processed',
@@ -249,7 +255,8 @@ async function refundProcessed(
     }
     // A refund made outside the gateway (Razorpay's dashboard): the money is gone, so it is recorded.
     try {
-      await refundOrder(trx, order, {
+      await refundOrder(trx, {
+        order: order,
         actor: ACTOR,
         amount: refund.amount,
         reason: `refund ${refund.id} made at Razorpay`,
@@ -257,7 +264,7 @@ async function refundProcessed(
     } catch (err) {
       if (!(err instanceof AppError) || err.retryable) throw err;
       const reason = `refund ${refund.id} of ${refund.amount} cannot be recorded: ${err.message}`;
-      await flagAttention(trx, order, reason, ACTOR);
+      await flagAttention(trx, { order: order, reason: reason, actor: ACTOR });
       await openIntervention(trx, {
         source: 'payment_mismatch',
         causeKey: `refund_mismatch:${refund.id}`,

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireUnpaidOrders } from '../../../src/integrations/storefront/expiry.js';
 import { refundPayment } from '../../../src/integrations/storefront/lifecycle.js';
-import { createOrder, getOrderForUpdate } from '../../../src/orders/service.js';
+import { createOrder } from '../../../src/orders/create.js';
+import { getOrderForUpdate } from '../../../src/orders/locks.js';
 import { refundEvent, sendWebhook } from '../../support/fake-razorpay.js';
 import { waitFor } from '../../support/system.js';
 import {
@@ -250,14 +251,16 @@ describe('for any sequence of refunds of a paid order (property)', () => {
         fc.array(fc.integer({ min: 1, max: 12_000 }), { minLength: 1, maxLength: 6 }),
         async (amounts) => {
           const { order } = await createOrder(db, {
-            channel: 'storefront',
-            externalOrderId: `prop-${++n}-${Date.now()}`,
-            status: 'confirmed',
-            paymentStatus: 'paid',
-            currency: 'INR',
-            items: [{ sku: 'X', name: 'X', quantity: 1, unitPrice: 10_000 }],
-            totals: { subtotal: 10_000, tax: 500, total: 10_500 },
-            actor: 'test',
+            input: {
+              channel: 'storefront',
+              externalOrderId: `prop-${++n}-${Date.now()}`,
+              status: 'confirmed',
+              paymentStatus: 'paid',
+              currency: 'INR',
+              items: [{ sku: 'X', name: 'X', quantity: 1, unitPrice: 10_000 }],
+              totals: { subtotal: 10_000, tax: 500, total: 10_500 },
+              actor: 'test',
+            },
           });
           let accepted = 0;
           for (const amount of amounts) {
