@@ -1,6 +1,6 @@
 /**
  * The one outbound HTTP layer every provider client uses. It owns what must be identical everywhere:
- * timeouts, the retryable / not-retryable verdict (design invariant 5), Retry-After, idempotency keys,
+ * timeouts, the retryable / not-retryable verdict (a 4xx other than 408/429 is final; 5xx, timeouts and 429 are retried), Retry-After, idempotency keys,
  * response validation, OAuth2 client-credentials tokens and a call hook for metrics and timelines.
  *
  * Errors never carry credentials or personal data: messages name the provider, method and path (never the

@@ -27,7 +27,7 @@ export function subscriberJobId(orderId: string): string {
 }
 
 /**
- * Seed 003: every integration hands a new order to the SUBSCRIBER_EVENTS queue. Written to the outbox in the
+ * Every integration hands a new order to the SUBSCRIBER_EVENTS queue. Written to the outbox in the
  * order's creation transaction, so the publication can be neither lost (Redis down after commit) nor sent
  * for an order that rolled back.
  */

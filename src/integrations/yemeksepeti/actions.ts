@@ -13,7 +13,7 @@ import type { OrderAction, OrderActionName } from '../types.js';
 import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './handler.js';
 
 /**
- * Our decisions on a Yemeksepeti order, with seed 003's rules (each refusal is a 409 naming the rule):
+ * Our decisions on a Yemeksepeti order, with Yemeksepeti's rules (each refusal is a 409 naming the rule):
  * - dispatch: our completion is DISPATCHED (only Yemeksepeti sets DELIVERED); once only (`already_dispatched`).
  * - cancel: not after DISPATCHED (`no_cancel_after_dispatch`); Yemeksepeti itself may, through its webhook.
  * - refund: not after DISPATCHED (`no_refund_after_dispatch`), and at most once (`refund_once`), whoever

@@ -69,7 +69,7 @@ export class YemeksepetiHttpClient implements YemeksepetiApi {
     body: YsOrderUpdate,
     options: { idempotencyKey?: string } = {},
   ): Promise<void> {
-    // Seed 003: only Yemeksepeti moves an order to DELIVERED. The type forbids it; this guards JS callers.
+    // Only Yemeksepeti moves an order to DELIVERED. The type forbids it; this guards JS callers.
     if ((body.status as string) === 'DELIVERED') {
       throw new RuleViolation('never_set_delivered', 'only Yemeksepeti sets DELIVERED');
     }

@@ -7,7 +7,7 @@ import { reconcileYemeksepeti } from './reconcile.js';
 import { RECOVER_JOB, recoverInputSchema, recoverVendorOrders } from './recover.js';
 import { registerYemeksepetiRoutes } from './route.js';
 
-/** Yemeksepeti Mahalle (seed 003): push webhook per category, partner API for updates and recovery. */
+/** Yemeksepeti Mahalle: push webhook per category, partner API for updates and recovery. */
 export const yemeksepetiIntegration: Integration = {
   source: YS_SOURCE,
   registerRoutes: registerYemeksepetiRoutes,
