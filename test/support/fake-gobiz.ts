@@ -55,8 +55,8 @@ export class FakeGoBiz {
     );
   }
 
-  start(): Promise<string> {
-    return this.provider.start();
+  start(port = 0): Promise<string> {
+    return this.provider.start(port);
   }
 
   get baseUrl(): string {
