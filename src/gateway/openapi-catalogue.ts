@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { cancelBody, refundBody, resolveBody } from '../http/action-bodies.js';
 import type { AppEnv } from '../http/env.js';
 import { documentRoute, excludeFromDocs, type OperationDoc } from '../http/openapi.js';
-import { rejectBody } from '../integrations/gofood/handler.js';
-import { notificationSchema } from '../integrations/gofood/mapping.js';
+import { rejectBody } from '../integrations/gofood/actions.js';
 import { outletBody, outletParams } from '../integrations/gofood/route.js';
-import { manualOrderSchema } from '../integrations/manual/route.js';
+import { notificationSchema } from '../integrations/gofood/schema.js';
+import { manualOrderSchema } from '../integrations/manual/schema.js';
+import { basketIdParam, basketParams, providerParams } from '../integrations/onebasket/route.js';
+import { basketEventEnvelope, providerBody, providerEventSchema } from '../integrations/onebasket/schema.js';
 import { recoverBody } from '../integrations/yemeksepeti/route.js';
 import { ysOrderSchema } from '../integrations/yemeksepeti/schema.js';
 import { actionParams } from './routes/admin-actions.js';
@@ -119,6 +121,71 @@ const operations: OperationDoc[] = [
     body: notificationSchema,
     responses: ingested,
     errors: [400, 401, 413, 415, 503],
+  },
+  {
+    method: 'post',
+    path: '/webhooks/onebasket',
+    tag: 'channels',
+    summary: 'OneBasket basket event (created, updated, deleted, payment intents, completion)',
+    description: 'The signature is checked over the raw body before it is parsed. Dedup on `eventId`.',
+    security: ['onebasketSignature'],
+    body: basketEventEnvelope,
+    responses: ingested,
+    errors: [400, 401, 413, 415, 503],
+  },
+  {
+    method: 'post',
+    path: '/webhooks/providers/:providerId/events',
+    tag: 'channels',
+    summary: "A OneBasket provider's processing or fulfilment event for its part of an order",
+    security: ['onebasketProviderToken'],
+    params: providerParams,
+    body: providerEventSchema,
+    responses: ingested,
+    errors: [400, 401, 413, 415, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/onebasket/orders/:basketId',
+    tag: 'channels',
+    summary: "A OneBasket order's status for its customer, per provider",
+    security: ['onebasketApiToken'],
+    params: basketIdParam,
+    responses: {
+      200: { description: '`received` until the order exists, then each provider order', body: anObject },
+    },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'put',
+    path: '/admin/providers/:providerId',
+    tag: 'configuration',
+    summary: 'Register or update a OneBasket provider (its API and callback token)',
+    ...admin,
+    params: providerParams,
+    body: providerBody,
+    responses: { 200: { description: 'The provider', body: anObject } },
+    errors: [400, 401, 415],
+  },
+  {
+    method: 'get',
+    path: '/admin/providers/:providerId',
+    tag: 'configuration',
+    summary: 'A registered OneBasket provider',
+    ...admin,
+    params: providerParams,
+    responses: { 200: { description: 'The provider', body: anObject } },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
+    path: '/admin/onebasket/baskets/:id',
+    tag: 'orders',
+    summary: 'A OneBasket basket with its provider baskets and history',
+    ...admin,
+    params: basketParams,
+    responses: { 200: { description: 'The basket', body: anObject } },
+    errors: [400, 401, 404],
   },
   {
     method: 'get',

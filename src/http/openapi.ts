@@ -38,6 +38,23 @@ export const securitySchemes = {
     description:
       'Lowercase hex HMAC-SHA256 of the exact request body, keyed with GOFOOD_NOTIFICATION_SECRET.',
   },
+  onebasketSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-OneBasket-Signature',
+    description:
+      '`sha256=` and the hex HMAC-SHA256 of the exact request body, keyed with ONEBASKET_WEBHOOK_SECRET.',
+  },
+  onebasketProviderToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The provider's own callback token, set when the provider was registered.",
+  },
+  onebasketApiToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: "ONEBASKET_API_TOKEN: OneBasket's front end reading its customers' orders.",
+  },
 } as const;
 export type SecuritySchemeName = keyof typeof securitySchemes;
 

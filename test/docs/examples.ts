@@ -27,7 +27,7 @@ export async function docFiles(root = DOC_FILES_ROOT): Promise<string[]> {
   return ['README.md', ...docs.map((f) => `docs/${f}`)];
 }
 
-const FENCE = /^(`{3,})([^\n`]*)$/;
+const FENCE = /^\s*(`{3,})([^\n`]*)$/;
 
 export function fencedBlocks(file: string, text: string): DocBlock[] {
   const lines = text.split('\n');

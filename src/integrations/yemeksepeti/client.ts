@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
-import { OAuthClientCredentials } from '../http.js';
+import { OAuthClientCredentials } from '../oauth.js';
 import type { YsItemStatus, YsOutboundStatus } from './mapping.js';
 
 /** `PUT /v2/chains/{chain_id}/orders/{order_id}` body. */

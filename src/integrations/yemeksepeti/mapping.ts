@@ -1,5 +1,5 @@
+import type { OrderItemInput } from '../../orders/create.js';
 import { toMinorUnits, weightLineTotal } from '../../orders/money.js';
-import type { OrderItemInput } from '../../orders/service.js';
 import { fulfilmentRank, type OrderStatus } from '../../orders/status.js';
 import type { YsItem, YsOrder } from './schema.js';
 
@@ -26,11 +26,11 @@ export function isYsStatus(value: string): value is YsStatus {
   return (ysStatuses as readonly string[]).includes(value);
 }
 
-/** BiSU-level order statuses that Yemeksepeti statuses map onto. */
+/** BiSU-level order statuses the seed maps Yemeksepeti statuses onto. */
 export type BisuStatus = 'ORDER_CREATED' | 'ORDER_CONFIRMED' | 'ORDER_COMPLETED' | 'ORDER_CANCELLED';
 
 /**
- * Yemeksepeti → BiSU, as documented in docs/yemeksepeti.md: RECEIVED / UNASSIGNED / READY_FOR_PICKUP → ORDER_CREATED;
+ * The mapping documented in docs/yemeksepeti.md: RECEIVED / UNASSIGNED / READY_FOR_PICKUP → ORDER_CREATED;
  * DISPATCHED / DELIVERED → ORDER_COMPLETED; CANCELLED → ORDER_CANCELLED; ORDER_RECONCILED keeps the order
  * at ORDER_CREATED or ORDER_CONFIRMED (whichever it was: the partial refund is recorded, nothing else).
  */

@@ -73,7 +73,7 @@ export const ysCancellationSchema = z.looseObject({
   cancelled_by: z.string().max(200).nullish(),
 });
 
-/** Statuses that start the create flow: UNASSIGNED or RECEIVED. */
+/** Statuses that start the create flow (UNASSIGNED or RECEIVED). */
 export const CREATE_STATUSES = ['RECEIVED', 'UNASSIGNED'] as const;
 
 export const ysOrderSchema = z
