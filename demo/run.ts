@@ -1,15 +1,17 @@
 /**
  * `npm run demo`: plays a realistic mix of traffic through every channel against a running instance
- * (`npm run start:demo`, which is `npm start` with demo/demo.env), with the providers' APIs faked locally,
+ * (`npm run start:demo`, which is `npm start` with demo/demo.env), with the providers' systems faked locally,
  * then prints what happened and where to look. A channel is one function in demo/channels/.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MARKET_STORE } from '../test/integrations/yemeksepeti/fixtures.js';
 import { FakeGoBiz } from '../test/support/fake-gobiz.js';
+import { FakeProviderSystem } from '../test/support/fake-onebasket.js';
 import { FakeYemeksepeti } from '../test/support/fake-yemeksepeti.js';
 import { GOFOOD_AUTO_OUTLET, GOFOOD_MANUAL_OUTLET, gofoodChannel } from './channels/gofood.js';
 import { manualChannel } from './channels/manual.js';
+import { onebasketChannel } from './channels/onebasket.js';
 import { yemeksepetiChannel } from './channels/yemeksepeti.js';
 import { createDemo, type Demo, demoEnv, portOf } from './lib.js';
 
@@ -154,7 +156,13 @@ const demo = createDemo(base, token, env);
 await checkInstance(demo);
 const ys = new FakeYemeksepeti();
 const gobiz = new FakeGoBiz();
+// OneBasket's provider systems: the instance learns their addresses when the demo registers them.
+const basketProviders = [
+  new FakeProviderSystem('demo-kitchen', { lock: 'grant', order: 'pending', supportsCallbacks: true }),
+  new FakeProviderSystem('demo-market', { lock: 'grant', order: 'confirm', supportsCallbacks: false }),
+];
 try {
+  for (const provider of basketProviders) await provider.start();
   await ys
     .start(portOf(env.YEMEKSEPETI_API_URL))
     .catch(() => fail(`port ${portOf(env.YEMEKSEPETI_API_URL)} (the demo's Yemeksepeti API) is taken`));
@@ -165,6 +173,7 @@ try {
     { name: 'manual (storefront)', play: manualChannel },
     { name: 'Yemeksepeti', play: (d) => yemeksepetiChannel(d, ys) },
     { name: 'GoFood', play: (d) => gofoodChannel(d, gobiz) },
+    { name: 'OneBasket', play: (d) => onebasketChannel(d, basketProviders) },
   );
   process.stdout.write(`ordergate demo against ${base} (run ${demo.run})\n\nSetup:\n`);
   await configure(demo);
@@ -178,4 +187,5 @@ try {
 } finally {
   await ys.close();
   await gobiz.close();
+  await Promise.all(basketProviders.map((p) => p.close().catch(() => {})));
 }

@@ -69,5 +69,8 @@ describe('npm run demo', () => {
     expect(out).toMatch(/Yemeksepeti sends it again → 200 duplicate/);
     expect(out).toMatch(/the same key with another body → 422/);
     expect(out).toMatch(/GoBiz decision calls received: 2/);
+    expect(out).toMatch(/BasketComplete → 202; sent again → 200 duplicate/);
+    expect(out).toMatch(/ {2}1 {2}onebasket \w+/);
+    expect(out).toMatch(/demo-kitchen reports fulfilled → 202/);
   });
 });
