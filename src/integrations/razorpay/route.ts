@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
+import { documentRoute } from '../../http/openapi.js';
 import { hmacSha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { ingestPush } from '../kit/push.js';
@@ -60,5 +61,21 @@ export function registerRazorpayWebhook(app: Hono<AppEnv>, deps: RouteDeps): voi
       payloadJson: raw,
       rawBody: raw,
     });
+  });
+  documentRoute(app, {
+    method: 'post',
+    path: '/webhooks/razorpay',
+    tag: 'channels',
+    summary: 'Razorpay payment and refund events',
+    description:
+      'The signature is checked over the raw body before it is parsed. Dedup on X-Razorpay-Event-Id, else the body hash.',
+    security: ['razorpaySignature'],
+    headers: [{ name: 'X-Razorpay-Event-Id', required: false, description: "Razorpay's event id" }],
+    body: webhookSchema,
+    responses: {
+      202: { description: 'Stored in the inbox and queued', body: { type: 'object' } },
+      200: { description: 'Already stored: nothing new', body: { type: 'object' } },
+    },
+    errors: [400, 401, 413, 415, 503],
   });
 }

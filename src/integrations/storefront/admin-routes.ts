@@ -21,10 +21,10 @@ import {
 } from './schema.js';
 
 const idParam = z.object({ id: z.uuid() });
-const statusBody = z
+export const statusBody = z
   .object({ status: z.enum(orderStatuses), note: z.string().trim().min(1).max(500).optional() })
   .strict();
-const deliveryBody = z.object({ note: z.string().trim().min(1).max(500).optional() }).strict();
+export const deliveryBody = z.object({ note: z.string().trim().min(1).max(500).optional() }).strict();
 
 // Until admin roles land every admin route takes the admin token; the role each needs is noted on it.
 const ACTOR = 'admin';

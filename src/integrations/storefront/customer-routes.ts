@@ -20,8 +20,8 @@ import { cancelOrder, customerCancellable, requestRefund } from './lifecycle.js'
 import { cancelReasonBody, customerRefundBody, STOREFRONT_SOURCE } from './schema.js';
 import { loadCustomerOrderViews, publicTimeline } from './views.js';
 
-const idParam = z.object({ id: z.uuid() });
-const listQuery = z
+export const idParam = z.object({ id: z.uuid() });
+export const listQuery = z
   .object({ status: z.enum(orderStatuses).optional(), ...pageQuery({ defaultLimit: 20, maxLimit: 100 }) })
   .strict();
 

@@ -7,6 +7,7 @@ import { storefrontContract } from './contract.js';
 import { registerCustomerRoutes } from './customer-routes.js';
 import { EXPIRE_UNPAID_JOB, expireUnpaidProcessor } from './expiry.js';
 import { cancelOrder, refundPayment } from './lifecycle.js';
+import { documentStorefrontRoutes } from './openapi.js';
 import { registerCheckoutRoutes } from './route.js';
 import { adminRefundBody, CHECKOUT_EVENT, cancelReasonBody, STOREFRONT_SOURCE } from './schema.js';
 
@@ -18,6 +19,7 @@ export const storefrontIntegration: Integration = {
     registerCheckoutRoutes(app, deps);
     registerCustomerRoutes(app, deps);
     registerStorefrontAdminRoutes(app, deps);
+    documentStorefrontRoutes(app);
   },
   handleEvent(ctx, event) {
     if (event.event_type !== CHECKOUT_EVENT) {

@@ -11,7 +11,7 @@ import { customerOf } from './customer-auth.js';
 import { CHECKOUT_EVENT, checkoutBody, STOREFRONT_SOURCE } from './schema.js';
 
 const idempotencyKey = z.string().trim().min(8).max(255);
-const orderIdParam = z.object({ orderId: z.uuid() });
+export const orderIdParam = z.object({ orderId: z.uuid() });
 
 export const checkoutStatusUrl = (orderId: string) => `/storefront/checkouts/${orderId}`;
 
