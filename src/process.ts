@@ -123,6 +123,7 @@ export function readyBanner(config: Pick<Config, 'HOST' | 'ADMIN_TOKEN' | 'DATA_
   return [
     '',
     `ordergate is ready on ${base}`,
+    `  console        ${base}/admin/console   (sign in with ${token})`,
     `  API reference  ${base}/docs   (OpenAPI 3.1: ${base}/openapi.json)`,
     `  job dashboard  ${base}/admin/queues   (sign in with any user name and ${token} as the password)`,
     '',

@@ -1,0 +1,98 @@
+import type { Child } from 'hono/jsx';
+
+/** Styles inline: the console loads nothing from elsewhere (operators run it inside closed networks). */
+const STYLE = `
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f8fa}
+header{background:#1d232a;color:#fff;display:flex;align-items:center;gap:1.2rem;padding:.6rem 1.5rem}
+header a{color:#cfe3ff;text-decoration:none}header a:hover{text-decoration:underline}header b{color:#fff}
+header form{margin-left:auto}main{padding:1rem 1.5rem;max-width:84rem}
+table{border-collapse:collapse;width:100%;background:#fff;margin:.4rem 0 1rem}
+td,th{border-bottom:1px solid #e3e8ed;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef2f5;font-weight:600}code,pre{font-family:ui-monospace,monospace;font-size:12px}
+pre{background:#fff;border:1px solid #e3e8ed;padding:.5rem;overflow:auto;max-height:18rem;margin:0}
+form.inline{display:inline}fieldset{border:1px solid #d5dce2;background:#fff;margin:.5rem 0}
+input,select,button{font:inherit;padding:2px 6px}button{cursor:pointer}
+.notice{background:#e6f4ea;border:1px solid #9bd1a8;padding:.4rem .8rem}
+.error{background:#fdecea;border:1px solid #f0a8a0;padding:.4rem .8rem}
+.muted{color:#66707a}.badge{display:inline-block;padding:0 6px;border-radius:8px;background:#e3e8ed}
+.dead,.failed,.attention{background:#fbd9d5}.processed,.delivered,.resolved{background:#d5f0dc}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.3rem 1rem;background:#fff;padding:.6rem;border:1px solid #e3e8ed}`;
+
+export interface PageContext {
+  role: string;
+  /** The session's CSRF token, echoed by every form; absent for a page read with Basic credentials. */
+  csrf: string | undefined;
+  notice?: string | undefined;
+  error?: string | undefined;
+}
+
+/** The hidden field that carries the session's CSRF token on a console form. */
+export function CsrfField({ page }: { page: PageContext }) {
+  return <input type="hidden" name="_csrf" value={page.csrf ?? ''} />;
+}
+
+export function Layout({ title, page, children }: { title: string; page: PageContext; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · ordergate console`}</title>
+        <style>{STYLE}</style>
+      </head>
+      <body>
+        <header>
+          <b>ordergate</b>
+          <a href="/admin/console/orders">Orders</a>
+          <a href="/admin/console/events">Events</a>
+          <a href="/admin/console/interventions">Interventions</a>
+          <a href="/admin/queues">Job dashboard</a>
+          <a href="/docs">API reference</a>
+          {page.csrf ? (
+            <form method="post" action="/admin/console/logout">
+              <CsrfField page={page} />
+              <span class="muted">{page.role} </span>
+              <button type="submit">Sign out</button>
+            </form>
+          ) : (
+            <a style="margin-left:auto" href="/auth/console">
+              Sign in to act
+            </a>
+          )}
+        </header>
+        <main>
+          <h1>{title}</h1>
+          {page.notice ? <p class="notice">{page.notice}</p> : ''}
+          {page.error ? <p class="error">{page.error}</p> : ''}
+          {children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function Badge({ value }: { value: string | null | undefined }) {
+  return value ? <span class={`badge ${value}`}>{value}</span> : <span class="muted">–</span>;
+}
+
+export function when(value: Date | string | null | undefined): string {
+  if (!value) return '–';
+  const date = typeof value === 'string' ? new Date(value) : value;
+  return date.toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** Minor units as the currency's major units (`12345 TRY` → `123.45 TRY`). */
+export function money(minor: number, currency: string): string {
+  let digits = 2;
+  try {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits ?? 2;
+  } catch {
+    // An unknown currency code keeps two decimals.
+  }
+  return `${(minor / 10 ** digits).toFixed(digits)} ${currency}`;
+}
+
+export function Json({ value }: { value: unknown }) {
+  return <pre>{JSON.stringify(value, null, 2)}</pre>;
+}

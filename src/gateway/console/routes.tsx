@@ -1,0 +1,252 @@
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { AppEnv, GatewayDeps } from '../../http/env.js';
+import { validate } from '../../http/input.js';
+import { replayEvent } from '../../inbox/replay.js';
+import { type Integration, orderActionNames } from '../../integrations/types.js';
+import { AppError } from '../../lib/errors.js';
+import { adminActor } from '../../lib/roles.js';
+import { resolveIntervention } from '../../orders/interventions.js';
+import { listProviderOrders } from '../../orders/provider-orders.js';
+import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { replayOutboxMessage } from '../../outbox/relay.js';
+import { channelActionNames, runOrderAction } from '../order-actions.js';
+import { orderListQuery } from '../routes/admin-orders.js';
+import { outboxIdParam } from '../routes/admin-outbox.js';
+import { CSRF_COOKIE, SESSION_COOKIE, type SessionStore } from '../sessions.js';
+import type { PageContext } from './layout.js';
+import { OrderPage, OrdersPage } from './orders.js';
+import { ConfirmActionPage, EventsPage, eventStates, InterventionsPage, LoginPage, outboxStates } from './pages.js';
+
+export const CONSOLE = '/admin/console';
+
+/** Where the sign-in form sends a browser back to: a console page, nothing else. */
+const consolePath = z
+  .string()
+  .regex(/^\/admin\/console[\w\-/.]*$/)
+  .refine((p) => !p.includes('//') && !p.includes('..'))
+  .catch(`${CONSOLE}/orders`);
+
+const idParam = z.object({ id: z.uuid() });
+const actionParam = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
+const flash = z.object({ notice: z.string().max(300).optional(), error: z.string().max(300).optional() });
+/** Empty form fields are absent; everything else is the action body the channel's rules validate. */
+const actionForm = z.record(z.string(), z.string());
+const resolveForm = z.object({ note: z.string().trim().min(3).max(500) });
+const eventsQuery = z.object({
+  kind: z.enum(['inbox', 'outbox']).catch('inbox'),
+  state: z.string().max(20).optional(),
+});
+
+export interface ConsoleOptions {
+  integrations: readonly Integration[];
+  sessions: SessionStore;
+}
+
+/**
+ * Sends a browser that opens a console page without any credential to the sign-in page, instead of the
+ * admin guard's 401. Placed before the guard; a request with credentials goes on to the guard, which decides.
+ */
+export function consoleSignIn(sessions: SessionStore): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.req.method === 'GET' && !c.req.header('authorization')) {
+      const id = getCookie(c, SESSION_COOKIE);
+      if (!id || !(await sessions.read(id))) {
+        const url = new URL(c.req.url);
+        return c.redirect(`/auth/console?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+      }
+    }
+    await next();
+  };
+}
+
+/** Form fields as a body: empty ones dropped, `amount` as an integer (minor units). */
+function actionBody(form: Record<string, string>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(form)) {
+    if (name === '_csrf' || name === 'confirm' || value.trim() === '') continue;
+    body[name] = name === 'amount' && /^\d+$/.test(value) ? Number(value) : value.trim();
+  }
+  return body;
+}
+
+async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const parsed = await c.req.parseBody();
+  return actionForm.parse(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')));
+}
+
+/** After a form: back to a page with what happened, or with why nothing did (a refused action, a bad field). */
+async function afterForm(c: Context<AppEnv>, to: string, act: () => Promise<string>): Promise<Response> {
+  const sep = to.includes('?') ? '&' : '?';
+  try {
+    const notice = await act();
+    return c.redirect(`${to}${sep}notice=${encodeURIComponent(notice)}`, 303);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return c.redirect(`${to}${sep}error=${encodeURIComponent(`${err.code}: ${err.message}`.slice(0, 300))}`, 303);
+  }
+}
+
+/**
+ * The operator console: server-rendered pages under /admin/console, behind the admin guard. Pages read with
+ * any admin credential (a session, or Basic credentials from the browser's prompt); every form posts with the
+ * session cookie and its CSRF token (a hidden `_csrf` field the guard checks), and acts through the same code
+ * as the admin API: `runOrderAction`, the inbox and outbox replays, `resolveIntervention`.
+ */
+export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: ConsoleOptions): void {
+  const byChannel = new Map(options.integrations.map((i) => [i.source, i]));
+  const channels = options.integrations.map((i) => i.source);
+  const pageContext = async (c: Context<AppEnv>): Promise<PageContext> => {
+    const principal = c.get('principal');
+    const sessionId = principal?.via === 'session' ? getCookie(c, SESSION_COOKIE) : undefined;
+    const session = sessionId ? await options.sessions.read(sessionId) : undefined;
+    const messages = flash.catch({}).parse(c.req.query());
+    return { role: principal?.role ?? '', csrf: session?.csrfToken, ...messages };
+  };
+
+  app.get('/auth/console', (c) =>
+    c.html(<LoginPage next={consolePath.parse(c.req.query('next'))} error={c.req.query('error')} />),
+  );
+
+  app.get(CONSOLE, (c) => c.redirect(`${CONSOLE}/orders`, 303));
+
+  app.get(`${CONSOLE}/orders`, async (c) => {
+    const page = await pageContext(c);
+    const raw = Object.fromEntries(Object.entries(c.req.query()).filter(([k, v]) => v !== '' && k !== 'notice' && k !== 'error'));
+    const filters = { ...raw };
+    const parsed = orderListQuery.safeParse({ ...raw, ...(raw.to ? { to: `${raw.to}T23:59:59.999Z` } : {}) });
+    if (!parsed.success) page.error = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const result = parsed.success ? await searchOrders(deps.db, parsed.data) : undefined;
+    return c.html(
+      <OrdersPage
+        page={page}
+        filters={filters}
+        channels={channels}
+        orders={result?.data ?? []}
+        total={result?.total ?? 0}
+        totalIsEstimate={result?.totalIsEstimate ?? false}
+      />,
+    );
+  });
+
+  const loadOrder = async (id: string) => {
+    const order = await getOrderDetail(deps.db, id);
+    if (!order) throw new AppError('not_found', 'order not found', { details: { id } });
+    return order;
+  };
+
+  app.get(`${CONSOLE}/orders/:id`, async (c) => {
+    const { id } = validate(idParam, c.req.param(), 'path');
+    const order = await loadOrder(id);
+    const [providerOrders, events, outbox] = await Promise.all([
+      listProviderOrders(deps.db, id),
+      deps.db
+        .selectFrom('inbound_events')
+        .selectAll()
+        .where('source', '=', order.channel)
+        .where('external_order_id', '=', order.externalOrderId)
+        .orderBy('received_at')
+        .limit(200)
+        .execute(),
+      deps.db.selectFrom('outbox').selectAll().where('order_id', '=', id).orderBy('id').limit(200).execute(),
+    ]);
+    const actions = channelActionNames(byChannel.get(order.channel));
+    const page = await pageContext(c);
+    return c.html(
+      <OrderPage page={page} order={order} providerOrders={providerOrders} events={events} outbox={outbox} actions={actions} />,
+    );
+  });
+
+  app.get(`${CONSOLE}/orders/:id/actions/:action`, async (c) => {
+    const { id, action } = validate(actionParam, c.req.param(), 'path');
+    const order = await loadOrder(id);
+    return c.html(<ConfirmActionPage page={await pageContext(c)} order={order} action={action} />);
+  });
+
+  app.post(`${CONSOLE}/orders/:id/actions/:action`, async (c) => {
+    const { id, action } = validate(actionParam, c.req.param(), 'path');
+    const body = actionBody(await formFields(c));
+    const actor = adminActor(c.get('principal'));
+    return afterForm(c, `${CONSOLE}/orders/${id}`, async () => {
+      const order = await runOrderAction(deps, byChannel, { id, action, body, actor });
+      return `${action} done: the order is ${order?.status ?? 'gone'}`;
+    });
+  });
+
+  app.get(`${CONSOLE}/events`, async (c) => {
+    const { kind, state } = eventsQuery.parse(c.req.query());
+    const states: readonly string[] = kind === 'inbox' ? eventStates : outboxStates;
+    const chosen = state && states.includes(state) ? state : 'dead';
+    const [events, outbox] = await Promise.all([
+      kind === 'inbox'
+        ? deps.db
+            .selectFrom('inbound_events')
+            .selectAll()
+            .where('status', '=', chosen as (typeof eventStates)[number])
+            .orderBy('received_at', 'desc')
+            .limit(100)
+            .execute()
+        : [],
+      kind === 'outbox'
+        ? deps.db
+            .selectFrom('outbox')
+            .selectAll()
+            .where('status', '=', chosen as (typeof outboxStates)[number])
+            .orderBy('id', 'desc')
+            .limit(100)
+            .execute()
+        : [],
+    ]);
+    return c.html(<EventsPage page={await pageContext(c)} kind={kind} state={chosen} events={events} outbox={outbox} />);
+  });
+
+  app.post(`${CONSOLE}/events/:id/replay`, async (c) => {
+    const { id } = validate(idParam, c.req.param(), 'path');
+    return afterForm(c, `${CONSOLE}/events?kind=inbox&state=received`, async () => {
+      const { enqueued } = await replayEvent(deps.db, deps.queues.inbox, id);
+      return enqueued ? `event ${id} replayed` : `event ${id} reset; the sweeper will enqueue it`;
+    });
+  });
+
+  app.post(`${CONSOLE}/outbox/:id/replay`, async (c) => {
+    const { id } = validate(outboxIdParam, c.req.param(), 'path');
+    const actor = adminActor(c.get('principal'));
+    return afterForm(c, `${CONSOLE}/events?kind=outbox&state=pending`, async () => {
+      await replayOutboxMessage(deps.db, deps.queues.outbound, id, actor);
+      return `outbox message ${id} replayed`;
+    });
+  });
+
+  app.get(`${CONSOLE}/interventions`, async (c) => {
+    const state = c.req.query('state') === 'resolved' ? 'resolved' : 'open';
+    const rows = await deps.db
+      .selectFrom('interventions')
+      .selectAll()
+      .where('state', '=', state)
+      .orderBy('last_seen_at', 'desc')
+      .limit(100)
+      .execute();
+    return c.html(<InterventionsPage page={await pageContext(c)} state={state} rows={rows} />);
+  });
+
+  app.post(`${CONSOLE}/interventions/:id/resolve`, async (c) => {
+    const { id } = validate(idParam, c.req.param(), 'path');
+    const fields = await formFields(c);
+    const actor = adminActor(c.get('principal'));
+    return afterForm(c, `${CONSOLE}/interventions`, async () => {
+      const { note } = validate(resolveForm, fields);
+      await resolveIntervention(deps.db, { id, actor, note });
+      return `intervention ${id} resolved`;
+    });
+  });
+
+  app.post(`${CONSOLE}/logout`, async (c) => {
+    const id = getCookie(c, SESSION_COOKIE);
+    if (id) await options.sessions.remove(id);
+    const secure = deps.config.NODE_ENV !== 'development';
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure, sameSite: 'Strict' });
+    deleteCookie(c, CSRF_COOKIE, { path: '/', secure, sameSite: 'Strict' });
+    return c.redirect('/auth/console', 303);
+  });
+}
