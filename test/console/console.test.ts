@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { sql } from 'kysely';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualOrder, postOrder } from '../durability/helpers.js';
+import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** `CONSOLE_SCREENSHOTS=1` keeps a screenshot of each main page in docs/console/ (the README shows them). */
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? 'docs/console' : undefined;
+
+describe('the operator console', () => {
+  let system: TestSystem;
+  let browser: Browser;
+  let page: Page;
+  let eventId: string;
+
+  const eventStatus = async (id: string) =>
+    (
+      await system.db
+        .selectFrom('inbound_events')
+        .select('status')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).status;
+
+  /** A dead inbox event whose cause then goes away: the database refuses its order once, by trigger. */
+  const deadEvent = async (externalOrderId: string): Promise<string> => {
+    await sql
+      .raw(`
+        create or replace function og_test_refuse() returns trigger language plpgsql as $$
+        begin raise exception 'simulated integrity violation for %', new.external_order_id using errcode = '23503'; end $$`)
+      .execute(system.db);
+    await sql
+      .raw(`create trigger og_test_refuse before insert on orders for each row
+        when (new.external_order_id = '${externalOrderId}') execute function og_test_refuse()`)
+      .execute(system.db);
+    const res = await postOrder(system.baseUrl, manualOrder(externalOrderId), `idem-${externalOrderId}`);
+    const id = ((await res.json()) as { eventId: string }).eventId;
+    await waitFor(async () => ((await eventStatus(id)) === 'dead' ? true : undefined));
+    await sql.raw('drop trigger og_test_refuse on orders').execute(system.db);
+    return id;
+  };
+
+  const shoot = async (name: string) => {
+    if (!SCREENSHOTS) return;
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium`);
+    system = await startTestSystem({ env: { INBOX_ATTEMPTS: '1' } });
+    for (const id of ['console-tea-1', 'console-tea-2']) {
+      expect((await postOrder(system.baseUrl, manualOrder(id))).status).toBe(202);
+    }
+    await waitFor(async () => {
+      const rows = await system.db.selectFrom('orders').select('id').execute();
+      return rows.length === 2 ? true : undefined;
+    });
+    eventId = await deadEvent('console-dead-1');
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await system?.stop();
+  });
+
+  const text = () => page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
+
+  it('sends a browser without a session to the sign-in page, then signs in with the admin token', async () => {
+    await page.goto(`${system.baseUrl}/admin/console`);
+    expect(new URL(page.url()).pathname).toBe('/auth/console');
+    await shoot('login');
+    await page.type('input[name=token]', TEST_ADMIN_TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe('/admin/console/orders');
+    expect(await text()).toContain('console-tea-2');
+    const cookies = await browser.cookies();
+    expect(cookies.find((k) => k.name === 'og_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+  });
+
+  it('finds an order by search and opens it on its timeline', async () => {
+    await page.type('input[name=q]', 'console-tea-1');
+    await Promise.all([page.waitForNavigation(), page.click('fieldset button[type=submit]')]);
+    const rows = await page.$$eval('table tr td:first-child a', (as) => as.map((a) => a.textContent));
+    expect(rows).toHaveLength(1);
+    await shoot('orders');
+    await Promise.all([page.waitForNavigation(), page.click('table tr td:first-child a')]);
+    expect(await text()).toContain('console-tea-1');
+    const timeline = await page.$$eval('#timeline tr', (trs) => trs.map((tr) => (tr as unknown as { innerText: string }).innerText));
+    expect(timeline.join('\n')).toContain('order_created');
+    await shoot('order');
+  });
+
+  it('shows a dead event with its error and replays it until it is processed', async () => {
+    await page.goto(`${system.baseUrl}/admin/console/events?kind=inbox&state=dead`);
+    const row = `tr[data-event="${eventId}"]`;
+    expect(await page.$eval(row, (tr) => (tr as unknown as { innerText: string }).innerText)).toContain(
+      'simulated integrity violation for console-dead-1',
+    );
+    await shoot('events');
+    await Promise.all([page.waitForNavigation(), page.click(`${row} button`)]);
+    expect(await text()).toContain(`event ${eventId} replayed`);
+    await waitFor(async () => ((await eventStatus(eventId)) === 'processed' ? true : undefined));
+    await page.goto(`${system.baseUrl}/admin/console/events?kind=inbox&state=processed`);
+    expect(await page.$(row)).not.toBeNull();
+  });
+});
+
+describe('the operator console without a browser', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({ worker: false });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const signIn = async () => {
+    const res = await fetch(`${system.baseUrl}/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
+    });
+    expect(res.status).toBe(201);
+    const cookie = res.headers
+      .getSetCookie()
+      .map((k) => k.split(';')[0])
+      .join('; ');
+    const { csrfToken } = (await res.json()) as { csrfToken: string };
+    return { cookie, csrfToken };
+  };
+  const openIntervention = () =>
+    system.db
+      .insertInto('interventions')
+      .values({ source: 'inbox', cause_key: `test:${Math.random()}`, summary: 'look at this', details: {}, actions: [] })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+  const stateOf = async (id: string) =>
+    (await system.db.selectFrom('interventions').select('state').where('id', '=', id).executeTakeFirstOrThrow())
+      .state;
+  const resolve = (id: string, headers: Record<string, string>, csrf: string) =>
+    fetch(`${system.baseUrl}/admin/console/interventions/${id}/resolve`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ _csrf: csrf, note: 'called the provider' }).toString(),
+    });
+
+  describe('when a page is opened without any credential', () => {
+    it('redirects a browser to the sign-in page and refuses a form post with 401', async () => {
+      const page = await fetch(`${system.baseUrl}/admin/console/orders`, { redirect: 'manual' });
+      expect(page.status).toBe(303);
+      expect(page.headers.get('location')).toBe('/auth/console?next=%2Fadmin%2Fconsole%2Forders');
+      const { id } = await openIntervention();
+      expect((await resolve(id, {}, 'x')).status).toBe(401);
+      expect(await stateOf(id)).toBe('open');
+    });
+  });
+
+  describe('when a form is posted from another site with the session cookie', () => {
+    it('changes nothing', async () => {
+      const { cookie, csrfToken } = await signIn();
+      const { id } = await openIntervention();
+      const crossSite = await resolve(id, { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, csrfToken);
+      expect(crossSite.status).toBe(403);
+      expect(await stateOf(id)).toBe('open');
+    });
+  });
+
+  describe('when a form is posted without the session CSRF token', () => {
+    it('changes nothing', async () => {
+      const { cookie } = await signIn();
+      const { id } = await openIntervention();
+      expect((await resolve(id, { cookie }, 'not-the-token')).status).toBe(403);
+      expect(await stateOf(id)).toBe('open');
+    });
+  });
+
+  describe('when a form is posted with Basic credentials only', () => {
+    it('changes nothing, though Basic credentials read the page', async () => {
+      const basic = `Basic ${Buffer.from(`ops:${TEST_ADMIN_TOKEN}`).toString('base64')}`;
+      const read = await fetch(`${system.baseUrl}/admin/console/interventions`, { headers: { authorization: basic } });
+      expect(read.status).toBe(200);
+      const { id } = await openIntervention();
+      expect((await resolve(id, { authorization: basic }, '')).status).toBe(403);
+      expect(await stateOf(id)).toBe('open');
+    });
+  });
+
+  describe('when the form carries the session cookie and its CSRF token', () => {
+    it('resolves the intervention, naming who did it', async () => {
+      const { cookie, csrfToken } = await signIn();
+      const { id } = await openIntervention();
+      const res = await resolve(id, { cookie }, csrfToken);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toContain('notice=');
+      const row = await system.db
+        .selectFrom('interventions')
+        .select(['state', 'resolved_by'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(row.state).toBe('resolved');
+      expect(row.resolved_by).toMatch(/^admin:admin:/);
+    });
+  });
+});
