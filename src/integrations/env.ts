@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { optionalEnv } from '../lib/env.js';
 import { gofoodEnvShape } from './gofood/env.js';
+import { onebasketEnvShape } from './onebasket/env.js';
 import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
 
 /**
@@ -17,4 +18,5 @@ export const integrationEnvShape = {
   SUBSCRIBER_EVENTS: z.enum(['on', 'off']).default('on'),
   ...gofoodEnvShape,
   ...yemeksepetiEnvShape,
+  ...onebasketEnvShape,
 };

@@ -194,6 +194,7 @@ const errorFields = new Set([
   'status',
   'title',
   'detail',
+  'reason',
 ]);
 
 const emailPattern = /[^\s@"'<>()]+@[^\s@"'<>()]+\.[^\s@"'<>()]+/g;
