@@ -88,6 +88,8 @@ export async function syncExisting(
         actor: ACTOR,
         reason: `Yemeksepeti status ${status}`,
         metadata: { eventId: event.id },
+        // A step Yemeksepeti skipped (DISPATCHED straight after RECEIVED walks through processing) says so.
+        impliedReason: `implied by Yemeksepeti's ${status}; not reported by Yemeksepeti`,
       });
       if (target === 'shipped' || target === 'delivered')
         await commitOrderStock(trx, { orderId: order.id, actor: ACTOR });

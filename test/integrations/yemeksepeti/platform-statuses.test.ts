@@ -283,3 +283,26 @@ describe('ORDER_CONFIRMED is set where BiSU confirms an order', () => {
     });
   });
 });
+
+describe('implied steps say so', () => {
+  describe('when DISPATCHED follows RECEIVED directly', () => {
+    it('the processing step is marked implied, not reported by Yemeksepeti; shipped is not', async () => {
+      const body = ysOrder();
+      await deliver(h.system, body);
+      const id = await orderIdFor(h.system, body.order_id as string);
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      const steps = await h.system.db
+        .selectFrom('order_events')
+        .select(['to_status', 'message', 'metadata'])
+        .where('order_id', '=', id)
+        .where('type', '=', 'status_changed')
+        .orderBy('id')
+        .execute();
+      expect(steps.map((s) => [s.to_status, s.metadata.implied === true])).toEqual([
+        ['processing', true],
+        ['shipped', false],
+      ]);
+      expect(steps[0]?.message).toContain('not reported by Yemeksepeti');
+    });
+  });
+});
