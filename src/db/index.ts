@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
+import { openPglite } from './pglite.js';
 import { preparingPool } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -58,7 +58,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     dataDir = path.resolve(options.dataDir, 'pglite');
     await mkdir(dataDir, { recursive: true });
   }
-  const pglite = await PGlite.create(dataDir, {
+  const pglite = await openPglite(dataDir, {
     parsers: {
       [INT8_OID]: (value: string) => Number.parseInt(value, 10),
       [NUMERIC_OID]: (value: string) => value,

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+
+/**
+ * The embedded database's memory. PGlite is Postgres compiled to WebAssembly inside our process, so its
+ * buffers are our RSS: initdb's defaults (128 MB of shared buffers, 64 MB for maintenance work) are sized
+ * for a server of its own. The embedded default serves one machine's worth of orders: 16 MB of shared
+ * buffers hold its hot pages, and migrations' index builds fit in 16 MB of maintenance memory. Per-query
+ * `work_mem` keeps Postgres' 4 MB.
+ */
+export const PGLITE_START_PARAMS: readonly string[] = [
+  ...PGlite.defaultStartParams,
+  '-c',
+  'shared_buffers=16MB',
+  '-c',
+  'maintenance_work_mem=16MB',
+];
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Creates a new data directory in a short-lived child process. initdb runs as a second WebAssembly instance
+ * and leaves about 550 MB of RSS behind in the process that ran it (its memory is not returned to the
+ * system); in a child, it is gone when the child exits.
+ */
+async function initDataDir(dataDir: string): Promise<void> {
+  const entry = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
+  const script = `const { PGlite } = await import(${JSON.stringify(entry)});
+const db = await PGlite.create(${JSON.stringify(dataDir)});
+await db.close();`;
+  await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { timeout: 300_000 });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Opens PGlite on `dataDir` (created first if new), or in memory when `dataDir` is undefined. */
+export async function openPglite(
+  dataDir: string | undefined,
+  options: Pick<PGliteOptions, 'parsers'>,
+): Promise<PGlite> {
+  if (dataDir !== undefined && !(await exists(path.join(dataDir, 'PG_VERSION')))) {
+    await initDataDir(dataDir);
+  }
+  return PGlite.create(dataDir, { ...options, startParams: [...PGLITE_START_PARAMS] });
+}
