@@ -46,7 +46,7 @@ async function exists(file: string): Promise<boolean> {
 /** Opens PGlite on `dataDir` (created first if new), or in memory when `dataDir` is undefined. */
 export async function openPglite(
   dataDir: string | undefined,
-  options: Pick<PGliteOptions, 'parsers'>,
+  options: Pick<PGliteOptions, 'parsers' | 'extensions'>,
 ): Promise<PGlite> {
   if (dataDir !== undefined && !(await exists(path.join(dataDir, 'PG_VERSION')))) {
     await initDataDir(dataDir);
