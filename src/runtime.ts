@@ -95,6 +95,7 @@ export async function openServices(
       config,
       db,
       queues,
+      redis: producer,
       logger,
       ingest: boundIngest,
       checkDatabase: async () => {
