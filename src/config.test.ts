@@ -58,6 +58,15 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('when the job lock would be renewed no sooner than it expires', () => {
+    it('lists WORKER_LOCK_RENEW_MS as a problem', () => {
+      expect(problemsOf({ WORKER_LOCK_MS: '2000', WORKER_LOCK_RENEW_MS: '2000' })).toEqual([
+        'WORKER_LOCK_RENEW_MS: must be shorter than WORKER_LOCK_MS, or locks expire between renewals',
+      ]);
+      expect(loadConfig({ WORKER_LOCK_MS: '2001', WORKER_LOCK_RENEW_MS: '2000' }).WORKER_LOCK_MS).toBe(2001);
+    });
+  });
+
   describe('WORKER_METRICS_PORT', () => {
     it('is off when unset or blank, and binds loopback by default', () => {
       expect(loadConfig({}).WORKER_METRICS_PORT).toBeUndefined();

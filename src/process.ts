@@ -3,7 +3,11 @@ import path from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
-import { answerClientErrorsInEnvelope, httpServerOptions } from './gateway/node-server.js';
+import {
+  answerClientErrorsInEnvelope,
+  httpServerOptions,
+  lingerAfterEarlyAnswers,
+} from './gateway/node-server.js';
 import { createWorkerMetricsApp } from './gateway/worker-metrics.js';
 import { integrations } from './integrations/index.js';
 import { errorMessage } from './lib/errors.js';
@@ -99,12 +103,17 @@ async function listen(
   let server: ServerType | undefined;
   const address = await new Promise<{ address: string; port: number }>((resolve, reject) => {
     // Slow or stalled clients must not hold sockets forever (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS).
-    const started = serve({ fetch, port, hostname, serverOptions: httpServerOptions(config) }, (info) =>
-      resolve({ address: info.address, port: info.port }),
+    // The unread rest of a body answered early is discarded by `lingerAfterEarlyAnswers`, not by @hono's clean-up.
+    const started = serve(
+      { fetch, port, hostname, serverOptions: httpServerOptions(config), autoCleanupIncoming: false },
+      (info) => resolve({ address: info.address, port: info.port }),
     );
     server = started;
     started.once('error', reject);
-    if (started instanceof HttpServer) answerClientErrorsInEnvelope(started, logger);
+    if (started instanceof HttpServer) {
+      answerClientErrorsInEnvelope(started, logger);
+      lingerAfterEarlyAnswers(started);
+    }
   });
   if (!server) throw new Error('the HTTP server did not start');
   return { server, address };
