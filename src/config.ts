@@ -50,6 +50,11 @@ export const configSchema = z.object({
   /** How far back the first (or a long-delayed) reconciliation run looks. */
   RECONCILE_WINDOW_MS: intFromEnv(2 * 3600_000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
+  /**
+   * Largest body of a signed provider webhook (read before its signature is checked, so kept small). 512 KiB
+   * holds a 500-line order with room to spare.
+   */
+  WEBHOOK_BODY_LIMIT_BYTES: intFromEnv(512 * 1024),
   /** A request (headers and body) must arrive within this; slow or stalled clients get 408 and are dropped. */
   REQUEST_TIMEOUT_MS: intFromEnv(30_000),
   /** The headers must arrive within this (capped at REQUEST_TIMEOUT_MS). */

@@ -26,20 +26,36 @@ export interface RawJson {
   json: unknown;
 }
 
+/** 415 unless the request says its body is JSON (`application/json` or `application/*+json`). */
+export function requireJsonContentType(c: Context): void {
+  const contentType = c.req.header('content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new AppError('unsupported_media_type', 'expected Content-Type: application/json');
+  }
+}
+
 /**
  * Reads the body as text once, then parses it: signatures are computed over the raw bytes and the same
  * bytes feed the dedup hash. Non-JSON content types and malformed JSON are a 4xx, never a 500.
  */
 export async function readJsonBody(c: Context): Promise<RawJson> {
-  const contentType = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new AppError('unsupported_media_type', 'expected Content-Type: application/json');
-  }
-  let raw: string;
+  requireJsonContentType(c);
+  let bytes: Uint8Array;
   try {
-    raw = utf8.decode(await c.req.arrayBuffer());
+    bytes = new Uint8Array(await c.req.arrayBuffer());
   } catch (err) {
     if (err instanceof AppError) throw err;
+    throw new AppError('malformed_json', 'request body could not be read', { cause: err });
+  }
+  return parseJsonText(bytes);
+}
+
+/** UTF-8 text → JSON with the storable-JSON rules; a 400 `malformed_json` for anything else. */
+export function parseJsonText(bytes: Uint8Array): RawJson {
+  let raw: string;
+  try {
+    raw = utf8.decode(bytes);
+  } catch (err) {
     throw new AppError('malformed_json', 'request body is not valid UTF-8', { cause: err });
   }
   let json: unknown;

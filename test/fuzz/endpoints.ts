@@ -161,6 +161,10 @@ const gofoodWebhook: JsonEndpoint = {
       name: 'a signature that is not hex',
       headers: (raw) => ({ ...json, 'x-go-signature': `zz${signGofood(raw).slice(2)}` }),
     },
+    {
+      name: 'a valid signature followed by other characters',
+      headers: (raw) => ({ ...json, 'x-go-signature': `${signGofood(raw)}zz` }),
+    },
     { name: 'an empty signature', headers: () => ({ ...json, 'x-go-signature': '' }) },
     {
       name: 'the secret itself as the signature',
