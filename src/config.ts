@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { integrationEnvShape } from './integrations/env.js';
 import { optionalEnv } from './lib/env.js';
+import { parseRoleTokens } from './lib/roles.js';
+import { secretProblems } from './secrets.js';
 
 const optionalUrl = optionalEnv(z.url());
 
@@ -22,6 +24,43 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   /** Trimmed like every secret (a value read from a file ends in a newline); blank = unset. */
   ADMIN_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /** The admin token's next value during a rotation: both are accepted until ADMIN_TOKEN takes its place. */
+  ADMIN_TOKEN_NEXT: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * More admin API tokens with a role each: `token:role,token:role` (viewer, operator, admin). To rotate one,
+   * list the old and the new token with the same role, then drop the old.
+   */
+  ADMIN_TOKENS: optionalEnv(
+    z.string().transform((value, ctx) => {
+      const { tokens, problems } = parseRoleTokens(value);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      return tokens;
+    }),
+  ),
+  /** Prometheus' own token: it reads `/admin/metrics` (and a worker's `/metrics`) and nothing else. */
+  METRICS_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  METRICS_TOKEN_NEXT: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /** Lifetime of an operator's browser session (`POST /auth/session`). */
+  SESSION_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(8 * 3600_000),
+  /**
+   * Origins (scheme://host[:port], comma-separated) besides the gateway's own host that may send state-changing
+   * browser requests to the admin API: an operator console served from another host.
+   */
+  ADMIN_ORIGINS: optionalEnv(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url().transform((u) => new URL(u).origin))),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
   QUEUE_PREFIX: z.string().min(1).default('{ordergate}'),
@@ -88,8 +127,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
   // Checked on the raw value too, so it is listed with the other problems rather than after fixing them.
-  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN?.trim()) {
+  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN?.trim() && !env.ADMIN_TOKENS?.trim()) {
     problems.push('ADMIN_TOKEN: required when NODE_ENV=production');
+  }
+  if (parsed.success && parsed.data.NODE_ENV === 'production') {
+    const { ADMIN_TOKEN, ADMIN_TOKENS } = parsed.data;
+    if (!ADMIN_TOKEN && ADMIN_TOKENS && !ADMIN_TOKENS.some((t) => t.role === 'admin')) {
+      problems.push('ADMIN_TOKENS: needs a token with the admin role when ADMIN_TOKEN is unset');
+    }
+    problems.push(...secretProblems(parsed.data));
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;

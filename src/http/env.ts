@@ -1,9 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { Principal } from '../lib/roles.js';
 import type { Queues } from '../queues/index.js';
 
 /** Per-request values set by the gateway's middleware. */
@@ -11,6 +13,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     logger: Logger;
+    /** Set by the admin guard: the role and token behind this request (`adminActor` names it). */
+    principal?: Principal;
   };
 }
 
@@ -19,6 +23,8 @@ export interface GatewayDeps {
   config: Config;
   db: Db;
   queues: Queues;
+  /** Sessions and rate limits (shared by every gateway process). */
+  redis: Redis;
   logger: Logger;
   ingest(input: IngestInput): Promise<IngestResult>;
   /** Prometheus metrics of this process (`GET /admin/metrics`). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
 import type { FakeRoute } from '../support/fake-provider.js';
-import { type TestSystem, waitFor } from '../support/system.js';
+import { TEST_ADMIN_ACTOR, type TestSystem, waitFor } from '../support/system.js';
 import { type DeliveryHarness, startDeliveryHarness } from './delivery-harness.js';
 
 interface OutboxDto {
@@ -136,7 +136,7 @@ describe('dead outbox messages and their replay', () => {
         }),
       ).toEqual([
         ['worker', 'dead', undefined],
-        ['admin', 'replay_requested', true],
+        [TEST_ADMIN_ACTOR, 'replay_requested', true],
         ['worker', 'succeeded', undefined],
       ]);
       expect(timeline[1]?.message).toContain('422');

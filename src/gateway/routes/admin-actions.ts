@@ -11,6 +11,7 @@ import {
   orderActionNames,
 } from '../../integrations/types.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { adminActor } from '../../lib/roles.js';
 import { getOrderDetail } from '../../orders/queries.js';
 import {
   advanceOrder,
@@ -62,6 +63,8 @@ export function registerAdminActionRoutes(
   app.post('/admin/orders/:id/:action', async (c) => {
     const { id, action } = validate(actionParams, c.req.param(), 'path');
     const body = await readOptionalJsonBody(c);
+    // The timeline names the role and the token that acted (`admin:operator:<fingerprint>`).
+    const actor = adminActor(c.get('principal'));
     const found = await findOrderById(deps.db, id);
     if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
     const handler =
@@ -76,7 +79,7 @@ export function registerAdminActionRoutes(
     }
     await withOrderLock(deps.db, found.channel, found.external_order_id, async (trx) => {
       const order: Order = await getOrderForUpdate(trx, id);
-      await handler(trx, order, body, { actor: 'admin', config: deps.config });
+      await handler(trx, order, body, { actor, config: deps.config });
     });
     const detail = await getOrderDetail(deps.db, id);
     return c.json(detail);
