@@ -40,6 +40,13 @@ export const configSchema = z.object({
   /** Prometheus' own token: it reads `/admin/metrics` (and a worker's `/metrics`) and nothing else. */
   METRICS_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
   METRICS_TOKEN_NEXT: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /** Failed authentications one client address may make per AUTH_FAILURE_WINDOW_MS (0 = no limit). */
+  AUTH_FAILURE_LIMIT: intFromEnv(20),
+  AUTH_FAILURE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** Lifetime of an operator's browser session (`POST /auth/session`). */
   SESSION_TTL_MS: z.coerce
     .number()

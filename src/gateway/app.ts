@@ -7,6 +7,7 @@ import type { Integration } from '../integrations/types.js';
 import { AppError } from '../lib/errors.js';
 import { lazyChild } from '../lib/logger.js';
 import { adminAuth, credentialsFromConfig } from './auth.js';
+import { authFailureLimit } from './auth-limit.js';
 import { bodyLimit } from './body-limit.js';
 import { refuseCrossSite } from './cross-site.js';
 import { requiredRole } from './route-roles.js';
@@ -20,6 +21,7 @@ import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation
 import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLogoutRoute, registerSessionRoutes } from './routes/session.js';
+import { securityHeaders } from './security-headers.js';
 import { createSessionStore } from './sessions.js';
 
 export interface AppOptions {
@@ -62,6 +64,8 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     }
   });
 
+  app.use(securityHeaders());
+
   app.use(
     bodyLimit({
       maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -76,11 +80,15 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   const credentials = credentialsFromConfig(deps.config, adminToken);
   const sessions = createSessionStore(deps.redis, deps.config.QUEUE_PREFIX, deps.config.SESSION_TTL_MS);
   const crossSite = refuseCrossSite(deps.config.ADMIN_ORIGINS);
-  const authenticate = adminAuth({ credentials, sessions, requiredRole });
+  const limit = authFailureLimit(deps.redis, deps.config.QUEUE_PREFIX, {
+    limit: deps.config.AUTH_FAILURE_LIMIT,
+    windowMs: deps.config.AUTH_FAILURE_WINDOW_MS,
+  });
+  const authenticate = adminAuth({ credentials, sessions, requiredRole, ...limit });
   const requireAdmin = every(crossSite, authenticate);
   app.use('/admin/*', requireAdmin);
   app.use('/auth/*', crossSite);
-  registerSessionRoutes(app, deps, { credentials, sessions });
+  registerSessionRoutes(app, deps, { credentials, sessions, ...limit });
   registerLogoutRoute(app, deps, sessions, authenticate);
 
   registerHealthRoutes(app, deps);

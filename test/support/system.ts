@@ -106,6 +106,9 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       SWEEP_AFTER_MS: '500',
       SWEEP_INTERVAL_MS: '300',
       OUTBOX_POLL_MS: '50',
+      // Fuzz and auth suites send wrong credentials on purpose, hundreds of times from one address: the per-IP
+      // limiter would lock them out. test/security/responses-and-limits.test.ts turns it on.
+      AUTH_FAILURE_LIMIT: '0',
       ...(database?.url ? { DATABASE_URL: database.url } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       ...options.env,
