@@ -106,6 +106,10 @@ export const configSchema = z.object({
   /** The headers must arrive within this (capped at REQUEST_TIMEOUT_MS). */
   HEADERS_TIMEOUT_MS: intFromEnv(10_000),
   KEEP_ALIVE_TIMEOUT_MS: intFromEnv(5_000),
+  /** A connection that has not sent a request within this is closed (0 = never). */
+  FIRST_REQUEST_TIMEOUT_MS: intFromEnv(30_000),
+  /** Most open connections per process (0 = no cap); more are closed as they are accepted. */
+  MAX_CONNECTIONS: intFromEnv(4096),
   /**
    * Postgres connections per process (pg only). A worker's inbox batches hold two at a time (four while they
    * read ahead); outbound calls hold one each while they settle.

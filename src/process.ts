@@ -3,7 +3,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
 import { credentialsFromConfig } from './gateway/auth.js';
-import { answerClientErrorsInEnvelope, httpServerOptions } from './gateway/node-server.js';
+import { answerClientErrorsInEnvelope, httpServerOptions, limitConnections } from './gateway/node-server.js';
 import { createWorkerMetricsApp } from './gateway/worker-metrics.js';
 import { integrations } from './integrations/index.js';
 import { errorMessage } from './lib/errors.js';
@@ -104,7 +104,10 @@ async function listen(
     );
     server = started;
     started.once('error', reject);
-    if (started instanceof HttpServer) answerClientErrorsInEnvelope(started, logger);
+    if (started instanceof HttpServer) {
+      answerClientErrorsInEnvelope(started, logger);
+      limitConnections(started, config);
+    }
   });
   if (!server) throw new Error('the HTTP server did not start');
   return { server, address };
