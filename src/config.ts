@@ -40,6 +40,11 @@ export const configSchema = z.object({
   /** Prometheus' own token: it reads `/admin/metrics` (and a worker's `/metrics`) and nothing else. */
   METRICS_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
   METRICS_TOKEN_NEXT: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * A signed provider notification older than this (by its own signed timestamp) is stored for attention, not
+   * applied: replaying a captured notification later changes nothing. 0 = no limit.
+   */
+  NOTIFICATION_MAX_AGE_MS: intFromEnv(24 * 3600_000),
   /** Failed authentications one client address may make per AUTH_FAILURE_WINDOW_MS (0 = no limit). */
   AUTH_FAILURE_LIMIT: intFromEnv(20),
   AUTH_FAILURE_WINDOW_MS: z.coerce

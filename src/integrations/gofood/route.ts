@@ -7,8 +7,6 @@ import { AppError } from '../../lib/errors.js';
 import { GOFOOD_SOURCE, notificationSchema } from './mapping.js';
 import { acceptanceModes, upsertOutlet } from './outlets.js';
 
-const headerValue = z.string().trim().min(1).max(255);
-
 /**
  * `POST /webhooks/gofood`: GoBiz notifications. The `X-Go-Signature` (hex HMAC-SHA256 of the raw body with
  * GOFOOD_NOTIFICATION_SECRET) is checked in constant time over the raw bytes before the body is parsed or
@@ -28,19 +26,18 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       maxBytes: deps.config.WEBHOOK_BODY_LIMIT_BYTES,
     });
     const notification = validate(notificationSchema, json);
-    const idempotencyKey = c.req.header('x-go-idempotency-key');
-    const dedupKey =
-      idempotencyKey && headerValue.safeParse(idempotencyKey).success
-        ? idempotencyKey.trim()
-        : notification.header.event_id;
+    // Deduplicated on signed content only: the event id inside the body, else the body's hash (ingest's
+    // default). X-Go-Idempotency-Key is outside the signature, so a captured notification re-sent with new
+    // keys must still be one event.
     const result = await deps.ingest({
       source: GOFOOD_SOURCE,
-      dedupKey,
+      dedupKey: notification.header.event_id,
       eventType: notification.header.event_name ?? 'unknown',
       externalOrderId: notification.body.order?.order_number,
       payload: json,
       payloadJson: raw,
       rawBody: raw,
+      ...(notification.header.timestamp ? { meta: { signedAt: notification.header.timestamp } } : {}),
     });
     if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
     return c.json({ eventId: result.eventId }, 202);
