@@ -97,6 +97,13 @@ export async function readOptionalJsonBody(c: Context): Promise<unknown> {
   return hasBody ? (await readJsonBody(c)).json : {};
 }
 
+/**
+ * Deepest row a list may page to, and the most rows a list's `total` counts: past these the database would
+ * walk (or count) millions of rows for one request. Narrow the filter to see further.
+ */
+export const MAX_LIST_OFFSET = 10_000;
+export const MAX_LIST_COUNT = 10_000;
+
 /** `page` (1-based) and `limit` of a list endpoint's query; spread into its query schema. */
 export function pageQuery({ defaultLimit, maxLimit }: { defaultLimit: number; maxLimit: number }) {
   return {
@@ -111,17 +118,37 @@ export function pageOffset(q: { page: number; limit: number }): number {
 }
 
 /**
- * The answer of a paged admin list, `{ data, page, limit, total }`: the page's rows (`rows` gets the limit and
- * offset) and the filter's total, read side by side.
+ * The answer of a paged admin list, `{ data, page, limit, total, totalIsCapped }`: the page's rows (`rows`
+ * gets the limit and offset) and the filter's total, read side by side. A page past MAX_LIST_OFFSET is a
+ * 400; `countUpTo(n)` counts at most n matches (a `limit(n)` subquery), and a filter with more says
+ * `total: MAX_LIST_COUNT, totalIsCapped: true`.
  */
 export async function listPage<Row, Dto>(
   q: { page: number; limit: number },
   rows: (limit: number, offset: number) => Promise<Row[]>,
-  total: () => Promise<{ total: number | string | bigint }>,
+  countUpTo: (cap: number) => Promise<{ total: number | string | bigint }>,
   toDto: (row: Row) => Dto,
 ) {
-  const [page, count] = await Promise.all([rows(q.limit, pageOffset(q)), total()]);
-  return { data: page.map(toDto), page: q.page, limit: q.limit, total: Number(count.total) };
+  const offset = pageOffset(q);
+  if (offset > MAX_LIST_OFFSET) {
+    throw new AppError(
+      'validation_failed',
+      `lists page at most ${MAX_LIST_OFFSET} rows deep; narrow the filter`,
+      {
+        details: [{ path: 'page', message: `page × limit must stay within ${MAX_LIST_OFFSET + q.limit}` }],
+      },
+    );
+  }
+  const [page, count] = await Promise.all([rows(q.limit, offset), countUpTo(MAX_LIST_COUNT + 1)]);
+  const counted = Number(count.total);
+  const totalIsCapped = counted > MAX_LIST_COUNT;
+  return {
+    data: page.map(toDto),
+    page: q.page,
+    limit: q.limit,
+    total: totalIsCapped ? MAX_LIST_COUNT : counted,
+    totalIsCapped,
+  };
 }
 
 // JavaScript dates reach ±275,760 years; Postgres timestamps only 4713 BC to 294276 AD. A date outside the

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest } from '../fuzz/support.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../support/system.js';
@@ -29,6 +30,22 @@ describe('when an HTML page is served', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-security-policy']).toBe("frame-ancestors 'none'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('when /admin/events or /admin/outbox is paged deep or counts a huge filter', () => {
+  it('refuses a page past the offset cap with 400', async () => {
+    for (const list of ['/admin/events', '/admin/outbox']) {
+      const res = await get(`${list}?page=100&limit=200`, bearer);
+      expect(res.status, list).toBe(400);
+    }
+  });
+
+  it('counts at most 10,000 matches and says the total is capped', async () => {
+    await sql`insert into inbound_events (source, dedup_key, event_type, payload)
+      select 'bulk', 'k-' || g, 'test', '{}'::json from generate_series(1, 10001) g`.execute(system.db);
+    const res = await get('/admin/events?source=bulk&limit=1', bearer);
+    expect(JSON.parse(res.text)).toMatchObject({ total: 10_000, totalIsCapped: true });
   });
 });
 

@@ -56,7 +56,11 @@ export function registerAdminOutboxRoutes(app: Hono<AppEnv>, deps: GatewayDeps):
       await listPage(
         q,
         (limit, offset) => query.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-        () => query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        (cap) =>
+          deps.db
+            .selectFrom(query.select('id').limit(cap).as('matches'))
+            .select((eb) => eb.fn.countAll<number>().as('total'))
+            .executeTakeFirstOrThrow(),
         (m) => toOutboxDto(m, false),
       ),
     );
