@@ -19,6 +19,8 @@ export interface SignedBodyOptions {
   prefix?: string;
   /** The largest body accepted on this route (webhooks have their own, smaller limit). */
   maxBytes: number;
+  /** The 401 message when no secret is configured (`GoFood notifications are not configured`). */
+  notConfigured?: string;
 }
 
 /**
@@ -91,7 +93,10 @@ export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8
  */
 export async function readSignedBody(c: Context, options: SignedBodyOptions): Promise<Uint8Array> {
   if (!options.secrets.some((s) => s)) {
-    throw new AppError('unauthorized', `${options.header} cannot be verified: no secret is configured`);
+    throw new AppError(
+      'unauthorized',
+      options.notConfigured ?? `${options.header} cannot be verified: no secret is configured`,
+    );
   }
   if (options.signature === undefined) {
     throw new AppError('unauthorized', `the ${options.header} header is required`);

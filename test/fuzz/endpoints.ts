@@ -182,6 +182,15 @@ const gofoodWebhook: JsonEndpoint = {
     { name: 'header is a string', apply: (b) => set(b, (x) => (x.header = 'gofood.order.placed')) },
     { name: 'body is a number', apply: (b) => set(b, (x) => (x.body = 7)) },
     {
+      name: '501 order_items',
+      apply: (b) =>
+        set(b, (x) => {
+          const order = (x.body as Record<string, unknown>).order as Record<string, unknown>;
+          const items = order.order_items as unknown[];
+          order.order_items = Array.from({ length: 501 }, () => items[0]);
+        }),
+    },
+    {
       name: 'order_items is a string',
       apply: (b) =>
         set(

@@ -24,6 +24,7 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       signature: c.req.header('x-go-signature'),
       secrets: [secret],
       maxBytes: deps.config.WEBHOOK_BODY_LIMIT_BYTES,
+      notConfigured: 'GoFood notifications are not configured',
     });
     const notification = validate(notificationSchema, json);
     // Deduplicated on signed content only: the event id inside the body, else the body's hash (ingest's
