@@ -45,7 +45,8 @@ export async function openIntervention(db: Executor, input: OpenInterventionInpu
       event_id: input.eventId ?? null,
       outbox_id: input.outboxId ?? null,
       details: input.details ?? {},
-      actions: [...(input.actions ?? ['resolve'])],
+      // A JS array would be sent as a Postgres array literal, which is not JSON.
+      actions: JSON.stringify(input.actions ?? ['resolve']),
     })
     .onConflict((oc) =>
       oc

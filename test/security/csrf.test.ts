@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrder } from '../../src/orders/service.js';
+import { createOrder } from '../../src/orders/create.js';
 import { rawRequest } from '../fuzz/support.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
 
@@ -20,13 +20,16 @@ const outbound = () => system.process.services.queues.outbound;
 
 async function confirmedOrder(ext: string) {
   const { order } = await createOrder(system.db, {
-    actor: 'test',
-    channel: 'manual',
-    externalOrderId: ext,
-    status: 'confirmed',
-    currency: 'TRY',
-    customer: { externalId: `C-${ext}`, name: 'Deniz' },
-    items: [{ sku: 'SKU-1', name: 'Peynir', quantity: 1, unitPrice: 1_000 }],
+    input: {
+      actor: 'test',
+      channel: 'manual',
+      externalOrderId: ext,
+      status: 'confirmed',
+      currency: 'TRY',
+      customer: { externalId: `C-${ext}`, name: 'Deniz' },
+      items: [{ sku: 'SKU-1', name: 'Peynir', quantity: 1, unitPrice: 1_000 }],
+    },
+    announce: false,
   });
   return order;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { tokenFingerprint } from '../../src/gateway/auth.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createOrder } from '../../src/orders/service.js';
+import { createOrder } from '../../src/orders/create.js';
 import { resolveAdminToken } from '../../src/runtime.js';
 import { rawRequest } from '../fuzz/support.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../support/system.js';
@@ -41,13 +41,16 @@ const call = (token: string, method: string, pathname: string, body?: unknown) =
 
 async function confirmedOrder(ext: string) {
   const { order } = await createOrder(system.db, {
-    actor: 'test',
-    channel: 'manual',
-    externalOrderId: ext,
-    status: 'confirmed',
-    currency: 'TRY',
-    customer: { externalId: `C-${ext}`, name: 'Deniz' },
-    items: [{ sku: 'SKU-1', name: 'Peynir', quantity: 1, unitPrice: 1_000 }],
+    input: {
+      actor: 'test',
+      channel: 'manual',
+      externalOrderId: ext,
+      status: 'confirmed',
+      currency: 'TRY',
+      customer: { externalId: `C-${ext}`, name: 'Deniz' },
+      items: [{ sku: 'SKU-1', name: 'Peynir', quantity: 1, unitPrice: 1_000 }],
+    },
+    announce: false,
   });
   return order;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
+import { listProviderOrders } from '../../orders/provider-orders.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
 
@@ -27,6 +28,8 @@ export const orderListQuery = z
     externalOrderId: z.string().min(1).max(200).optional(),
     orderNumber: z.string().min(1).max(64).optional(),
     customerId: z.uuid().optional(),
+    /** Free text: order number part, external id or reference, customer name, email or phone. */
+    q: z.string().trim().min(3).max(200).optional(),
     from: timestampInput.optional(),
     to: timestampInput.optional(),
     minTotal: minor.optional(),
@@ -49,6 +52,8 @@ export function registerAdminOrderRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
     const { id } = validate(orderIdParam, c.req.param(), 'order id');
     const order = await getOrderDetail(deps.db, id);
     if (!order) throw new AppError('not_found', 'order not found', { details: { id } });
-    return c.json(order);
+    // An order split across provider systems shows its provider orders; others are unchanged.
+    const providerOrders = await listProviderOrders(deps.db, id);
+    return c.json(providerOrders.length > 0 ? { ...order, providerOrders } : order);
   });
 }

@@ -4,14 +4,16 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { readSignedJson } from '../../http/signature.js';
 import { AppError } from '../../lib/errors.js';
-import { GOFOOD_SOURCE, notificationSchema } from './mapping.js';
+import { ingestPush } from '../kit/push.js';
+import { GOFOOD_SOURCE } from './mapping.js';
 import { acceptanceModes, upsertOutlet } from './outlets.js';
+import { notificationSchema } from './schema.js';
 
 /**
  * `POST /webhooks/gofood`: GoBiz notifications. The `X-Go-Signature` (hex HMAC-SHA256 of the raw body with
  * GOFOOD_NOTIFICATION_SECRET) is checked in constant time over the raw bytes before the body is parsed or
- * stored; a missing, malformed or wrong one is 401. Every authentic notification is stored, however odd its content: the worker decides what it
- * means, and an event it cannot use is marked for attention rather than lost after GoBiz's few retries.
+ * stored; a missing, malformed or wrong one is 401. Every authentic notification is stored, however odd its
+ * content: the worker decides what it means, and an event it cannot use is marked for attention rather than lost after GoBiz's few retries.
  * 202 for a new event, 200 for one we already hold (GoBiz must never retry those); 503 only when the
  * event store is unreachable (from ingest).
  */
@@ -30,7 +32,7 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
     // Deduplicated on signed content only: the event id inside the body, else the body's hash (ingest's
     // default). X-Go-Idempotency-Key is outside the signature, so a captured notification re-sent with new
     // keys must still be one event.
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: GOFOOD_SOURCE,
       dedupKey: notification.header.event_id,
       eventType: notification.header.event_name ?? 'unknown',
@@ -40,8 +42,6 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       rawBody: raw,
       ...(notification.header.timestamp ? { meta: { signedAt: notification.header.timestamp } } : {}),
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   });
 }
 

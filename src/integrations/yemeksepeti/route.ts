@@ -5,18 +5,10 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, timestampInput, validate } from '../../http/input.js';
 import { bearerToken, matchSecret, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { ingestPush } from '../kit/push.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
 import { recoverVendorOrders } from './recover.js';
-import { ysOrderSchema } from './schema.js';
-
-/** What the route establishes for the worker (stored in the inbox row's meta). */
-export const ysEventMetaSchema = z.looseObject({
-  /** The category the bearer token belongs to; absent for recovered orders (the warehouse decides). */
-  category: z.enum(['market', 'su']).optional(),
-  endpoint: z.string().optional(),
-  recovered: z.boolean().optional(),
-});
-export type YsEventMeta = z.infer<typeof ysEventMetaSchema>;
+import { type YsEventMeta, ysOrderSchema } from './schema.js';
 
 /**
  * The category whose token this is, compared in constant time against every configured token (both are
@@ -64,7 +56,7 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
     // Dedup key = the category and the hash of the raw body: the same body twice on one category is one
     // event, the same order with a new status is a new body and so a new event, and the same body for the
     // other category is that category's own event.
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: YS_SOURCE,
       dedupKey: `${category}:sha256:${sha256Hex(raw)}`,
       eventType: `order.${order.status.toLowerCase()}`,
@@ -74,8 +66,6 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
       rawBody: raw,
       meta: { category, endpoint: c.req.path } satisfies YsEventMeta,
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   };
 
   app.post('/api/v2/yemeksepeti/order/create', receive(undefined));
