@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { BasketItemJson } from '../../db/schema.js';
+import { createOrder, type OrderItemInput } from '../../orders/create.js';
 import { openIntervention } from '../../orders/interventions.js';
+import { findOrderByExternalId } from '../../orders/locks.js';
 import { enqueueOutboxMany } from '../../orders/outbox.js';
-import { createOrder, findOrderByExternalId, type OrderItemInput } from '../../orders/service.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import type { WorkerContext } from '../types.js';
 import { ONEBASKET_SOURCE } from './schema.js';
@@ -63,9 +64,8 @@ export async function ensureOrderForBasket(
     })),
   );
   const total = amountOf(providerBaskets.flatMap((pb) => pb.items));
-  const { order, created } = await createOrder(
-    ctx.db,
-    {
+  const { order, created } = await createOrder(ctx.db, {
+    input: {
       channel: ONEBASKET_SOURCE,
       externalOrderId: basketId,
       status: 'pending',
@@ -83,7 +83,7 @@ export async function ensureOrderForBasket(
       actor: CHANNEL_ACTOR,
       eventId,
     },
-    async (trx, order) => {
+    inTx: async (trx, order) => {
       const rows = providerBaskets.map((pb) => ({
         id: randomUUID(),
         order_id: order.id,
@@ -139,7 +139,7 @@ export async function ensureOrderForBasket(
         .where('id', '=', basketId)
         .execute();
     },
-  );
+  });
   if (!created) {
     await ctx.db
       .updateTable('onebasket_baskets')

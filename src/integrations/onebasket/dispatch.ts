@@ -5,7 +5,7 @@
  * retries: the message goes dead, the order is flagged, and the provider order stays Sent.
  */
 import { sql } from 'kysely';
-import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/service.js';
+import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { withProviderAnswer } from '../http.js';
 import type { OutboundProcessor } from '../types.js';
 import { sendOrder } from './client.js';

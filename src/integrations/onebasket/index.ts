@@ -1,6 +1,7 @@
 import type { Integration } from '../types.js';
 import { handleBasketEvent, TOPIC_LOCK, TOPIC_RELEASE } from './baskets.js';
 import { TOPIC_DISPATCH } from './completion.js';
+import { onebasketContract } from './contract.js';
 import { dispatchProviderOrder } from './dispatch.js';
 import { releaseProviderLock, requestProviderLock } from './locks.js';
 import { handleProviderEvent, PROVIDER_DEDUP_PREFIX } from './provider-events.js';
@@ -34,4 +35,5 @@ export const onebasketIntegration: Integration = {
     [TOPIC_DISPATCH]: dispatchProviderOrder,
   },
   reconcile: reconcileProviderOrders,
+  contract: onebasketContract,
 };

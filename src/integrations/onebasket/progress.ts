@@ -7,9 +7,11 @@
 import { sql } from 'kysely';
 import type { Order, ProviderOrder } from '../../db/schema.js';
 import { openIntervention, resolveInterventionByCause } from '../../orders/interventions.js';
-import { advanceOrder, getOrderForUpdate, refundOrder, type Trx } from '../../orders/service.js';
+import { getOrderForUpdate, type Trx } from '../../orders/locks.js';
+import { refundOrder } from '../../orders/refund.js';
 import { fulfilmentRank, isOrderStatus } from '../../orders/status.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
+import { advanceOrder } from '../../orders/transition.js';
 import { decideProviderStep, orderStatusFor, type ProviderOrderStep } from './mapping.js';
 import { unansweredCause } from './reconcile.js';
 
@@ -112,7 +114,7 @@ async function followProviderOrders(trx: Trx, orderId: string, actor: string): P
   );
   const order = await getOrderForUpdate(trx, orderId);
   if (!isOrderStatus(order.status) || fulfilmentRank[target] <= fulfilmentRank[order.status]) return;
-  await advanceOrder(trx, order, target, { actor, reason: `provider orders: ${target}` });
+  await advanceOrder(trx, { order, to: target, actor, reason: `provider orders: ${target}` });
 }
 
 /**
@@ -125,7 +127,8 @@ async function compensate(trx: Trx, orderId: string, providerOrder: ProviderOrde
   const amount = Math.min(providerOrder.amount, refundable);
   const paid = order.payment_status === 'paid' || order.payment_status === 'partially_refunded';
   if (amount > 0 && paid) {
-    await refundOrder(trx, order, {
+    await refundOrder(trx, {
+      order,
       amount,
       actor: 'ordergate',
       reason: `refund of ${providerOrder.provider_id}'s share: the provider rejected its order`,

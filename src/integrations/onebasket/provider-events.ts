@@ -4,7 +4,7 @@
  * provider order's history and the order's timeline, not applied.
  */
 import type { InboundEvent } from '../../db/schema.js';
-import { getOrderForUpdate, withOrderLock } from '../../orders/service.js';
+import { getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { stepFor } from './mapping.js';
 import { applyProviderStep } from './progress.js';

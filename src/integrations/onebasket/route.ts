@@ -9,6 +9,7 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { bearerToken, hmacSha256Hex, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { ingestPush } from '../kit/push.js';
 import { customerMessage, RECEIVED_MESSAGE } from './mapping.js';
 import { PROVIDER_DEDUP_PREFIX, PROVIDER_EVENT_PREFIX } from './provider-events.js';
 import { callbackTokenMatches, findProvider, providerDto, upsertProvider } from './providers.js';
@@ -48,7 +49,7 @@ export function registerOnebasketWebhooks(app: Hono<AppEnv>, deps: RouteDeps): v
     await verifySignedBody(c, deps.config.ONEBASKET_WEBHOOK_SECRET);
     const { raw, json } = await readJsonBody(c);
     const envelope = validate(basketEventEnvelope, json);
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: ONEBASKET_SOURCE,
       dedupKey: `basket:${envelope.eventId}`,
       eventType: envelope.type,
@@ -57,8 +58,6 @@ export function registerOnebasketWebhooks(app: Hono<AppEnv>, deps: RouteDeps): v
       payloadJson: raw,
       rawBody: raw,
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   });
 
   /** Authorised by that provider's own callback token; another provider's token is 401. */
@@ -71,7 +70,7 @@ export function registerOnebasketWebhooks(app: Hono<AppEnv>, deps: RouteDeps): v
     }
     const { raw, json } = await readJsonBody(c);
     const event = validate(providerEventSchema, json);
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: ONEBASKET_SOURCE,
       dedupKey: `${PROVIDER_DEDUP_PREFIX}${provider.id}:${event.eventId}`,
       eventType: `${PROVIDER_EVENT_PREFIX}${event.type}`,
@@ -80,8 +79,6 @@ export function registerOnebasketWebhooks(app: Hono<AppEnv>, deps: RouteDeps): v
       rawBody: raw,
       meta: { providerId: provider.id },
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   });
 }
 

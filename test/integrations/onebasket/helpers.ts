@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { findOrderByExternalId } from '../../../src/orders/service.js';
+import { findOrderByExternalId } from '../../../src/orders/locks.js';
 import { ONEBASKET_API_TOKEN, sendBasketEvent } from '../../support/fake-onebasket.js';
 import { type TestSystem, waitFor } from '../../support/system.js';
 
