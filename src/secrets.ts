@@ -1,4 +1,7 @@
-import type { Config } from './config.js';
+import type { RoleToken } from './lib/roles.js';
+
+/** The parsed configuration as far as secrets go (the config module calls in here, so no import back). */
+type SecretSource = { readonly [key: string]: unknown; ADMIN_TOKENS?: readonly RoleToken[] | undefined };
 
 /** Admin API credentials: long enough that guessing them (even without the rate limit) is hopeless. */
 const ADMIN_SECRET_MIN = 32;
@@ -14,7 +17,7 @@ interface NamedSecret {
   min: number;
 }
 
-function secretsOf(config: Config): NamedSecret[] {
+function secretsOf(config: SecretSource): NamedSecret[] {
   const found: NamedSecret[] = [];
   for (const [name, value] of Object.entries(config)) {
     if (!SECRET_KEY.test(name) || typeof value !== 'string') continue;
@@ -32,7 +35,7 @@ function secretsOf(config: Config): NamedSecret[] {
  * characters, every provider secret at least 16, and no value used for two purposes (a leaked partner
  * secret must not also open the admin API, nor one partner's secret sign for another).
  */
-export function secretProblems(config: Config): string[] {
+export function secretProblems(config: SecretSource): string[] {
   const problems: string[] = [];
   const secrets = secretsOf(config);
   for (const { name, value, min } of secrets) {
