@@ -10,6 +10,7 @@ import { adminAuth, credentialsFromConfig } from './auth.js';
 import { authFailureLimit } from './auth-limit.js';
 import { bodyLimit } from './body-limit.js';
 import { refuseCrossSite } from './cross-site.js';
+import { documentGatewayRoutes } from './openapi-catalogue.js';
 import { requiredRole } from './route-roles.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
@@ -19,6 +20,7 @@ import { registerAdminOutboxRoutes } from './routes/admin-outbox.js';
 import { registerQueueDashboard } from './routes/admin-queues.js';
 import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation.js';
 import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
+import { registerApiDocs } from './routes/api-docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLogoutRoute, registerSessionRoutes } from './routes/session.js';
 import { securityHeaders } from './security-headers.js';
@@ -101,6 +103,9 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerMetricsRoute(app, deps);
   registerAdminReconciliationRoutes(app, deps, integrations);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
+  // The OpenAPI document and its reference page describe every route registered above.
+  documentGatewayRoutes(app);
+  registerApiDocs(app);
 
   answerErrorsInEnvelope(app, deps.logger);
 

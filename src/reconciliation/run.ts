@@ -49,7 +49,7 @@ async function finding(
 }
 
 /**
- * The core checks of seed 004's reconcileOrders: stuck work, payment consistency, inventory consumption.
+ * The core reconciliation checks: stuck work, payment consistency, inventory consumption.
  * A run is background work, so it takes one core at most: its statements run one at a time, in one read-only
  * snapshot (a count and its sample agree), without parallel workers. Side by side, its twelve statements
  * took both cores from the order path for half a second every quarter hour (a push → commit p99 of ~0.6 s
