@@ -3,13 +3,14 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { validate } from '../../http/input.js';
+import { documentRoute } from '../../http/openapi.js';
 import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { isAdminRole } from '../../lib/roles.js';
 import type { Credential } from '../auth.js';
 import { CSRF_COOKIE, SESSION_COOKIE, type SessionStore } from '../sessions.js';
 
-const loginBody = z.object({ token: z.string().trim().min(1).max(512) });
+export const loginBody = z.object({ token: z.string().trim().min(1).max(512) });
 /** Where a browser goes after signing in with the form: an admin page of ours, nothing else. */
 const nextPath = z
   .string()
@@ -68,6 +69,35 @@ export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, opti
   const cookieBase = { path: '/', secure, sameSite: 'Strict' } as const;
 
   app.get('/auth/login', (c) => c.html(LOGIN_PAGE));
+  const sessionAnswer = { type: 'object', description: '`{role, csrfToken, expiresAt}`' };
+  documentRoute(app, {
+    method: 'get',
+    path: '/auth/login',
+    tag: 'sessions',
+    summary: 'Sign-in form for the job dashboard (HTML)',
+    responses: { 200: { description: 'The form', contentType: 'text/html' } },
+    errors: [],
+  });
+  documentRoute(app, {
+    method: 'post',
+    path: '/auth/session',
+    tag: 'sessions',
+    summary: 'Sign in with an admin token: session cookie (HttpOnly, SameSite=Strict) and CSRF token',
+    body: loginBody,
+    responses: {
+      201: { description: 'Signed in', body: sessionAnswer },
+      303: { description: 'A form sign-in, sent on to the admin page it named' },
+    },
+    errors: [400, 401, 403, 415, 429],
+  });
+  documentRoute(app, {
+    method: 'get',
+    path: '/auth/session',
+    tag: 'sessions',
+    summary: "The session's role and CSRF token (after a page reload)",
+    responses: { 200: { description: 'The session', body: sessionAnswer } },
+    errors: [401],
+  });
 
   app.post('/auth/session', async (c) => {
     await options.beforeCheck?.(c);
@@ -110,6 +140,14 @@ export function registerLogoutRoute(
   guard: MiddlewareHandler<AppEnv>,
 ) {
   const secure = deps.config.NODE_ENV !== 'development';
+  documentRoute(app, {
+    method: 'delete',
+    path: '/auth/session',
+    tag: 'sessions',
+    summary: 'Sign out (needs the CSRF token in X-CSRF-Token)',
+    responses: { 204: { description: 'Signed out; the cookies are cleared' } },
+    errors: [401, 403],
+  });
   app.delete('/auth/session', guard, async (c) => {
     const id = getCookie(c, SESSION_COOKIE);
     if (id) await sessions.remove(id);
