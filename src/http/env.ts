@@ -23,7 +23,7 @@ export interface GatewayDeps {
   config: Config;
   db: Db;
   queues: Queues;
-  /** Sessions and rate limits (shared by every gateway process). */
+  /** The process's Redis producer connection: sessions, limits and counters shared by every process. */
   redis: Redis;
   logger: Logger;
   ingest(input: IngestInput): Promise<IngestResult>;

@@ -53,3 +53,9 @@ export async function peekRateLimit(redis: Redis, rule: RateLimit): Promise<Rate
 export function rateLimited(result: RateLimitResult, message = 'too many requests'): AppError {
   return new AppError('rate_limited', message, { retryAfterMs: result.retryAfterMs, retryable: true });
 }
+
+/** Counts one call and throws the 429 `rate_limited` (with Retry-After) when the limiter refuses it. */
+export async function enforceRateLimit(redis: Redis, rule: RateLimit, what: string): Promise<void> {
+  const result = await rateLimit(redis, rule);
+  if (!result.allowed) throw rateLimited(result, `too many ${what}; retry later`);
+}

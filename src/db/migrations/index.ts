@@ -12,6 +12,7 @@ import * as reconciliationIndexes from './2026_12_04_0500_reconciliation_indexes
 import * as interventions from './2026_12_04_1600_interventions.js';
 import * as orderTextSearch from './2026_12_04_1610_order_text_search.js';
 import * as onebasket from './2026_12_05_0400_onebasket.js';
+import * as storefront from './2026_12_05_0500_storefront.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_04_1600_interventions': interventions,
   '2026_12_04_1610_order_text_search': orderTextSearch,
   '2026_12_05_0400_onebasket': onebasket,
+  '2026_12_05_0500_storefront': storefront,
 };
 
 export const migrationProvider: MigrationProvider = {
