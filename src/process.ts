@@ -3,9 +3,11 @@ import path from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
+import { credentialsFromConfig } from './gateway/auth.js';
 import {
   answerClientErrorsInEnvelope,
   httpServerOptions,
+  limitConnections,
   lingerAfterEarlyAnswers,
 } from './gateway/node-server.js';
 import { createWorkerMetricsApp } from './gateway/worker-metrics.js';
@@ -55,8 +57,8 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
         logger.info('WORKER_METRICS_PORT is ignored: this process serves GET /admin/metrics on the gateway');
       }
     } else if (roles.worker && config.WORKER_METRICS_PORT !== undefined) {
-      const adminToken = await resolveAdminToken(config, logger);
-      const app = createWorkerMetricsApp({ metrics: services.metrics, adminToken, logger });
+      const credentials = credentialsFromConfig(config, await resolveAdminToken(config, logger));
+      const app = createWorkerMetricsApp({ metrics: services.metrics, credentials, logger });
       const listening = await listen(
         app.fetch,
         config.WORKER_METRICS_PORT,
@@ -113,6 +115,7 @@ async function listen(
     if (started instanceof HttpServer) {
       answerClientErrorsInEnvelope(started, logger);
       lingerAfterEarlyAnswers(started);
+      limitConnections(started, config);
     }
   });
   if (!server) throw new Error('the HTTP server did not start');

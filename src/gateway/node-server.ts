@@ -131,3 +131,32 @@ export function lingerAfterEarlyAnswers(server: Server, bounds: LingerBounds = D
     });
   });
 }
+
+/**
+ * Connection limits Node does not give: a connection that sends nothing is closed after
+ * `firstRequestTimeoutMs` (Node's header timeout only starts with the first byte, so silent sockets stayed
+ * open for good), and the process takes at most `maxConnections` at once (more are closed on accept).
+ * 0 turns either off. The edge (load balancer) should still cap connections per client address and drop
+ * idle ones sooner: this is the last line, per process.
+ */
+export function limitConnections(
+  server: Server,
+  config: Pick<Config, 'FIRST_REQUEST_TIMEOUT_MS' | 'MAX_CONNECTIONS'>,
+): void {
+  if (config.MAX_CONNECTIONS > 0) server.maxConnections = config.MAX_CONNECTIONS;
+  const idleMs = config.FIRST_REQUEST_TIMEOUT_MS;
+  if (idleMs <= 0) return;
+  const waiting = new WeakMap<Duplex, NodeJS.Timeout>();
+  const settle = (socket: Duplex) => {
+    clearTimeout(waiting.get(socket));
+    waiting.delete(socket);
+  };
+  server.on('connection', (socket: Duplex) => {
+    const timer = setTimeout(() => socket.destroy(), idleMs);
+    timer.unref();
+    waiting.set(socket, timer);
+    socket.once('close', () => settle(socket));
+  });
+  // Node's parser reads the socket natively (no 'data' events): the first request is the sign of life.
+  server.on('request', (req: { socket: Duplex }) => settle(req.socket));
+}

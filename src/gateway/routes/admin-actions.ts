@@ -11,6 +11,7 @@ import {
   orderActionNames,
 } from '../../integrations/types.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { adminActor } from '../../lib/roles.js';
 import { resolveAttention } from '../../orders/attention.js';
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { getOrderDetail } from '../../orders/queries.js';
@@ -44,6 +45,8 @@ export function registerAdminActionRoutes(
     if (!(orderActionNames as readonly string[]).includes(c.req.param('action'))) return next();
     const { id, action } = validate(actionParams, c.req.param(), 'path');
     const body = await readOptionalJsonBody(c);
+    // The timeline names the role and the token that acted (`admin:operator:<fingerprint>`).
+    const actor = adminActor(c.get('principal'));
     const found = await findOrderById(deps.db, id);
     if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
     // Only what the channel carries to its provider is done here: an action done on our side alone would
@@ -57,7 +60,7 @@ export function registerAdminActionRoutes(
     }
     await withOrderLock(deps.db, found.channel, found.external_order_id, async (trx) => {
       const order: Order = await getOrderForUpdate(trx, id);
-      await handler(trx, order, body, { actor: 'admin', config: deps.config });
+      await handler(trx, order, body, { actor, config: deps.config });
     });
     const detail = await getOrderDetail(deps.db, id);
     return c.json(detail);

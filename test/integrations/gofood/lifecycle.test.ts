@@ -80,7 +80,7 @@ describe('POST /webhooks/gofood', () => {
   });
 
   describe('when the same event is delivered twice with the same X-Go-Idempotency-Key', () => {
-    it('stores it once and answers 200 duplicate with the first event id', async () => {
+    it('stores it once, keyed by its signed event id, and answers 200 duplicate with the first event id', async () => {
       const notification = gofoodNotification('merchant_accepted', { orderNumber: orderNumber() });
       const key = `idem-${randomUUID()}`;
       const first = await sendGofood(system.baseUrl, notification, { idempotencyKey: key });
@@ -91,7 +91,7 @@ describe('POST /webhooks/gofood', () => {
       expect(await second.json()).toEqual({ eventId, duplicate: true });
       const rows = await system.db
         .selectFrom('inbound_events')
-        .where('dedup_key', '=', key)
+        .where('dedup_key', '=', (notification.header as { event_id: string }).event_id)
         .selectAll()
         .execute();
       expect(rows).toHaveLength(1);
