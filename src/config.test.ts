@@ -58,6 +58,15 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('when the job lock would be renewed no sooner than it expires', () => {
+    it('lists WORKER_LOCK_RENEW_MS as a problem', () => {
+      expect(problemsOf({ WORKER_LOCK_MS: '2000', WORKER_LOCK_RENEW_MS: '2000' })).toEqual([
+        'WORKER_LOCK_RENEW_MS: must be shorter than WORKER_LOCK_MS, or locks expire between renewals',
+      ]);
+      expect(loadConfig({ WORKER_LOCK_MS: '2001', WORKER_LOCK_RENEW_MS: '2000' }).WORKER_LOCK_MS).toBe(2001);
+    });
+  });
+
   describe('WORKER_METRICS_PORT', () => {
     it('is off when unset or blank, and binds loopback by default', () => {
       expect(loadConfig({}).WORKER_METRICS_PORT).toBeUndefined();
@@ -131,9 +140,67 @@ describe('loadConfig', () => {
     });
 
     it('accepts a proper token', () => {
-      expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(16) }).ADMIN_TOKEN).toBe(
-        'a'.repeat(16),
+      expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(32) }).ADMIN_TOKEN).toBe(
+        'a'.repeat(32),
       );
+    });
+
+    const admin = 'A'.repeat(32);
+    it('refuses an admin token shorter than 32 characters, in ADMIN_TOKEN or ADMIN_TOKENS', () => {
+      expect(problemsOf({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(31) })).toEqual([
+        'ADMIN_TOKEN: must be at least 32 characters in production',
+      ]);
+      expect(
+        problemsOf({ NODE_ENV: 'production', ADMIN_TOKEN: admin, ADMIN_TOKENS: `${'v'.repeat(20)}:viewer` }),
+      ).toEqual(['ADMIN_TOKENS entry 1: must be at least 32 characters in production']);
+    });
+
+    it('refuses a provider secret shorter than 16 characters', () => {
+      expect(
+        problemsOf({
+          NODE_ENV: 'production',
+          ADMIN_TOKEN: admin,
+          GOFOOD_NOTIFICATION_SECRET: 'x'.repeat(15),
+        }),
+      ).toEqual(['GOFOOD_NOTIFICATION_SECRET: must be at least 16 characters in production']);
+    });
+
+    it('refuses one secret used for two purposes', () => {
+      expect(
+        problemsOf({ NODE_ENV: 'production', ADMIN_TOKEN: admin, YEMEKSEPETI_MARKET_TOKEN: admin }),
+      ).toEqual([
+        'YEMEKSEPETI_MARKET_TOKEN: the same value as ADMIN_TOKEN; every secret must serve one purpose',
+      ]);
+      const shared = 'password12345678';
+      expect(
+        problemsOf({
+          NODE_ENV: 'production',
+          ADMIN_TOKEN: admin,
+          GOFOOD_NOTIFICATION_SECRET: shared,
+          GOFOOD_CLIENT_SECRET: shared,
+        }),
+      ).toEqual([
+        'GOFOOD_CLIENT_SECRET: the same value as GOFOOD_NOTIFICATION_SECRET; every secret must serve one purpose',
+      ]);
+    });
+
+    it('accepts ADMIN_TOKENS with an admin token in place of ADMIN_TOKEN', () => {
+      const config = loadConfig({ NODE_ENV: 'production', ADMIN_TOKENS: `${admin}:admin` });
+      expect(config.ADMIN_TOKENS).toEqual([{ token: admin, role: 'admin' }]);
+    });
+  });
+
+  describe('when ADMIN_TOKENS is malformed', () => {
+    it('lists each bad entry without echoing the token', () => {
+      const problems = problemsOf({
+        ADMIN_TOKENS: `${'t'.repeat(20)}:root, short-token:viewer,${'o'.repeat(20)}`,
+      });
+      expect(problems).toEqual([
+        'ADMIN_TOKENS: entry 1: expected token:role with a role of viewer, operator, admin',
+        'ADMIN_TOKENS: entry 2: the token must be at least 16 characters',
+        'ADMIN_TOKENS: entry 3: expected token:role with a role of viewer, operator, admin',
+      ]);
+      expect(problems.join(' ')).not.toContain('short-token');
     });
   });
 });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { integrationEnvShape } from './integrations/env.js';
 import { optionalEnv } from './lib/env.js';
+import { parseRoleTokens } from './lib/roles.js';
+import { secretProblems } from './secrets.js';
 
 const optionalUrl = optionalEnv(z.url());
 
@@ -24,6 +26,55 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   /** Trimmed like every secret (a value read from a file ends in a newline); blank = unset. */
   ADMIN_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /** The admin token's next value during a rotation: both are accepted until ADMIN_TOKEN takes its place. */
+  ADMIN_TOKEN_NEXT: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * More admin API tokens with a role each: `token:role,token:role` (viewer, operator, admin). To rotate one,
+   * list the old and the new token with the same role, then drop the old.
+   */
+  ADMIN_TOKENS: optionalEnv(
+    z.string().transform((value, ctx) => {
+      const { tokens, problems } = parseRoleTokens(value);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      return tokens;
+    }),
+  ),
+  /** Prometheus' own token: it reads `/admin/metrics` (and a worker's `/metrics`) and nothing else. */
+  METRICS_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  METRICS_TOKEN_NEXT: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * A signed provider notification older than this (by its own signed timestamp) is stored for attention, not
+   * applied: replaying a captured notification later changes nothing. 0 = no limit.
+   */
+  NOTIFICATION_MAX_AGE_MS: intFromEnv(24 * 3600_000),
+  /** Failed authentications one client address may make per AUTH_FAILURE_WINDOW_MS (0 = no limit). */
+  AUTH_FAILURE_LIMIT: intFromEnv(20),
+  AUTH_FAILURE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  /** Lifetime of an operator's browser session (`POST /auth/session`). */
+  SESSION_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(8 * 3600_000),
+  /**
+   * Origins (scheme://host[:port], comma-separated) besides the gateway's own host that may send state-changing
+   * browser requests to the admin API: an operator console served from another host.
+   */
+  ADMIN_ORIGINS: optionalEnv(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url().transform((u) => new URL(u).origin))),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * BullMQ key prefix; the braces make it a Redis Cluster hash tag. Unset: see `defaultQueuePrefix` (two
@@ -45,21 +96,35 @@ export const configSchema = z.object({
   OUTBOX_POLL_MS: intFromEnv(1000),
   SHUTDOWN_TIMEOUT_MS: intFromEnv(25_000),
   /**
-   * BullMQ job lock and stalled-job check: a job whose worker died (SIGKILL, OOM) goes back to the queue
-   * once its lock expires and the next check runs, so recovery after a crash takes up to lock + interval.
+   * BullMQ job lock, its renewal and the stalled-job check. A job whose worker died (SIGKILL, OOM) goes back
+   * to the queue at the first check after its lock has expired, so a replacement worker picks it up within
+   * about lock + interval of the death. The lock is renewed every WORKER_LOCK_RENEW_MS while the job runs:
+   * a worker whose event loop is blocked for longer than lock − renewal loses its jobs to another worker and
+   * they run twice (idempotent, but wasted). Under full load on a 2-core machine at load average 15 the
+   * worker's event loop stalled for at most 2 s; 8 s / 2 s leave three times that.
    */
-  WORKER_LOCK_MS: intFromEnv(30_000),
-  WORKER_STALLED_INTERVAL_MS: intFromEnv(30_000),
+  WORKER_LOCK_MS: intFromEnv(8_000),
+  WORKER_LOCK_RENEW_MS: intFromEnv(2_000),
+  WORKER_STALLED_INTERVAL_MS: intFromEnv(2_000),
   /** Cron pattern of the scheduled reconciliation run (UTC). */
   RECONCILE_CRON: z.string().min(9).default('*/15 * * * *'),
   /** How far back the first (or a long-delayed) reconciliation run looks. */
   RECONCILE_WINDOW_MS: intFromEnv(2 * 3600_000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
+  /**
+   * Largest body of a signed provider webhook (read before its signature is checked, so kept small). 512 KiB
+   * holds a 500-line order with room to spare.
+   */
+  WEBHOOK_BODY_LIMIT_BYTES: intFromEnv(512 * 1024),
   /** A request (headers and body) must arrive within this; slow or stalled clients get 408 and are dropped. */
   REQUEST_TIMEOUT_MS: intFromEnv(30_000),
   /** The headers must arrive within this (capped at REQUEST_TIMEOUT_MS). */
   HEADERS_TIMEOUT_MS: intFromEnv(10_000),
   KEEP_ALIVE_TIMEOUT_MS: intFromEnv(5_000),
+  /** A connection that has not sent a request within this is closed (0 = never). */
+  FIRST_REQUEST_TIMEOUT_MS: intFromEnv(30_000),
+  /** Most open connections per process (0 = no cap); more are closed as they are accepted. */
+  MAX_CONNECTIONS: intFromEnv(4096),
   /**
    * Postgres connections per process (pg only). A worker's inbox batches hold two at a time (four while they
    * read ahead); outbound calls hold one each while they settle.
@@ -103,8 +168,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
   // Checked on the raw value too, so it is listed with the other problems rather than after fixing them.
-  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN?.trim()) {
+  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN?.trim() && !env.ADMIN_TOKENS?.trim()) {
     problems.push('ADMIN_TOKEN: required when NODE_ENV=production');
+  }
+  if (parsed.success && parsed.data.WORKER_LOCK_RENEW_MS >= parsed.data.WORKER_LOCK_MS) {
+    problems.push(
+      'WORKER_LOCK_RENEW_MS: must be shorter than WORKER_LOCK_MS, or locks expire between renewals',
+    );
+  }
+  if (parsed.success && parsed.data.NODE_ENV === 'production') {
+    const { ADMIN_TOKEN, ADMIN_TOKENS } = parsed.data;
+    if (!ADMIN_TOKEN && ADMIN_TOKENS && !ADMIN_TOKENS.some((t) => t.role === 'admin')) {
+      problems.push('ADMIN_TOKENS: needs a token with the admin role when ADMIN_TOKEN is unset');
+    }
+    problems.push(...secretProblems(parsed.data));
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return { ...parsed.data, QUEUE_PREFIX: parsed.data.QUEUE_PREFIX ?? defaultQueuePrefix(parsed.data) };

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
-import { answerClientErrorsInEnvelope, httpServerOptions } from './gateway/node-server.js';
+import { credentialsFromConfig } from './gateway/auth.js';
+import {
+  answerClientErrorsInEnvelope,
+  httpServerOptions,
+  limitConnections,
+  lingerAfterEarlyAnswers,
+} from './gateway/node-server.js';
 import { createWorkerMetricsApp } from './gateway/worker-metrics.js';
 import { integrations } from './integrations/index.js';
 import { errorMessage } from './lib/errors.js';
@@ -51,8 +57,8 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
         logger.info('WORKER_METRICS_PORT is ignored: this process serves GET /admin/metrics on the gateway');
       }
     } else if (roles.worker && config.WORKER_METRICS_PORT !== undefined) {
-      const adminToken = await resolveAdminToken(config, logger);
-      const app = createWorkerMetricsApp({ metrics: services.metrics, adminToken, logger });
+      const credentials = credentialsFromConfig(config, await resolveAdminToken(config, logger));
+      const app = createWorkerMetricsApp({ metrics: services.metrics, credentials, logger });
       const listening = await listen(
         app.fetch,
         config.WORKER_METRICS_PORT,
@@ -99,12 +105,18 @@ async function listen(
   let server: ServerType | undefined;
   const address = await new Promise<{ address: string; port: number }>((resolve, reject) => {
     // Slow or stalled clients must not hold sockets forever (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS).
-    const started = serve({ fetch, port, hostname, serverOptions: httpServerOptions(config) }, (info) =>
-      resolve({ address: info.address, port: info.port }),
+    // The unread rest of a body answered early is discarded by `lingerAfterEarlyAnswers`, not by @hono's clean-up.
+    const started = serve(
+      { fetch, port, hostname, serverOptions: httpServerOptions(config), autoCleanupIncoming: false },
+      (info) => resolve({ address: info.address, port: info.port }),
     );
     server = started;
     started.once('error', reject);
-    if (started instanceof HttpServer) answerClientErrorsInEnvelope(started, logger);
+    if (started instanceof HttpServer) {
+      answerClientErrorsInEnvelope(started, logger);
+      lingerAfterEarlyAnswers(started);
+      limitConnections(started, config);
+    }
   });
   if (!server) throw new Error('the HTTP server did not start');
   return { server, address };

@@ -131,23 +131,29 @@ export async function openServices(
 }
 
 /**
- * ADMIN_TOKEN, or outside production a generated one kept under DATA_DIR (so it survives restarts) and
- * printed at start.
+ * ADMIN_TOKEN; else, when ADMIN_TOKENS names the admin API's tokens, none; else, outside production, a
+ * generated one kept under DATA_DIR (so it survives restarts). The generated token is printed once, when it
+ * is created; later starts only say where it is kept.
  */
-export async function resolveAdminToken(config: Config, logger: Logger): Promise<string> {
+export async function resolveAdminToken(config: Config, logger: Logger): Promise<string | undefined> {
   if (config.ADMIN_TOKEN) return config.ADMIN_TOKEN;
+  if (config.ADMIN_TOKENS?.length) return undefined;
   if (config.NODE_ENV === 'production') throw new Error('ADMIN_TOKEN is required in production');
   const file = path.resolve(config.DATA_DIR, 'admin-token');
   let token = await readFile(file, 'utf8').then(
     (t) => t.trim(),
     () => '',
   );
-  if (token.length < 16) {
-    token = randomBytes(24).toString('base64url');
+  if (token.length < 32) {
+    token = randomBytes(32).toString('base64url');
     await mkdir(config.DATA_DIR, { recursive: true });
     await writeFile(file, `${token}\n`, { mode: 0o600 });
+    process.stdout.write(
+      `\nADMIN_TOKEN was not set; generated an admin token, kept in ${file}:\n  ${token}\n\n`,
+    );
+    logger.info({ file }, 'generated an admin token');
+  } else {
+    logger.info({ file }, `ADMIN_TOKEN is not set; using the generated admin token kept in ${file}`);
   }
-  process.stdout.write(`\nADMIN_TOKEN was not set; using the generated token in ${file}:\n  ${token}\n\n`);
-  logger.info({ file }, 'using a generated admin token');
   return token;
 }

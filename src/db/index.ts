@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
+import { openPglite } from './pglite.js';
 import { preparingPool } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -59,7 +59,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     dataDir = path.resolve(options.dataDir, 'pglite');
     await mkdir(dataDir, { recursive: true });
   }
-  const pglite = await PGlite.create(dataDir, {
+  const pglite = await openPglite(dataDir, {
     // The admin search's trigram indexes (migration 2026_12_04_1610_order_text_search).
     extensions: { pg_trgm },
     parsers: {

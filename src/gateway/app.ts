@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { every } from 'hono/combine';
 import type { AppEnv, GatewayDeps } from '../http/env.js';
 import { answerErrorsInEnvelope } from '../http/envelope.js';
 import type { Integration } from '../integrations/types.js';
 import { AppError } from '../lib/errors.js';
 import { lazyChild } from '../lib/logger.js';
-import { adminAuth } from './auth.js';
+import { adminAuth, credentialsFromConfig } from './auth.js';
+import { authFailureLimit } from './auth-limit.js';
 import { bodyLimit } from './body-limit.js';
+import { CONSOLE, consoleSignIn, registerConsole } from './console/routes.js';
+import { refuseCrossSite } from './cross-site.js';
 import { documentGatewayRoutes } from './openapi-catalogue.js';
+import { requiredRole } from './route-roles.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerMetricsRoute } from './routes/admin-metrics.js';
@@ -18,11 +23,15 @@ import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation
 import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
 import { registerApiDocs } from './routes/api-docs.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerLogoutRoute, registerSessionRoutes } from './routes/session.js';
+import { securityHeaders } from './security-headers.js';
+import { createSessionStore } from './sessions.js';
 
 export interface AppOptions {
   deps: GatewayDeps;
   integrations: readonly Integration[];
-  adminToken: string;
+  /** ADMIN_TOKEN, or the generated development token (`resolveAdminToken`). */
+  adminToken: string | undefined;
 }
 
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -58,6 +67,8 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     }
   });
 
+  app.use(securityHeaders());
+
   app.use(
     bodyLimit({
       maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -69,8 +80,21 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     }),
   );
 
-  const requireAdmin = adminAuth(adminToken);
+  const credentials = credentialsFromConfig(deps.config, adminToken);
+  const sessions = createSessionStore(deps.redis, deps.config.QUEUE_PREFIX, deps.config.SESSION_TTL_MS);
+  const crossSite = refuseCrossSite(deps.config.ADMIN_ORIGINS);
+  const limit = authFailureLimit(deps.redis, deps.config.QUEUE_PREFIX, {
+    limit: deps.config.AUTH_FAILURE_LIMIT,
+    windowMs: deps.config.AUTH_FAILURE_WINDOW_MS,
+  });
+  const authenticate = adminAuth({ credentials, sessions, requiredRole, ...limit });
+  const requireAdmin = every(crossSite, authenticate);
+  // A browser opening the console without credentials goes to its sign-in page instead of a 401.
+  app.use(`${CONSOLE}/*`, consoleSignIn(sessions));
   app.use('/admin/*', requireAdmin);
+  app.use('/auth/*', crossSite);
+  registerSessionRoutes(app, deps, { credentials, sessions, ...limit });
+  registerLogoutRoute(app, deps, sessions, authenticate);
 
   registerHealthRoutes(app, deps);
   registerAdminOrderRoutes(app, deps);
@@ -81,6 +105,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerQueueDashboard(app, deps);
   registerMetricsRoute(app, deps);
   registerAdminReconciliationRoutes(app, deps, integrations);
+  registerConsole(app, deps, { integrations, sessions });
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
   // The OpenAPI document and its reference page describe every route registered above.
   documentGatewayRoutes(app);

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type Server, type ServerOptions, STATUS_CODES } from 'node:http';
+import {
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
 import { envelope } from '../http/envelope.js';
@@ -67,4 +73,90 @@ export function answerClientErrorsInEnvelope(server: Server, logger: Logger): vo
       () => socket.destroy(),
     );
   });
+}
+
+/** How much of a body the server still reads after answering early, and for how long (see below). */
+export interface LingerBounds {
+  maxBytes: number;
+  maxMs: number;
+}
+
+export const DEFAULT_LINGER: LingerBounds = { maxBytes: 16 * 1024 * 1024, maxMs: 10_000 };
+
+/** How often a lingering connection's bounds are checked. */
+const LINGER_CHECK_MS = 50;
+
+/**
+ * Lingering close, as nginx does it. An answer given before the body has arrived (413 from the Content-Length
+ * alone, 401 on a bad token) must still reach a client that sends its whole body before it reads (Node's
+ * fetch, most HTTP libraries): if the server closes the socket while body bytes are still arriving, the
+ * kernel answers them with a reset, the client's write fails (EPIPE/ECONNRESET) and the answer is lost.
+ * So once such an answer is written, the rest of the body is read and discarded, at most `maxBytes` of it
+ * and for at most `maxMs`; then the connection is closed if the answer said `Connection: close`, or is free
+ * for the next request. Past either bound the socket is dropped (the client may then see a reset).
+ *
+ * Node alone would close a `Connection: close` socket as soon as the answer is flushed (`destroySoon`:
+ * `end()`, then `destroy` on the socket's `finish`), and @hono/node-server's own clean-up drops the socket
+ * after 500 ms or 64 MiB of unread body; `serve` must be given `autoCleanupIncoming: false` so this is the
+ * one rule.
+ */
+export function lingerAfterEarlyAnswers(server: Server, bounds: LingerBounds = DEFAULT_LINGER): void {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // Registered after Node's own `finish` handler, which has by now dumped the body and, for
+    // `Connection: close`, ended the socket and scheduled its destruction.
+    res.once('finish', () => {
+      if (req.complete) return;
+      const socket = req.socket;
+      if (socket.destroyed) return;
+      socket.removeListener('finish', socket.destroy);
+      const closing = socket.writableEnded;
+      // Node parses a dumped body without emitting it, so the bytes read are the socket's.
+      const readBefore = socket.bytesRead;
+      const started = Date.now();
+      const stop = (drop: boolean) => {
+        clearInterval(check);
+        req.off('end', done);
+        socket.off('close', done);
+        if (drop || closing) socket.destroy();
+      };
+      const done = () => stop(false);
+      const check = setInterval(() => {
+        if (socket.bytesRead - readBefore > bounds.maxBytes || Date.now() - started > bounds.maxMs)
+          stop(true);
+      }, LINGER_CHECK_MS);
+      check.unref();
+      req.once('end', done);
+      socket.once('close', done);
+      req.resume();
+    });
+  });
+}
+
+/**
+ * Connection limits Node does not give: a connection that sends nothing is closed after
+ * `firstRequestTimeoutMs` (Node's header timeout only starts with the first byte, so silent sockets stayed
+ * open for good), and the process takes at most `maxConnections` at once (more are closed on accept).
+ * 0 turns either off. The edge (load balancer) should still cap connections per client address and drop
+ * idle ones sooner: this is the last line, per process.
+ */
+export function limitConnections(
+  server: Server,
+  config: Pick<Config, 'FIRST_REQUEST_TIMEOUT_MS' | 'MAX_CONNECTIONS'>,
+): void {
+  if (config.MAX_CONNECTIONS > 0) server.maxConnections = config.MAX_CONNECTIONS;
+  const idleMs = config.FIRST_REQUEST_TIMEOUT_MS;
+  if (idleMs <= 0) return;
+  const waiting = new WeakMap<Duplex, NodeJS.Timeout>();
+  const settle = (socket: Duplex) => {
+    clearTimeout(waiting.get(socket));
+    waiting.delete(socket);
+  };
+  server.on('connection', (socket: Duplex) => {
+    const timer = setTimeout(() => socket.destroy(), idleMs);
+    timer.unref();
+    waiting.set(socket, timer);
+    socket.once('close', () => settle(socket));
+  });
+  // Node's parser reads the socket natively (no 'data' events): the first request is the sign of life.
+  server.on('request', (req: { socket: Duplex }) => settle(req.socket));
 }

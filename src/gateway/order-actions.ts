@@ -1,5 +1,5 @@
-import type { GatewayDeps } from '../http/env.js';
 import { resolveBody } from '../http/action-bodies.js';
+import type { GatewayDeps } from '../http/env.js';
 import { validate } from '../http/input.js';
 import type { Integration, OrderAction, OrderActionName } from '../integrations/types.js';
 import { AppError, RuleViolation } from '../lib/errors.js';

@@ -4,23 +4,24 @@ import type { AppEnv } from '../http/env.js';
 import { answerErrorsInEnvelope } from '../http/envelope.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import { adminAuth } from './auth.js';
+import { adminAuth, type Credential } from './auth.js';
 
 export interface WorkerMetricsAppOptions {
   metrics: Metrics;
-  adminToken: string;
+  /** The admin API's tokens: any of them, METRICS_TOKEN included, may read this process's metrics. */
+  credentials: readonly Credential[];
   logger: Logger;
 }
 
 /**
  * The HTTP face of a worker-only process (WORKER_METRICS_PORT). Such a process has no gateway, so without
  * this its own series (provider calls, process stats) are never scraped. `GET /metrics` is this process's
- * registry and needs the admin token like `/admin/metrics`; queue depths and open inbox events are the same
+ * registry and needs an admin token or METRICS_TOKEN like `/admin/metrics`; queue depths and open inbox events are the same
  * for every process and stay with the gateway's `/admin/metrics`. `GET /health` is open, for liveness probes.
  */
 export function createWorkerMetricsApp({
   metrics,
-  adminToken,
+  credentials,
   logger,
 }: WorkerMetricsAppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -32,7 +33,7 @@ export function createWorkerMetricsApp({
     await next();
   });
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.use('/metrics', adminAuth(adminToken));
+  app.use('/metrics', adminAuth({ credentials, requiredRole: () => 'metrics' }));
   app.get('/metrics', async (c) => {
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());

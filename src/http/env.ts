@@ -5,6 +5,7 @@ import type { Db } from '../db/index.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { Principal } from '../lib/roles.js';
 import type { Queues } from '../queues/index.js';
 
 /** Per-request values set by the gateway's middleware. */
@@ -12,6 +13,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     logger: Logger;
+    /** Set by the admin guard: the role and token behind this request (`adminActor` names it). */
+    principal?: Principal;
   };
 }
 
@@ -20,7 +23,7 @@ export interface GatewayDeps {
   config: Config;
   db: Db;
   queues: Queues;
-  /** The process's Redis producer connection: limits and counters shared by every process. */
+  /** The process's Redis producer connection: sessions, limits and counters shared by every process. */
   redis: Redis;
   logger: Logger;
   ingest(input: IngestInput): Promise<IngestResult>;

@@ -26,20 +26,36 @@ export interface RawJson {
   json: unknown;
 }
 
+/** 415 unless the request says its body is JSON (`application/json` or `application/*+json`). */
+export function requireJsonContentType(c: Context): void {
+  const contentType = c.req.header('content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new AppError('unsupported_media_type', 'expected Content-Type: application/json');
+  }
+}
+
 /**
  * Reads the body as text once, then parses it: signatures are computed over the raw bytes and the same
  * bytes feed the dedup hash. Non-JSON content types and malformed JSON are a 4xx, never a 500.
  */
 export async function readJsonBody(c: Context): Promise<RawJson> {
-  const contentType = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new AppError('unsupported_media_type', 'expected Content-Type: application/json');
-  }
-  let raw: string;
+  requireJsonContentType(c);
+  let bytes: Uint8Array;
   try {
-    raw = utf8.decode(await c.req.arrayBuffer());
+    bytes = new Uint8Array(await c.req.arrayBuffer());
   } catch (err) {
     if (err instanceof AppError) throw err;
+    throw new AppError('malformed_json', 'request body could not be read', { cause: err });
+  }
+  return parseJsonText(bytes);
+}
+
+/** UTF-8 text → JSON with the storable-JSON rules; a 400 `malformed_json` for anything else. */
+export function parseJsonText(bytes: Uint8Array): RawJson {
+  let raw: string;
+  try {
+    raw = utf8.decode(bytes);
+  } catch (err) {
     throw new AppError('malformed_json', 'request body is not valid UTF-8', { cause: err });
   }
   let json: unknown;
@@ -81,6 +97,13 @@ export async function readOptionalJsonBody(c: Context): Promise<unknown> {
   return hasBody ? (await readJsonBody(c)).json : {};
 }
 
+/**
+ * Deepest row a list may page to, and the most rows a list's `total` counts: past these the database would
+ * walk (or count) millions of rows for one request. Narrow the filter to see further.
+ */
+export const MAX_LIST_OFFSET = 10_000;
+export const MAX_LIST_COUNT = 10_000;
+
 /** `page` (1-based) and `limit` of a list endpoint's query; spread into its query schema. */
 export function pageQuery({ defaultLimit, maxLimit }: { defaultLimit: number; maxLimit: number }) {
   return {
@@ -95,17 +118,37 @@ export function pageOffset(q: { page: number; limit: number }): number {
 }
 
 /**
- * The answer of a paged admin list, `{ data, page, limit, total }`: the page's rows (`rows` gets the limit and
- * offset) and the filter's total, read side by side.
+ * The answer of a paged admin list, `{ data, page, limit, total, totalIsCapped }`: the page's rows (`rows`
+ * gets the limit and offset) and the filter's total, read side by side. A page past MAX_LIST_OFFSET is a
+ * 400; `countUpTo(n)` counts at most n matches (a `limit(n)` subquery), and a filter with more says
+ * `total: MAX_LIST_COUNT, totalIsCapped: true`.
  */
 export async function listPage<Row, Dto>(
   q: { page: number; limit: number },
   rows: (limit: number, offset: number) => Promise<Row[]>,
-  total: () => Promise<{ total: number | string | bigint }>,
+  countUpTo: (cap: number) => Promise<{ total: number | string | bigint }>,
   toDto: (row: Row) => Dto,
 ) {
-  const [page, count] = await Promise.all([rows(q.limit, pageOffset(q)), total()]);
-  return { data: page.map(toDto), page: q.page, limit: q.limit, total: Number(count.total) };
+  const offset = pageOffset(q);
+  if (offset > MAX_LIST_OFFSET) {
+    throw new AppError(
+      'validation_failed',
+      `lists page at most ${MAX_LIST_OFFSET} rows deep; narrow the filter`,
+      {
+        details: [{ path: 'page', message: `page × limit must stay within ${MAX_LIST_OFFSET + q.limit}` }],
+      },
+    );
+  }
+  const [page, count] = await Promise.all([rows(q.limit, offset), countUpTo(MAX_LIST_COUNT + 1)]);
+  const counted = Number(count.total);
+  const totalIsCapped = counted > MAX_LIST_COUNT;
+  return {
+    data: page.map(toDto),
+    page: q.page,
+    limit: q.limit,
+    total: totalIsCapped ? MAX_LIST_COUNT : counted,
+    totalIsCapped,
+  };
 }
 
 // JavaScript dates reach ±275,760 years; Postgres timestamps only 4713 BC to 294276 AD. A date outside the

@@ -14,6 +14,57 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
 /** Characters of the summary of a provider's response body kept on a ProviderError. */
 export const RESPONSE_BODY_LIMIT = 1024;
+
+/**
+ * One path segment of a provider URL built from an id we were given (an outlet, chain, vendor or order id):
+ * percent-encoded, and never `.` or `..` (or their encodings), which URL parsing resolves as steps up the path,
+ * so an outlet id of `..` would rewrite which endpoint we call. An empty id is refused the same way.
+ */
+export function pathSegment(value: string): string {
+  const encoded = encodeURIComponent(value);
+  if (encoded === '' || /^(\.|%2e){1,2}$/i.test(encoded)) {
+    throw new AppError(
+      'validation_failed',
+      `refusing to build a provider URL with the path segment ${JSON.stringify(value)}`,
+      { retryable: false },
+    );
+  }
+  return encoded;
+}
+
+/**
+ * Most bytes of a provider's answer we read. Our providers answer with one order or a page of them; a
+ * larger body (a misbehaving or hostile endpoint) is abandoned at this size, not buffered whole.
+ */
+export const PROVIDER_RESPONSE_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * The response body as text, reading at most `maxBytes` (0: discard it). Past the limit the stream is
+ * cancelled and `oversized` is set; the text then holds the first `maxBytes` (enough for an error message).
+ */
+export async function readCapped(
+  response: Response,
+  maxBytes: number,
+): Promise<{ text: string; oversized: boolean }> {
+  const stream = response.body;
+  if (!stream) return { text: '', oversized: false };
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (total + value.byteLength > maxBytes) {
+      if (maxBytes > total) chunks.push(value.subarray(0, maxBytes - total));
+      await reader.cancel().catch(() => {});
+      const text = Buffer.concat(chunks).toString('utf8');
+      return { text, oversized: maxBytes > 0 };
+    }
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  return { text: Buffer.concat(chunks, total).toString('utf8'), oversized: false };
+}
 /** Characters kept of one error field. */
 export const ERROR_FIELD_LIMIT = 200;
 
@@ -344,8 +395,9 @@ async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResp
   const elapsed = () => Math.round(performance.now() - started);
   let response: Response;
   let text: string;
+  let oversized = false;
   try {
-    // redirect 'manual': a provider API has no business redirecting us, and following one could carry the
+    // redirect 'manual'': a provider API has no business redirecting us, and following one could carry the
     // Authorization header somewhere else.
     response = await fetch(url, {
       method,
@@ -354,8 +406,9 @@ async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResp
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    text =
-      opts.expectEmpty && response.ok ? await response.arrayBuffer().then(() => '') : await response.text();
+    const read = await readCapped(response, opts.expectEmpty && response.ok ? 0 : PROVIDER_RESPONSE_LIMIT);
+    text = read.text;
+    oversized = read.oversized;
   } catch (err) {
     const timedOut = isTimeout(err);
     emitCall({ ...where, status: timedOut ? 'timeout' : 'network', durationMs: elapsed() });
@@ -387,6 +440,16 @@ async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResp
           ? `${label} answered with an unexpected redirect (${status})`
           : `${label} answered ${status}`,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+
+  if (oversized && !opts.expectEmpty) {
+    throw new ProviderError({
+      ...where,
+      reason: 'invalid_response',
+      httpStatus: status,
+      retryable: false,
+      message: `${label} answered ${status} with a body over ${PROVIDER_RESPONSE_LIMIT} bytes`,
     });
   }
 

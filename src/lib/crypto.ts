@@ -38,19 +38,6 @@ export function hmacSha256Hex(secret: string, data: string | Uint8Array): string
   return createHmac('sha256', secret).update(data).digest('hex');
 }
 
-/** Verifies a hex HMAC-SHA256 signature of `body` in constant time. */
-export function verifyHmacHex(
-  secret: string,
-  body: string | Uint8Array,
-  signature: string | undefined,
-): boolean {
-  if (!signature) return false;
-  const expected = Buffer.from(hmacSha256Hex(secret, body), 'hex');
-  const given = Buffer.from(signature.trim().toLowerCase(), 'hex');
-  if (given.length !== expected.length) return false;
-  return timingSafeEqual(expected, given);
-}
-
 /** Extracts the token of an `Authorization: Bearer <token>` header. */
 export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;

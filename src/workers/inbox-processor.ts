@@ -94,6 +94,13 @@ async function processBatch(
       continue;
     }
     const attempts = job.attemptsMade + 1;
+    const stale = staleNotice(event.meta, ctx.config.NOTIFICATION_MAX_AGE_MS);
+    if (stale) {
+      ctx.logger.warn({ eventId, source: event.source }, 'stale notification held for attention');
+      mark(index, { id: eventId, status: 'attention', outcome: stale, error: null, attempts });
+      outcomes[index] = { ok: true, value: stale };
+      continue;
+    }
     const integration = integrations.get(event.source);
     if (!integration) {
       const error = `no integration handles source ${event.source}`;
@@ -192,4 +199,18 @@ function settleEvent(
     mark: { id: event.id, status: final ? 'dead' : 'failed', error: errorMessage(err), attempts },
     outcome: { ok: false, error: toJobError(err) },
   };
+}
+
+/**
+ * A notification signed longer ago than `maxAgeMs` (the route puts the provider's signed timestamp in the
+ * event's meta as `signedAt`) is kept for a person to look at, not applied: a captured notification replayed
+ * a day later must not move an order. Returns the outcome to record, or undefined for a fresh one.
+ */
+export function staleNotice(meta: unknown, maxAgeMs: number, now = Date.now()): string | undefined {
+  if (maxAgeMs <= 0 || typeof meta !== 'object' || meta === null) return undefined;
+  const signedAt = (meta as { signedAt?: unknown }).signedAt;
+  if (typeof signedAt !== 'string') return undefined;
+  const at = Date.parse(signedAt);
+  if (Number.isNaN(at) || now - at <= maxAgeMs) return undefined;
+  return `stale: signed at ${new Date(at).toISOString()}, older than ${Math.round(maxAgeMs / 60_000)} min; not applied`;
 }

@@ -63,6 +63,7 @@ export async function startWorkers(
       connection: options.connection(),
       concurrency: workerConcurrency,
       lockDuration: config.WORKER_LOCK_MS,
+      lockRenewTime: config.WORKER_LOCK_RENEW_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));

@@ -1,9 +1,15 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
 import type { Integration, OutboundProcessor, Publisher, WorkerContext } from '../integrations/types.js';
 import { createCoalescer } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
-import { type DeliveredMessage, recordOutboundFailure, settleDelivered } from '../outbox/relay.js';
+import {
+  type DeliveredMessage,
+  outboundJobId,
+  recordOutboundFailure,
+  settleDelivered,
+} from '../outbox/relay.js';
 import { type OutboundJob, outboundJobSchema } from '../queues/index.js';
 import { isRetryable, toJobError } from '../queues/retry.js';
 
@@ -31,6 +37,36 @@ export function publishers(integrations: Iterable<Integration>): Map<string, Pub
   return byTopic(integrations, (i) => i.published, 'published');
 }
 
+const outboxPayload = z.record(z.string(), z.unknown());
+
+/**
+ * The message a job names, as the outbox holds it. A job is only a pointer: whatever topic, order or payload it
+ * carries is ignored, so a job put on the queue by anything but the relay (the dashboard, a Redis client)
+ * cannot make a provider call the orders core never wrote. A row already delivered, or none at all, is
+ * refused for good; so is a dead row, unless this is the row's own job retried from the dashboard.
+ * (`enqueued` is the relay's own mark; `pending` is seen when the worker takes the job before the relay's
+ * transaction has committed that mark.)
+ */
+async function messageFromOutbox(
+  ctx: WorkerContext,
+  outboxId: number,
+  jobId: string | undefined,
+): Promise<OutboundJob> {
+  const row = await ctx.db
+    .selectFrom('outbox')
+    .select(['id', 'topic', 'order_id', 'payload', 'status'])
+    .where('id', '=', outboxId)
+    .executeTakeFirst();
+  if (!row) throw new UnrecoverableError(`outbox message ${outboxId} does not exist`);
+  const retriedOwnJob = row.status === 'dead' && jobId === outboundJobId(row.id);
+  if (row.status !== 'pending' && row.status !== 'enqueued' && !retriedOwnJob) {
+    throw new UnrecoverableError(`outbox message ${outboxId} is ${row.status}, not waiting to be sent`);
+  }
+  const payload = outboxPayload.safeParse(row.payload ?? {});
+  if (!payload.success) throw new UnrecoverableError(`outbox message ${outboxId} has no object payload`);
+  return { outboxId: row.id, topic: row.topic, orderId: row.order_id, payload: payload.data };
+}
+
 /**
  * Delivers one outbox message. Every attempt and its outcome goes on the order's timeline; a message that
  * exhausts its attempts (or is refused for good) flags the order for attention with the provider's answer.
@@ -51,7 +87,7 @@ export function createOutboundProcessor(
     const parsed = outboundJobSchema.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`invalid outbound job payload: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = await messageFromOutbox(ctx, parsed.data.outboxId, job.id);
     const processor = processors.get(data.topic);
     if (!processor) throw new UnrecoverableError(`no processor for outbound topic ${data.topic}`);
     const attempt = job.attemptsMade + 1;

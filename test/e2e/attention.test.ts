@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
 import { type DeliveryHarness, startDeliveryHarness } from '../durability/delivery-harness.js';
-import { waitFor } from '../support/system.js';
+import { TEST_ADMIN_ACTOR, waitFor } from '../support/system.js';
 
 interface OrderDetail {
   id: string;
@@ -65,7 +65,7 @@ describe('resolving an order flagged for attention', () => {
       const body = (await res.json()) as OrderDetail;
       expect(body.attentionReason).toBeNull();
       const entry = body.timeline.find((e) => e.type === 'attention_resolved');
-      expect(entry).toMatchObject({ actor: 'admin' });
+      expect(entry).toMatchObject({ actor: TEST_ADMIN_ACTOR });
       expect(entry?.message).toBe(
         `attention resolved: courier booked by phone (was: ${flagged.attentionReason ?? ''})`,
       );

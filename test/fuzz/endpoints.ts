@@ -163,6 +163,10 @@ const gofoodWebhook: JsonEndpoint = {
       name: 'a signature that is not hex',
       headers: (raw) => ({ ...json, 'x-go-signature': `zz${signGofood(raw).slice(2)}` }),
     },
+    {
+      name: 'a valid signature followed by other characters',
+      headers: (raw) => ({ ...json, 'x-go-signature': `${signGofood(raw)}zz` }),
+    },
     { name: 'an empty signature', headers: () => ({ ...json, 'x-go-signature': '' }) },
     {
       name: 'the secret itself as the signature',
@@ -179,6 +183,15 @@ const gofoodWebhook: JsonEndpoint = {
     { name: 'body is null', apply: () => null },
     { name: 'header is a string', apply: (b) => set(b, (x) => (x.header = 'gofood.order.placed')) },
     { name: 'body is a number', apply: (b) => set(b, (x) => (x.body = 7)) },
+    {
+      name: '501 order_items',
+      apply: (b) =>
+        set(b, (x) => {
+          const order = (x.body as Record<string, unknown>).order as Record<string, unknown>;
+          const items = order.order_items as unknown[];
+          order.order_items = Array.from({ length: 501 }, () => items[0]);
+        }),
+    },
     {
       name: 'order_items is a string',
       apply: (b) =>

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type DatabaseHandle, type Db, migrateToLatest, openDatabase } from '../../src/db/index.js';
+import { tokenFingerprint } from '../../src/gateway/auth.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { type RunningProcess, startProcess } from '../../src/process.js';
 import { createRedisConnection, resolveRedis } from '../../src/redis/connection.js';
@@ -61,6 +62,8 @@ export async function createTestDatabase(
 }
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The timeline's actor for a request made with TEST_ADMIN_TOKEN: its role and fingerprint. */
+export const TEST_ADMIN_ACTOR = `admin:admin:${tokenFingerprint(TEST_ADMIN_TOKEN)}`;
 
 export interface TestSystem {
   baseUrl: string;
@@ -103,6 +106,9 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       SWEEP_AFTER_MS: '500',
       SWEEP_INTERVAL_MS: '300',
       OUTBOX_POLL_MS: '50',
+      // Fuzz and auth suites send wrong credentials on purpose, hundreds of times from one address: the per-IP
+      // limiter would lock them out. test/security/responses-and-limits.test.ts turns it on.
+      AUTH_FAILURE_LIMIT: '0',
       ...(database?.url ? { DATABASE_URL: database.url } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       ...options.env,

@@ -85,8 +85,9 @@ export function when(value: Date | string | null | undefined): string {
 export function money(minor: number, currency: string): string {
   let digits = 2;
   try {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-      .maximumFractionDigits ?? 2;
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
   } catch {
     // An unknown currency code keeps two decimals.
   }

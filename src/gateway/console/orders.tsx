@@ -38,14 +38,15 @@ export function OrdersPage(props: {
   const { filters: f } = props;
   return (
     <Layout title="Orders" page={props.page}>
-      <form method="get" action="/admin/console/orders" role="search">
+      <form method="get" action="/admin/console/orders">
         <fieldset>
           <input type="search" name="q" value={f.q ?? ''} placeholder="order number, id, customer, phone…" />{' '}
           channel <Select name="channel" values={props.channels} selected={f.channel} /> status{' '}
           <Select name="status" values={orderStatuses} selected={f.status} /> payment{' '}
           <Select name="paymentStatus" values={paymentStatuses} selected={f.paymentStatus} /> from{' '}
-          <input type="date" name="from" value={f.from ?? ''} /> to <input type="date" name="to" value={f.to ?? ''} />{' '}
-          <button type="submit">Search</button> <a href="/admin/console/orders">clear</a>
+          <input type="date" name="from" value={f.from ?? ''} /> to{' '}
+          <input type="date" name="to" value={f.to ?? ''} /> <button type="submit">Search</button>{' '}
+          <a href="/admin/console/orders">clear</a>
         </fieldset>
       </form>
       <p class="muted">

@@ -19,7 +19,11 @@ const actionFields: Partial<Record<OrderActionName, { name: string; label: strin
   resolve: [{ name: 'note', label: 'Note' }],
 };
 
-export function ConfirmActionPage(props: { page: PageContext; order: OrderDetailDto; action: OrderActionName }) {
+export function ConfirmActionPage(props: {
+  page: PageContext;
+  order: OrderDetailDto;
+  action: OrderActionName;
+}) {
   const { order: o, action } = props;
   return (
     <Layout title={`Confirm: ${action} order ${o.orderNumber}`} page={props.page}>
@@ -82,7 +86,8 @@ export function InterventionsPage(props: { page: PageContext; state: string; row
   return (
     <Layout title="Interventions" page={props.page}>
       <p>
-        <a href="/admin/console/interventions?state=open">{props.state === 'open' ? <b>open</b> : 'open'}</a> ·{' '}
+        <a href="/admin/console/interventions?state=open">{props.state === 'open' ? <b>open</b> : 'open'}</a>{' '}
+        ·{' '}
         <a href="/admin/console/interventions?state=resolved">
           {props.state === 'resolved' ? <b>resolved</b> : 'resolved'}
         </a>
@@ -109,7 +114,8 @@ export function InterventionsPage(props: { page: PageContext; state: string; row
             </td>
             <td>
               {i.order_id ? <a href={`/admin/console/orders/${i.order_id}`}>order</a> : ''}{' '}
-              {i.event_id ? <code>event {i.event_id}</code> : ''} {i.outbox_id ? <code>outbox {i.outbox_id}</code> : ''}
+              {i.event_id ? <code>event {i.event_id}</code> : ''}{' '}
+              {i.outbox_id ? <code>outbox {i.outbox_id}</code> : ''}
             </td>
             <td>
               {i.occurrences}× (last {when(i.last_seen_at)})
@@ -146,7 +152,9 @@ export function LoginPage({ next, error }: { next: string; error?: string | unde
         <input type="hidden" name="next" value={next} />
         <button type="submit">Sign in</button>
       </form>
-      <p class="muted">Pages that only read also accept the token as the password of the browser's Basic prompt.</p>
+      <p class="muted">
+        Pages that only read also accept the token as the password of the browser's Basic prompt.
+      </p>
     </Layout>
   );
 }

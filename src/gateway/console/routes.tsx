@@ -3,6 +3,7 @@ import { deleteCookie, getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { validate } from '../../http/input.js';
+import { documentRoute, excludeFromDocs } from '../../http/openapi.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { type Integration, orderActionNames } from '../../integrations/types.js';
 import { AppError } from '../../lib/errors.js';
@@ -17,7 +18,14 @@ import { outboxIdParam } from '../routes/admin-outbox.js';
 import { CSRF_COOKIE, SESSION_COOKIE, type SessionStore } from '../sessions.js';
 import type { PageContext } from './layout.js';
 import { OrderPage, OrdersPage } from './orders.js';
-import { ConfirmActionPage, EventsPage, eventStates, InterventionsPage, LoginPage, outboxStates } from './pages.js';
+import {
+  ConfirmActionPage,
+  EventsPage,
+  eventStates,
+  InterventionsPage,
+  LoginPage,
+  outboxStates,
+} from './pages.js';
 
 export const CONSOLE = '/admin/console';
 
@@ -73,7 +81,9 @@ function actionBody(form: Record<string, string>): Record<string, unknown> {
 
 async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
   const parsed = await c.req.parseBody();
-  return actionForm.parse(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')));
+  return actionForm.parse(
+    Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')),
+  );
 }
 
 /** After a form: back to a page with what happened, or with why nothing did (a refused action, a bad field). */
@@ -84,7 +94,10 @@ async function afterForm(c: Context<AppEnv>, to: string, act: () => Promise<stri
     return c.redirect(`${to}${sep}notice=${encodeURIComponent(notice)}`, 303);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
-    return c.redirect(`${to}${sep}error=${encodeURIComponent(`${err.code}: ${err.message}`.slice(0, 300))}`, 303);
+    return c.redirect(
+      `${to}${sep}error=${encodeURIComponent(`${err.code}: ${err.message}`.slice(0, 300))}`,
+      303,
+    );
   }
 }
 
@@ -105,6 +118,15 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
     return { role: principal?.role ?? '', csrf: session?.csrfToken, ...messages };
   };
 
+  excludeFromDocs(app, CONSOLE, 'the operator console: HTML pages and their forms, not an API');
+  documentRoute(app, {
+    method: 'get',
+    path: '/auth/console',
+    tag: 'sessions',
+    summary: "The operator console's sign-in page (posts the token to POST /auth/session)",
+    responses: { 200: { description: 'HTML', contentType: 'text/html', body: { type: 'string' } } },
+    errors: [],
+  });
   app.get('/auth/console', (c) =>
     c.html(<LoginPage next={consolePath.parse(c.req.query('next'))} error={c.req.query('error')} />),
   );
@@ -113,10 +135,13 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
 
   app.get(`${CONSOLE}/orders`, async (c) => {
     const page = await pageContext(c);
-    const raw = Object.fromEntries(Object.entries(c.req.query()).filter(([k, v]) => v !== '' && k !== 'notice' && k !== 'error'));
+    const raw = Object.fromEntries(
+      Object.entries(c.req.query()).filter(([k, v]) => v !== '' && k !== 'notice' && k !== 'error'),
+    );
     const filters = { ...raw };
     const parsed = orderListQuery.safeParse({ ...raw, ...(raw.to ? { to: `${raw.to}T23:59:59.999Z` } : {}) });
-    if (!parsed.success) page.error = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    if (!parsed.success)
+      page.error = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     const result = parsed.success ? await searchOrders(deps.db, parsed.data) : undefined;
     return c.html(
       <OrdersPage
@@ -154,7 +179,14 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
     const actions = channelActionNames(byChannel.get(order.channel));
     const page = await pageContext(c);
     return c.html(
-      <OrderPage page={page} order={order} providerOrders={providerOrders} events={events} outbox={outbox} actions={actions} />,
+      <OrderPage
+        page={page}
+        order={order}
+        providerOrders={providerOrders}
+        events={events}
+        outbox={outbox}
+        actions={actions}
+      />,
     );
   });
 
@@ -198,7 +230,9 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
             .execute()
         : [],
     ]);
-    return c.html(<EventsPage page={await pageContext(c)} kind={kind} state={chosen} events={events} outbox={outbox} />);
+    return c.html(
+      <EventsPage page={await pageContext(c)} kind={kind} state={chosen} events={events} outbox={outbox} />,
+    );
   });
 
   app.post(`${CONSOLE}/events/:id/replay`, async (c) => {

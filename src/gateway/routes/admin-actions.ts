@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { readOptionalJsonBody, validate } from '../../http/input.js';
 import { type Integration, orderActionNames } from '../../integrations/types.js';
+import { adminActor } from '../../lib/roles.js';
 import { runOrderAction } from '../order-actions.js';
 
 export const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
@@ -23,7 +24,9 @@ export function registerAdminActionRoutes(
     if (!(orderActionNames as readonly string[]).includes(c.req.param('action'))) return next();
     const { id, action } = validate(actionParams, c.req.param(), 'path');
     const body = await readOptionalJsonBody(c);
-    const detail = await runOrderAction(deps, byChannel, { id, action, body, actor: 'admin' });
+    // The timeline names the role and the token that acted (`admin:operator:<fingerprint>`).
+    const actor = adminActor(c.get('principal'));
+    const detail = await runOrderAction(deps, byChannel, { id, action, body, actor });
     return c.json(detail);
   });
 }

@@ -55,7 +55,11 @@ export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
             .limit(limit)
             .offset(offset)
             .execute(),
-        () => query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        (cap) =>
+          deps.db
+            .selectFrom(query.select('id').limit(cap).as('matches'))
+            .select((eb) => eb.fn.countAll<number>().as('total'))
+            .executeTakeFirstOrThrow(),
         (e) => toEventDto(e, false),
       ),
     );

@@ -4,6 +4,7 @@ import type { OutboxRow } from '../../db/schema.js';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { listPage, pageQuery, parseQuery, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
+import { adminActor } from '../../lib/roles.js';
 import { replayOutboxMessage } from '../../outbox/relay.js';
 
 const outboxStatuses = ['pending', 'enqueued', 'delivered', 'dead'] as const;
@@ -55,7 +56,11 @@ export function registerAdminOutboxRoutes(app: Hono<AppEnv>, deps: GatewayDeps):
       await listPage(
         q,
         (limit, offset) => query.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-        () => query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        (cap) =>
+          deps.db
+            .selectFrom(query.select('id').limit(cap).as('matches'))
+            .select((eb) => eb.fn.countAll<number>().as('total'))
+            .executeTakeFirstOrThrow(),
         (m) => toOutboxDto(m, false),
       ),
     );
@@ -70,7 +75,7 @@ export function registerAdminOutboxRoutes(app: Hono<AppEnv>, deps: GatewayDeps):
 
   app.post('/admin/outbox/:id/replay', async (c) => {
     const { id } = validate(outboxIdParam, c.req.param(), 'outbox id');
-    await replayOutboxMessage(deps.db, deps.queues.outbound, id, 'admin');
+    await replayOutboxMessage(deps.db, deps.queues.outbound, id, adminActor(c.get('principal')));
     return c.json({ outboxId: id, status: 'pending' }, 202);
   });
 }

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
+import { pathSegment } from '../http.js';
 import { OAuthClientCredentials } from '../oauth.js';
 import type { Fulfilment } from './mapping.js';
 
@@ -86,7 +87,7 @@ export class HttpGoBizClient implements GoBizClient {
     json: Record<string, unknown> | undefined,
     idempotencyKey: string | undefined,
   ): Promise<void> {
-    const path = `/integrations/gofood/outlets/${encodeURIComponent(ref.outletId)}/v1/orders/${ref.fulfilment}/${encodeURIComponent(ref.orderNumber)}/${action}`;
+    const path = `/integrations/gofood/outlets/${pathSegment(ref.outletId)}/v1/orders/${ref.fulfilment}/${pathSegment(ref.orderNumber)}/${action}`;
     await this.oauth.authorizedRequest({
       method: 'PUT',
       url: `${this.apiUrl}${path}`,

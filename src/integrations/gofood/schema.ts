@@ -56,8 +56,10 @@ export const notificationSchema = z.looseObject({
           cutlery_requested: z.boolean().nullish(),
           created_at: nullableString,
           applied_promotions: z.unknown().optional(),
+          // At most 500 lines, as on every channel: one signed notification must not make a 100,000-line order.
           order_items: z
             .array(itemSchema)
+            .max(500)
             .nullish()
             .transform((v) => v ?? []),
           cancellation_detail: z.unknown().optional(),

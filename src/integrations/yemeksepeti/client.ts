@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { pathSegment } from '../http.js';
 import { OAuthClientCredentials } from '../oauth.js';
 import type { YsItemStatus, YsOutboundStatus } from './mapping.js';
 
@@ -75,7 +76,7 @@ export class YemeksepetiHttpClient implements YemeksepetiApi {
     }
     await this.oauth.authorizedRequest({
       method: 'PUT',
-      url: `${this.base}/v2/chains/${encodeURIComponent(chainId)}/orders/${encodeURIComponent(body.order_id)}`,
+      url: `${this.base}/v2/chains/${pathSegment(chainId)}/orders/${pathSegment(body.order_id)}`,
       json: body,
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
       ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),
@@ -88,7 +89,7 @@ export class YemeksepetiHttpClient implements YemeksepetiApi {
     query: VendorOrdersQuery,
   ): Promise<VendorOrdersPage> {
     const url = new URL(
-      `${this.base}/v2/chains/${encodeURIComponent(chainId)}/vendors/${encodeURIComponent(vendorId)}/orders`,
+      `${this.base}/v2/chains/${pathSegment(chainId)}/vendors/${pathSegment(vendorId)}/orders`,
     );
     url.searchParams.set('start_time', query.startTime.toISOString());
     url.searchParams.set('end_time', query.endTime.toISOString());

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, timestampInput, validate } from '../../http/input.js';
-import { bearerToken, matchSecret } from '../../lib/crypto.js';
+import { bearerToken, matchSecret, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { ingestPush } from '../kit/push.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
@@ -53,10 +53,12 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
     }
     const { raw, json } = await readJsonBody(c);
     const order = validate(ysOrderSchema, json);
-    // Dedup key = hash of the raw body (ingest's default): the same body twice is one event, the same
-    // order with a new status is a new body and so a new event.
+    // Dedup key = the category and the hash of the raw body: the same body twice on one category is one
+    // event, the same order with a new status is a new body and so a new event, and the same body for the
+    // other category is that category's own event.
     return ingestPush(c, deps, {
       source: YS_SOURCE,
+      dedupKey: `${category}:sha256:${sha256Hex(raw)}`,
       eventType: `order.${order.status.toLowerCase()}`,
       externalOrderId: order.order_id,
       payload: json,
