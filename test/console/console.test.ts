@@ -8,6 +8,7 @@ import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** `CONSOLE_SCREENSHOTS=1` keeps a screenshot of each main page in docs/console/ (the README shows them). */
+const VIEWER_TOKEN = 'console-viewer-token-0123456789';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? 'docs/console' : undefined;
 
 describe('the operator console', () => {
@@ -103,6 +104,16 @@ describe('the operator console', () => {
     await shoot('order');
   });
 
+  it('cancels the order after its confirmation page, and the timeline says who did it', async () => {
+    await Promise.all([page.waitForNavigation(), page.click('a[href$="/actions/cancel"]')]);
+    expect(await text()).toContain('Confirm: cancel order');
+    await page.type('input[name=reason]', 'customer called to cancel');
+    await Promise.all([page.waitForNavigation(), page.click('button[name=confirm]')]);
+    expect(await text()).toContain('cancel done: the order is cancelled');
+    const timeline = await page.$$eval('#timeline tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(timeline.join('\n')).toMatch(/cancelled.*admin:admin:/);
+  });
+
   it('shows a dead event with its error and replays it until it is processed', async () => {
     await page.goto(`${system.baseUrl}/admin/console/events?kind=inbox&state=dead`);
     const row = `tr[data-event="${eventId}"]`;
@@ -121,17 +132,17 @@ describe('the operator console', () => {
 describe('the operator console without a browser', () => {
   let system: TestSystem;
   beforeAll(async () => {
-    system = await startTestSystem({ worker: false });
+    system = await startTestSystem({ worker: false, env: { ADMIN_TOKENS: `${VIEWER_TOKEN}:viewer` } });
   });
   afterAll(async () => {
     await system?.stop();
   });
 
-  const signIn = async () => {
+  const signIn = async (token = TEST_ADMIN_TOKEN) => {
     const res = await fetch(`${system.baseUrl}/auth/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
+      body: JSON.stringify({ token }),
     });
     expect(res.status).toBe(201);
     const cookie = res.headers
@@ -212,6 +223,17 @@ describe('the operator console without a browser', () => {
       expect(read.status).toBe(200);
       const { id } = await openIntervention();
       expect((await resolve(id, { authorization: basic }, '')).status).toBe(403);
+      expect(await stateOf(id)).toBe('open');
+    });
+  });
+
+  describe('when a viewer posts a form with its own session and CSRF token', () => {
+    it('is refused with 403, and the page offers the viewer no form', async () => {
+      const { cookie, csrfToken } = await signIn(VIEWER_TOKEN);
+      const { id } = await openIntervention();
+      const page = await fetch(`${system.baseUrl}/admin/console/interventions`, { headers: { cookie } });
+      expect(await page.text()).not.toContain(`/admin/console/interventions/${id}/resolve`);
+      expect((await resolve(id, { cookie }, csrfToken)).status).toBe(403);
       expect(await stateOf(id)).toBe('open');
     });
   });

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { CSRF_FIELD } from '../sessions.js';
 
 /** Styles inline: the console loads nothing from elsewhere (operators run it inside closed networks). */
 const STYLE = `
@@ -22,13 +23,15 @@ export interface PageContext {
   role: string;
   /** The session's CSRF token, echoed by every form; absent for a page read with Basic credentials. */
   csrf: string | undefined;
+  /** A session whose role may act (operator or admin): forms are shown only then. */
+  canAct: boolean;
   notice?: string | undefined;
   error?: string | undefined;
 }
 
 /** The hidden field that carries the session's CSRF token on a console form. */
 export function CsrfField({ page }: { page: PageContext }) {
-  return <input type="hidden" name="_csrf" value={page.csrf ?? ''} />;
+  return <input type="hidden" name={CSRF_FIELD} value={page.csrf ?? ''} />;
 }
 
 export function Layout({ title, page, children }: { title: string; page: PageContext; children: Child }) {

@@ -124,7 +124,8 @@ export function OrderPage(props: {
       {o.attentionReason ? <p class="error">Needs attention: {o.attentionReason}</p> : ''}
       <h2>Actions</h2>
       <p>
-        {props.actions.map((a) => (
+        {props.page.canAct ? '' : <span class="muted">Signing in with an operator token lets you act. </span>}
+        {(props.page.canAct ? props.actions : []).map((a) => (
           <>
             <a href={`/admin/console/orders/${o.id}/actions/${a}`}>{a}</a>{' '}
           </>
@@ -336,7 +337,7 @@ export function OutboxRows(props: { messages: OutboxRow[]; page: PageContext }) 
 
 /** Replay acts at once: it only re-runs work that already failed, and is refused for work that succeeded. */
 function ReplayForm({ page, action }: { page: PageContext; action: string }) {
-  return page.csrf ? (
+  return page.canAct ? (
     <form class="inline" method="post" action={action}>
       <CsrfField page={page} />
       <button type="submit">Replay</button>

@@ -122,7 +122,7 @@ export function InterventionsPage(props: { page: PageContext; state: string; row
             </td>
             <td>
               <Badge value={i.state} />
-              {i.state === 'open' && props.page.csrf ? (
+              {i.state === 'open' && props.page.canAct ? (
                 <form method="post" action={`/admin/console/interventions/${i.id}/resolve`}>
                   <CsrfField page={props.page} />
                   <input name="note" placeholder="what was done" required minlength={3} />{' '}
@@ -142,7 +142,7 @@ export function InterventionsPage(props: { page: PageContext; state: string; row
 /** The sign-in form: the admin token is exchanged for a session cookie by `POST /auth/session`. */
 export function LoginPage({ next, error }: { next: string; error?: string | undefined }) {
   return (
-    <Layout title="Sign in" page={{ role: '', csrf: undefined, error }}>
+    <Layout title="Sign in" page={{ role: '', csrf: undefined, canAct: false, error }}>
       <form method="post" action="/auth/session">
         <p>
           <label>

@@ -7,7 +7,7 @@ import { documentRoute, excludeFromDocs } from '../../http/openapi.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { type Integration, orderActionNames } from '../../integrations/types.js';
 import { AppError } from '../../lib/errors.js';
-import { adminActor } from '../../lib/roles.js';
+import { adminActor, roleCovers } from '../../lib/roles.js';
 import { resolveIntervention } from '../../orders/interventions.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
@@ -15,7 +15,7 @@ import { replayOutboxMessage } from '../../outbox/relay.js';
 import { channelActionNames, runOrderAction } from '../order-actions.js';
 import { orderListQuery } from '../routes/admin-orders.js';
 import { outboxIdParam } from '../routes/admin-outbox.js';
-import { CSRF_COOKIE, SESSION_COOKIE, type SessionStore } from '../sessions.js';
+import { CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, type SessionStore } from '../sessions.js';
 import type { PageContext } from './layout.js';
 import { OrderPage, OrdersPage } from './orders.js';
 import {
@@ -73,7 +73,7 @@ export function consoleSignIn(sessions: SessionStore): MiddlewareHandler<AppEnv>
 function actionBody(form: Record<string, string>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(form)) {
-    if (name === '_csrf' || name === 'confirm' || value.trim() === '') continue;
+    if (name === CSRF_FIELD || name === 'confirm' || value.trim() === '') continue;
     body[name] = name === 'amount' && /^\d+$/.test(value) ? Number(value) : value.trim();
   }
   return body;
@@ -104,7 +104,7 @@ async function afterForm(c: Context<AppEnv>, to: string, act: () => Promise<stri
 /**
  * The operator console: server-rendered pages under /admin/console, behind the admin guard. Pages read with
  * any admin credential (a session, or Basic credentials from the browser's prompt); every form posts with the
- * session cookie and its CSRF token (a hidden `_csrf` field the guard checks), and acts through the same code
+ * session cookie and its CSRF token (a hidden field the admin guard checks), and acts through the same code
  * as the admin API: `runOrderAction`, the inbox and outbox replays, `resolveIntervention`.
  */
 export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: ConsoleOptions): void {
@@ -115,7 +115,8 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
     const sessionId = principal?.via === 'session' ? getCookie(c, SESSION_COOKIE) : undefined;
     const session = sessionId ? await options.sessions.read(sessionId) : undefined;
     const messages = flash.catch({}).parse(c.req.query());
-    return { role: principal?.role ?? '', csrf: session?.csrfToken, ...messages };
+    const canAct = Boolean(session && principal && roleCovers(principal.role, 'operator'));
+    return { role: principal?.role ?? '', csrf: session?.csrfToken, canAct, ...messages };
   };
 
   excludeFromDocs(app, CONSOLE, 'the operator console: HTML pages and their forms, not an API');
