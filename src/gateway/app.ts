@@ -9,6 +9,7 @@ import { adminAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
+import { registerAdminInterventionRoutes } from './routes/admin-interventions.js';
 import { registerMetricsRoute } from './routes/admin-metrics.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
 import { registerAdminOutboxRoutes } from './routes/admin-outbox.js';
@@ -74,6 +75,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminOrderRoutes(app, deps);
   registerAdminEventRoutes(app, deps);
   registerAdminOutboxRoutes(app, deps);
+  registerAdminInterventionRoutes(app, deps);
   registerAdminActionRoutes(app, deps, integrations);
   registerAdminWarehouseRoutes(app, deps);
   registerQueueDashboard(app, deps);

@@ -4,6 +4,7 @@ import type { Db, Executor } from '../db/index.js';
 import type { Database, Order, OrdersTable } from '../db/schema.js';
 import { AppError, RuleViolation, sqlState } from '../lib/errors.js';
 import { type CustomerInput, customerUpsertCtes, planCustomers } from './customers.js';
+import { causeKeys, openIntervention, resolveInterventionByCause } from './interventions.js';
 import { sumMinor } from './money.js';
 import { allocateOrderNumber } from './order-number.js';
 import { enqueueOutboxMany, type OutboxMessage } from './outbox.js';
@@ -784,7 +785,7 @@ export async function resolveAttention(
   if (reason === null) {
     throw new RuleViolation('no_attention', 'order is not flagged for attention', { orderId: order.id });
   }
-  return changeOrder(
+  const resolved = await changeOrder(
     trx,
     order.id,
     { attention_reason: null },
@@ -795,6 +796,8 @@ export async function resolveAttention(
       metadata: { reason, note: input.note },
     },
   );
+  await resolveInterventionByCause(trx, causeKeys.orderAttention(order.id), input);
+  return resolved;
 }
 
 /** Flags an order for an operator; the reason is on the order and its timeline. */
@@ -810,6 +813,14 @@ export async function flagAttention(
     { attention_reason: reason },
     { type: 'attention', actor, message: reason },
   );
+  await openIntervention(trx, {
+    source: 'order_attention',
+    causeKey: causeKeys.orderAttention(order.id),
+    summary: `order ${order.order_number} needs attention: ${reason}`,
+    orderId: order.id,
+    details: { attentionReason: reason, channel: order.channel },
+    actions: ['review_order', 'contact_provider', 'resolve'],
+  });
 }
 
 /** Sets fields of one order and records the change on its timeline, in the caller's transaction. */
