@@ -72,7 +72,8 @@ export async function openIntervention(
       event_id: input.eventId ?? null,
       outbox_id: input.outboxId ?? null,
       details: input.details ?? {},
-      actions: [...(input.actions ?? ['resolve'])],
+      // A JS array would reach pg as a Postgres array literal: jsonb needs the JSON text.
+      actions: JSON.stringify(input.actions ?? ['resolve']),
     })
     .onConflict((oc) => {
       const open = oc.column('cause_key').where('state', '=', 'open');

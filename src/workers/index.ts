@@ -6,7 +6,12 @@ import { errorMessage } from '../lib/errors.js';
 import { type OutboxRelay, startOutboxRelay, sweepOutbox } from '../outbox/relay.js';
 import { QUEUE_NAMES } from '../queues/index.js';
 import { backoffStrategy } from '../queues/retry.js';
-import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
+import {
+  nextWindow,
+  RECONCILE_JOB,
+  ReconciliationBusyError,
+  runReconciliation,
+} from '../reconciliation/run.js';
 import { BATCHES_IN_FLIGHT, createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors, publishers } from './outbound-processor.js';
 
@@ -42,8 +47,14 @@ export async function startWorkers(
       RECONCILE_JOB,
       async (c) => {
         const window = await nextWindow(c.db, config.RECONCILE_WINDOW_MS);
-        const run = await runReconciliation(c, integrations, { trigger: 'schedule', window });
-        return { runId: run.id, status: run.status };
+        try {
+          const run = await runReconciliation(c, integrations, { trigger: 'schedule', window });
+          return { runId: run.id, status: run.status };
+        } catch (err) {
+          // Runs never overlap: this tick's work is the running one's.
+          if (err instanceof ReconciliationBusyError) return { skipped: err.message };
+          throw err;
+        }
       },
     ],
   ]);

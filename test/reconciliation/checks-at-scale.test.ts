@@ -1,12 +1,15 @@
 import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
 import type { Database } from '../../src/db/schema.js';
-import { coreChecks } from '../../src/reconciliation/run.js';
+import { integrations } from '../../src/integrations/index.js';
+import { coreChecks } from '../../src/reconciliation/checks.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
 
 const ORDERS = 20_000;
+const config = loadConfig({ NODE_ENV: 'test' });
 
 /**
  * 20,000 orders as a live shop has them: most delivered with their reservations committed, one in ten
@@ -76,7 +79,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
         return args.result;
       },
     });
-    report = await coreChecks(counting, { SWEEP_AFTER_MS: 30_000 });
+    report = await coreChecks(counting, config, integrations);
   });
   afterAll(async () => {
     await database.drop();
@@ -109,7 +112,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
           },
         });
         try {
-          await coreChecks(logged, { SWEEP_AFTER_MS: 30_000 });
+          await coreChecks(logged, config, integrations);
         } finally {
           await logged.destroy();
         }

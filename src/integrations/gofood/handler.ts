@@ -361,7 +361,7 @@ export function deadlineJobId(orderId: string): string {
  * window. The clock starts when we received the awaiting event, so our guess runs no earlier than GoFood's
  * own decision.
  */
-async function ensureDeadline(ctx: WorkerContext, orderId: string, receivedAt: Date): Promise<void> {
+export async function ensureDeadline(ctx: WorkerContext, orderId: string, receivedAt: Date): Promise<void> {
   const order = await findOrderById(ctx.db, orderId);
   if (order?.status !== 'pending') return;
   const attrs = gofoodAttributes(order.attributes);

@@ -15,6 +15,7 @@ import {
   TOPIC_REJECT,
 } from './handler.js';
 import { GOFOOD_SOURCE } from './mapping.js';
+import { gofoodReconciliation } from './reconcile.js';
 import { registerGofoodAdminRoutes, registerGofoodWebhook } from './route.js';
 
 const rejectPayload = outboundPayloadSchema.extend({
@@ -67,4 +68,5 @@ export const gofoodIntegration: Integration = {
     [REJECTION_FINAL_JOB]: (ctx, data) => runRejectionFinal(ctx, data),
   },
   orderActions: gofoodOrderActions,
+  reconciliation: gofoodReconciliation,
 };
