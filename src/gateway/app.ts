@@ -29,6 +29,14 @@ const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 /** The gateway's composition root: request id, logging, the error envelope, then every route. */
 export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // The integration a push route belongs to: a route path outside /admin naming its source as a segment
+  // (/webhooks/gofood, /api/v2/yemeksepeti/…); /api/orders is the manual channel's.
+  const pushSource = (routePath: string): string | undefined => {
+    if (routePath.startsWith('/admin')) return undefined;
+    if (routePath === '/api/orders') return 'manual';
+    const segments = routePath.split('/');
+    return integrations.find((i) => segments.includes(i.source))?.source;
+  };
 
   app.use(async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -39,6 +47,10 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     const started = performance.now();
     await next();
     const status = c.res.status;
+    // A push refused before it was stored (authentication, validation): counted as rejected for its source.
+    const source =
+      status >= 400 && status < 500 && c.req.method === 'POST' ? pushSource(c.req.routePath) : undefined;
+    if (source) deps.metrics?.inboxReceived.inc({ source, outcome: 'rejected' });
     deps.metrics?.httpRequests.observe(
       { method: c.req.method, route: c.req.routePath, status: String(status) },
       (performance.now() - started) / 1000,

@@ -6,6 +6,7 @@ import { AppError, RuleViolation, sqlState } from '../lib/errors.js';
 import { type CustomerInput, customerUpsertCtes, planCustomers } from './customers.js';
 import { causeKeys, openIntervention, resolveInterventionByCause } from './interventions.js';
 import { sumMinor } from './money.js';
+import { observeCreated, observeTransition } from './observe.js';
 import { allocateOrderNumber } from './order-number.js';
 import { enqueueOutboxMany, type OutboxMessage } from './outbox.js';
 import {
@@ -315,6 +316,7 @@ export async function createOrders(
   }
   return results.map((result) => {
     if (!result) throw new Error('an order of the batch was neither created nor found');
+    if (result.created) observeCreated(result.order);
     return result;
   });
 }
@@ -556,6 +558,7 @@ export async function transitionOrder(
     .returningAll()
     .executeTakeFirst();
   if (!updated) throw staleOrderError(order.id);
+  await observeTransition(trx, updated, from, to, options.actor);
   await addTimelineEvent(trx, {
     orderId: order.id,
     type: to === 'cancelled' ? 'cancelled' : to === 'refunded' ? 'refunded' : 'status_changed',

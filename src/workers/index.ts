@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
+import type { Metrics } from '../lib/metrics.js';
 import { type OutboxRelay, startOutboxRelay, sweepOutbox } from '../outbox/relay.js';
 import { QUEUE_NAMES } from '../queues/index.js';
 import { backoffStrategy } from '../queues/retry.js';
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Register the integrations' repeatable schedules (reconciliation); one process is enough, more is harmless. */
   schedules?: boolean;
+  /** This process's metrics: each job's duration by queue and outcome. */
+  metrics?: Metrics;
 }
 
 /** The workers' composition root: one BullMQ Worker per queue, each with its processor. */
@@ -77,6 +80,16 @@ export async function startWorkers(
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
+    const { metrics } = options;
+    if (metrics) {
+      const observe = (job: Job | undefined, outcome: 'completed' | 'failed') => {
+        if (job?.processedOn && job.finishedOn) {
+          metrics.jobDuration.observe({ queue: name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+        }
+      };
+      worker.on('completed', (job) => observe(job, 'completed'));
+      worker.on('failed', (job) => observe(job, 'failed'));
+    }
     return worker;
   };
 
