@@ -13,6 +13,7 @@ import {
   ReconciliationBusyError,
   runReconciliation,
 } from '../reconciliation/run.js';
+import { pruneExpired, RETENTION_JOB } from '../retention/prune.js';
 import { BATCHES_IN_FLIGHT, createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors, publishers } from './outbound-processor.js';
 
@@ -61,6 +62,7 @@ export async function startWorkers(
       },
     ],
   ]);
+  maintenance.set(RETENTION_JOB, (c) => pruneExpired(c.db, config, c.logger));
   for (const integration of integrations) {
     for (const [name, processor] of Object.entries(integration.maintenance ?? {})) {
       if (maintenance.has(name)) throw new Error(`maintenance job ${name} is registered twice`);
@@ -132,6 +134,7 @@ export async function startWorkers(
 
   const schedules: Schedule[] = [
     { name: RECONCILE_JOB, pattern: config.RECONCILE_CRON },
+    { name: RETENTION_JOB, pattern: config.RETENTION_CRON },
     ...integrations.flatMap((integration) => integration.schedules ?? []),
   ];
   const upsertSchedule = (schedule: Schedule) =>
