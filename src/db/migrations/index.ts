@@ -11,6 +11,7 @@ import * as outboxAdmin from './2026_12_02_1800_outbox_admin.js';
 import * as reconciliationIndexes from './2026_12_04_0500_reconciliation_indexes.js';
 import * as interventions from './2026_12_04_1600_interventions.js';
 import * as operations from './2026_12_05_0300_operations.js';
+import * as inboxAutovacuum from './2026_12_05_0310_inbox_autovacuum.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_04_0500_reconciliation_indexes': reconciliationIndexes,
   '2026_12_04_1600_interventions': interventions,
   '2026_12_05_0300_operations': operations,
+  '2026_12_05_0310_inbox_autovacuum': inboxAutovacuum,
 };
 
 export const migrationProvider: MigrationProvider = {
