@@ -63,7 +63,15 @@ interface Filter {
   search: OrderSearch;
 }
 
-function filters(sample: { customerId: string; externalOrderId: string; orderNumber: string }): Filter[] {
+interface Sample {
+  customerId: string;
+  customerName: string;
+  customerPhone: string;
+  externalOrderId: string;
+  orderNumber: string;
+}
+
+function filters(sample: Sample): Filter[] {
   const day = new Date(Date.now() - 40 * 24 * 3600 * 1000);
   const dayIso = day.toISOString().slice(0, 10);
   const next = new Date(day.getTime() + 24 * 3600 * 1000).toISOString().slice(0, 10);
@@ -123,6 +131,26 @@ function filters(sample: { customerId: string; externalOrderId: string; orderNum
       search: { ...base, channel: 'manual', status: ['delivered'], paymentStatus: ['paid'] },
     },
     { name: 'page 20 (offset 950)', qs: () => 'page=20', search: { ...base, page: 20 } },
+    {
+      name: 'q = a part of an order number',
+      qs: () => `q=${sample.orderNumber.slice(-9)}`,
+      search: { ...base, q: sample.orderNumber.slice(-9) },
+    },
+    {
+      name: "q = a customer's name",
+      qs: () => `q=${encodeURIComponent(sample.customerName)}`,
+      search: { ...base, q: sample.customerName },
+    },
+    {
+      name: "q = a customer's phone",
+      qs: () => `q=${encodeURIComponent(sample.customerPhone)}`,
+      search: { ...base, q: sample.customerPhone },
+    },
+    {
+      name: 'q = an external order id',
+      qs: () => `q=${sample.externalOrderId}`,
+      search: { ...base, q: sample.externalOrderId },
+    },
   ];
 }
 
@@ -170,9 +198,16 @@ export async function querySection(settings: BenchSettings): Promise<SectionResu
     await seed(env, settings.queryOrders);
     const seedSec = (performance.now() - t0) / 1000;
     log(`query: seeded ${fmt(settings.queryOrders)} orders in ${fmt(seedSec, 1)} s`);
-    const sample = await sql<{ customer_id: string; external_order_id: string; order_number: string }>`
-      select customer_id, external_order_id, order_number from orders
-      where customer_id is not null order by created_at desc offset 12345 limit 1`.execute(env.handle.db);
+    const sample = await sql<{
+      customer_id: string;
+      name: string;
+      phone: string;
+      external_order_id: string;
+      order_number: string;
+    }>`
+      select o.customer_id, c.name, c.phone, o.external_order_id, o.order_number
+      from orders o join customers c on c.id = o.customer_id
+      order by o.created_at desc offset 12345 limit 1`.execute(env.handle.db);
     const s = sample.rows[0];
     if (!s) throw new Error('no sample order');
     const gateway = await startGateway(env);
@@ -182,6 +217,8 @@ export async function querySection(settings: BenchSettings): Promise<SectionResu
     let seqScanFilters: string[] = [];
     for (const filter of filters({
       customerId: s.customer_id,
+      customerName: s.name,
+      customerPhone: s.phone,
       externalOrderId: s.external_order_id,
       orderNumber: s.order_number,
     })) {

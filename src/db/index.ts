@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -59,6 +60,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     await mkdir(dataDir, { recursive: true });
   }
   const pglite = await PGlite.create(dataDir, {
+    // The admin search's trigram indexes (migration 2026_12_04_1610_order_text_search).
+    extensions: { pg_trgm },
     parsers: {
       [INT8_OID]: (value: string) => Number.parseInt(value, 10),
       [NUMERIC_OID]: (value: string) => value,

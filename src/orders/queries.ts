@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Executor } from '../db/index.js';
-import type { Customer, Order, OrderChannelStatus, OrderEvent, OrderItem } from '../db/schema.js';
+import type { Customer, Database, Order, OrderChannelStatus, OrderEvent, OrderItem } from '../db/schema.js';
 import type { OrderStatus, PaymentStatus } from './status.js';
 
 /** The order as the admin API shows it: camelCase, money in minor units. */
@@ -155,6 +155,12 @@ export interface OrderSearch {
   /** Exact, or a prefix when it ends with `*`. */
   orderNumber?: string | undefined;
   customerId?: string | undefined;
+  /**
+   * Free text, as customer service has it: a part of the order number or of the customer's name (any case),
+   * the external order id, any external reference (e.g. Yemeksepeti's integrationOrderNumber, a GoFood order
+   * number), or the customer's email (any case) or phone, exactly.
+   */
+  q?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
   minTotal?: number | undefined;
@@ -178,15 +184,54 @@ export function orderSearchQuery(db: Executor, search: Omit<OrderSearch, 'page' 
   if (search.externalOrderId) query = query.where('external_order_id', '=', search.externalOrderId);
   if (search.orderNumber) {
     query = search.orderNumber.endsWith('*')
-      ? query.where('order_number', 'like', `${search.orderNumber.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`)
+      ? query.where('order_number', 'like', `${escapeLike(search.orderNumber.slice(0, -1))}%`)
       : query.where('order_number', '=', search.orderNumber);
   }
+  if (search.q) query = query.where('id', 'in', textMatches(db, search.q));
   if (search.customerId) query = query.where('customer_id', '=', search.customerId);
   if (search.from) query = query.where('created_at', '>=', search.from);
   if (search.to) query = query.where('created_at', '<', search.to);
   if (search.minTotal !== undefined) query = query.where('total', '>=', search.minTotal);
   if (search.maxTotal !== undefined) query = query.where('total', '<=', search.maxTotal);
   return query;
+}
+
+/** A LIKE pattern's literal part: `%`, `_` and the escape character match only themselves. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
+/**
+ * The ids of the orders a free-text `q` finds, one indexed lookup per kind of match, united: trigram indexes
+ * serve the substring matches on order numbers and customer names, a jsonb containment index the external
+ * references, b-tree indexes the rest. One `or` across the tables would have Postgres filter every order.
+ */
+function textMatches(db: Executor, q: string) {
+  const contains = `%${escapeLike(q)}%`;
+  const anyRefEquals = `$.* ? (@ == ${JSON.stringify(q)})`;
+  return db
+    .selectFrom('orders')
+    .select('id')
+    .where('order_number', 'ilike', contains)
+    .union(db.selectFrom('orders').select('id').where('external_order_id', '=', q))
+    .union(
+      db.selectFrom('orders').select('id').where(sql<boolean>`external_refs @? ${anyRefEquals}::jsonpath`),
+    )
+    .union(customerOrders(db, (eb) => eb('customers.name', 'ilike', contains)))
+    .union(customerOrders(db, (eb) => eb(eb.fn('lower', ['customers.email']), '=', q.toLowerCase())))
+    .union(customerOrders(db, (eb) => eb('customers.phone', '=', q)));
+}
+
+/** The ids of the orders of the customers a condition finds. */
+function customerOrders(
+  db: Executor,
+  condition: (eb: ExpressionBuilder<Database, 'customers' | 'orders'>) => Expression<SqlBool>,
+) {
+  return db
+    .selectFrom('customers')
+    .innerJoin('orders', 'orders.customer_id', 'customers.id')
+    .select('orders.id')
+    .where(condition);
 }
 
 /** Filters with a `(column, created_at desc)` index: Postgres reads their matches already newest first. */

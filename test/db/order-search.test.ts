@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXACT_TOTAL_LIMIT, searchOrders } from '../../src/orders/queries.js';
-import { createTestDatabase, type TestDatabase } from '../support/system.js';
+import { EXACT_TOTAL_LIMIT, orderSearchPageQuery, searchOrders } from '../../src/orders/queries.js';
+import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
 
 // 1,500 orders, one a minute: 'manual' on even numbers, 'gofood' on odd; every 100th pending, the rest paid.
 const ORDERS = 1_500;
+// Enough customers on Postgres that reading them all costs more than an index (the plan test runs there only).
+const FILLER_CUSTOMERS = usingPostgres ? 20_000 : 2_000;
 
 let database: TestDatabase;
 
@@ -17,7 +20,33 @@ beforeAll(async () => {
       case when i % 100 = 0 then 'pending' else 'paid' end, 'TRY', 1000 + i,
       timestamptz '2026-01-01 00:00:00+00' + i * interval '1 minute'
     from generate_series(1, ${ORDERS}) i`.execute(database.handle.db);
+  // Customer service's orders: a Yemeksepeti order known by its integrationOrderNumber, a GoFood one by its
+  // order number, both for one customer.
+  await sql`
+    with c as (
+      insert into customers (channel, external_id, name, email, phone)
+      values ('yemeksepeti', 'cust-1', 'Ayse Yilmaz', 'Ayse.Yilmaz@Example.com', '+905551112233')
+      returning id)
+    insert into orders (order_number, channel, external_order_id, status, payment_status, currency, total,
+      customer_id, external_refs, created_at)
+    select 'ORD-20251201-00001', 'yemeksepeti', 'b9e1c8a4-ys-order', 'confirmed', 'paid', 'TRY', 5000, c.id,
+      '{"integrationOrderNumber": "YS-778899"}'::jsonb, timestamptz '2025-12-01 10:00:00+00' from c
+    union all
+    select 'ORD-20251201-00002', 'gofood', 'F-123456789', 'confirmed', 'paid', 'IDR', 7000, c.id,
+      '{"gofoodOrderNumber": "F-123456789"}'::jsonb, timestamptz '2025-12-01 11:00:00+00' from c`.execute(
+    database.handle.db,
+  );
+  await sql`
+    insert into customers (channel, external_id, name, email, phone)
+    select 'manual', 'filler-' || i, 'Customer ' || i, 'customer' || i || '@example.com', '+90555' || lpad(i::text, 7, '0')
+    from generate_series(1, ${FILLER_CUSTOMERS}) i`.execute(database.handle.db);
+  await sql`
+    update orders o set customer_id = c.id from customers c
+    where o.external_order_id like 'ext-%' and c.channel = 'manual' and c.external_id = 'filler-' || substring(o.external_order_id from 5)`.execute(
+    database.handle.db,
+  );
   await sql`analyze orders`.execute(database.handle.db);
+  await sql`analyze customers`.execute(database.handle.db);
 }, 60_000);
 
 afterAll(async () => {
@@ -82,4 +111,73 @@ describe('when a total range matches a few orders', () => {
     expect(result).toMatchObject({ total: 4, totalIsEstimate: false });
     expect(result.data.map((o) => o.total)).toEqual([1103, 1102, 1101, 1100]);
   });
+});
+
+describe('when customer service searches with free text q', () => {
+  const found = async (q: string) =>
+    (await searchOrders(database.handle.db, { page: 1, limit: 10, q })).data.map((o) => o.orderNumber);
+
+  it('finds an order by a part of its order number', async () => {
+    expect(await found('251201-00001')).toEqual(['ORD-20251201-00001']);
+  });
+
+  it('finds an order by its external order id', async () => {
+    expect(await found('b9e1c8a4-ys-order')).toEqual(['ORD-20251201-00001']);
+  });
+
+  it("finds an order by any external reference (Yemeksepeti's integrationOrderNumber)", async () => {
+    expect(await found('YS-778899')).toEqual(['ORD-20251201-00001']);
+  });
+
+  it("finds a customer's orders by a part of their name in any case, newest first", async () => {
+    expect(await found('yILMAZ')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
+  });
+
+  it("finds a customer's orders by email in any case, or by phone", async () => {
+    expect(await found('ayse.yilmaz@example.com')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
+    expect(await found('+905551112233')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
+  });
+
+  it('treats LIKE wildcards in q as plain characters', async () => {
+    expect(await found('ORD-%-00001')).toEqual([]);
+    expect(await found('Ayse_Yilmaz')).toEqual([]);
+  });
+
+  it('combines q with the other filters', async () => {
+    const result = await searchOrders(database.handle.db, {
+      page: 1,
+      limit: 10,
+      q: 'yilmaz',
+      channel: 'gofood',
+    });
+    expect(result.data.map((o) => o.orderNumber)).toEqual(['ORD-20251201-00002']);
+    expect(result.total).toBe(1);
+  });
+
+  // With sequential scans priced out, a plan still scanning orders or customers means no index serves a branch.
+  it.skipIf(!usingPostgres)(
+    'reads every kind of match through an index, never every order or customer',
+    async () => {
+      const query = orderSearchPageQuery(
+        database.handle.db,
+        { page: 1, limit: 10, q: 'YS-778899' },
+        true,
+      ).compile();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query('set enable_seqscan = off');
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain ${query.sql}`, [
+          ...query.parameters,
+        ]);
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan).not.toMatch(/Seq Scan on (orders|customers)/);
+        for (const index of ['orders_order_number_trgm', 'orders_external_refs', 'customers_name_trgm']) {
+          expect(plan).toContain(index);
+        }
+      } finally {
+        await client.end();
+      }
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Order } from '../../db/schema.js';
-import { cancelBody, refundBody, resolveBody } from '../../http/action-bodies.js';
+import { resolveBody } from '../../http/action-bodies.js';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { readOptionalJsonBody, validate } from '../../http/input.js';
 import {
@@ -12,29 +12,7 @@ import {
 } from '../../integrations/types.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
 import { getOrderDetail } from '../../orders/queries.js';
-import {
-  advanceOrder,
-  findOrderById,
-  getOrderForUpdate,
-  refundOrder,
-  resolveAttention,
-  transitionOrder,
-  withOrderLock,
-} from '../../orders/service.js';
-
-/** What an order action does on a channel that has no rules of its own (the `manual` channel). */
-const coreActions: Partial<Record<OrderActionName, OrderAction>> = {
-  cancel: (trx, order, body, { actor }) => {
-    const { reason } = validate(cancelBody, body);
-    return transitionOrder(trx, order, 'cancelled', { actor, reason });
-  },
-  refund: (trx, order, body, { actor }) => {
-    const input = validate(refundBody, body);
-    return refundOrder(trx, order, { actor, ...input });
-  },
-  dispatch: (trx, order, _body, { actor }) =>
-    advanceOrder(trx, order, 'shipped', { actor, reason: 'dispatched' }),
-};
+import { findOrderById, getOrderForUpdate, resolveAttention, withOrderLock } from '../../orders/service.js';
 
 /** Actions that are the same on every channel: no integration's rules apply. */
 const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {
@@ -48,9 +26,9 @@ const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) }
 
 /**
  * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready|resolve}`: one transaction holding the
- * order's lock; the order's channel supplies the rules, the core the default (`resolve`, clearing an attention
- * flag, is the same on every channel). A refused action is a 409 whose code
- * names the rule.
+ * order's lock; the order's channel supplies the actions it carries and their rules (`resolve`, clearing an
+ * attention flag, is the same on every channel). An action the channel does not carry, or one its rules refuse,
+ * is a 409 whose code names the rule.
  */
 export function registerAdminActionRoutes(
   app: Hono<AppEnv>,
@@ -64,14 +42,13 @@ export function registerAdminActionRoutes(
     const body = await readOptionalJsonBody(c);
     const found = await findOrderById(deps.db, id);
     if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
-    const handler =
-      everyChannelActions[action] ??
-      byChannel.get(found.channel)?.orderActions?.[action] ??
-      coreActions[action];
+    // Only what the channel carries to its provider is done here: an action done on our side alone would
+    // leave the two sides disagreeing about the order.
+    const handler = everyChannelActions[action] ?? byChannel.get(found.channel)?.orderActions?.[action];
     if (!handler) {
       throw new RuleViolation(
         'action_not_supported',
-        `${action} is not an action on ${found.channel} orders`,
+        `${action} is not an action on ${found.channel} orders: the channel cannot carry it to its provider`,
       );
     }
     await withOrderLock(deps.db, found.channel, found.external_order_id, async (trx) => {

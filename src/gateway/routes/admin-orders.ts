@@ -27,6 +27,8 @@ export const orderListQuery = z
     externalOrderId: z.string().min(1).max(200).optional(),
     orderNumber: z.string().min(1).max(64).optional(),
     customerId: z.uuid().optional(),
+    /** Free text: order number part, external id or reference, customer name, email or phone. */
+    q: z.string().trim().min(3).max(200).optional(),
     from: timestampInput.optional(),
     to: timestampInput.optional(),
     minTotal: minor.optional(),

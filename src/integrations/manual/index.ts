@@ -1,5 +1,6 @@
 import { createOrder } from '../../orders/service.js';
 import { StockShortageError } from '../../orders/stock.js';
+import { coreOrderActions } from '../core-actions.js';
 import { publishOrderCreated } from '../subscribers/index.js';
 import type { Integration } from '../types.js';
 import { MANUAL_SOURCE, manualOrderSchema, registerManualRoutes } from './route.js';
@@ -8,6 +9,7 @@ import { MANUAL_SOURCE, manualOrderSchema, registerManualRoutes } from './route.
 export const manualIntegration: Integration = {
   source: MANUAL_SOURCE,
   registerRoutes: registerManualRoutes,
+  orderActions: coreOrderActions,
   async handleEvent(ctx, event) {
     const order = manualOrderSchema.parse(event.payload);
     if (order.warehouse) {

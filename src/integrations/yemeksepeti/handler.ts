@@ -49,8 +49,7 @@ import {
   YsItemError,
   type YsStatus,
 } from './mapping.js';
-import { type YsEventMeta, ysEventMetaSchema } from './route.js';
-import { type YsOrder, ysOrderSchema } from './schema.js';
+import { type YsEventMeta, type YsOrder, ysEventMetaSchema, ysOrderSchema } from './schema.js';
 
 export const YS_UPDATE_TOPIC = 'yemeksepeti.order.update';
 const ACTOR = 'channel:yemeksepeti';

@@ -7,8 +7,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { type YemeksepetiApi, yemeksepetiClient } from './client.js';
 import { YS_SOURCE } from './mapping.js';
-import type { YsEventMeta } from './route.js';
-import { ysOrderSchema } from './schema.js';
+import { type YsEventMeta, ysOrderSchema } from './schema.js';
 
 export const RECOVER_JOB = 'yemeksepeti.recover';
 export const RECOVERY_PAGE_SIZE = 100;

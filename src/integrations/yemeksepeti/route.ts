@@ -7,16 +7,7 @@ import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
 import { recoverVendorOrders } from './recover.js';
-import { ysOrderSchema } from './schema.js';
-
-/** What the route establishes for the worker (stored in the inbox row's meta). */
-export const ysEventMetaSchema = z.looseObject({
-  /** The category the bearer token belongs to; absent for recovered orders (the warehouse decides). */
-  category: z.enum(['market', 'su']).optional(),
-  endpoint: z.string().optional(),
-  recovered: z.boolean().optional(),
-});
-export type YsEventMeta = z.infer<typeof ysEventMetaSchema>;
+import { type YsEventMeta, ysOrderSchema } from './schema.js';
 
 /**
  * The category whose token this is, compared in constant time against every configured token (both are

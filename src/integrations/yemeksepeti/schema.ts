@@ -128,3 +128,12 @@ export const ysOrderSchema = z
     });
   });
 export type YsOrder = z.infer<typeof ysOrderSchema>;
+
+/** What the route establishes for the worker (stored in the inbox row's meta). */
+export const ysEventMetaSchema = z.looseObject({
+  /** The category the bearer token belongs to; absent for recovered orders (the warehouse decides). */
+  category: z.enum(['market', 'su']).optional(),
+  endpoint: z.string().optional(),
+  recovered: z.boolean().optional(),
+});
+export type YsEventMeta = z.infer<typeof ysEventMetaSchema>;

@@ -213,3 +213,44 @@ describe('POST /admin/orders/:id/ready', () => {
     });
   });
 });
+
+describe('when an operator cancels, dispatches or refunds a GoFood order', () => {
+  it.each([
+    ['cancel', { reason: 'customer called' }],
+    ['dispatch', undefined],
+    ['refund', { amount: 100, reason: 'cold food' }],
+  ])(
+    'refuses %s with 409 rule_action_not_supported and changes nothing (GoBiz could not be told)',
+    async (action, body) => {
+      const { order } = await awaitingOrder();
+      await act(order.id, 'accept');
+      const before = await gofoodOrder(system, order.external_order_id);
+      // What the operator's request could have written: entries by the admin actor (provider calls and
+      // scheduled work add their own entries meanwhile).
+      const byOperator = async () => (await timeline(system, order.id)).filter((e) => e.actor === 'admin');
+      const entries = await byOperator();
+      const outbox = await system.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('order_id', '=', order.id)
+        .executeTakeFirstOrThrow();
+
+      const res = await act(order.id, action, body);
+      expect(res.status).toBe(409);
+      expect(await errorCode(res)).toBe('rule_action_not_supported');
+      const after = await gofoodOrder(system, order.external_order_id);
+      expect(after).toMatchObject({
+        status: before.status,
+        payment_status: before.payment_status,
+        refunded_total: before.refunded_total,
+      });
+      expect(await byOperator()).toEqual(entries);
+      const outboxAfter = await system.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('order_id', '=', order.id)
+        .executeTakeFirstOrThrow();
+      expect(Number(outboxAfter.n)).toBe(Number(outbox.n));
+    },
+  );
+});
