@@ -16,7 +16,7 @@ import { findOrderById, getOrderForUpdate, withOrderLock } from '../orders/servi
 import { releaseStock } from '../orders/stock.js';
 import { addTimelineEvent } from '../orders/timeline.js';
 import { sweepOutbox } from '../outbox/relay.js';
-import { type CoreReport, type OrderFindingName, SAMPLE } from './checks.js';
+import { type CoreReport, type Finding, type OrderFindingName, SAMPLE } from './checks.js';
 
 const ACTOR = 'reconciliation';
 
@@ -254,11 +254,17 @@ export async function settleCleared(ctx: WorkerContext, report: CoreReport): Pro
     .execute();
   for (const a of attention) cleared.push({ id: a.id, note: "the order's attention flag was cleared" });
   // A finding whose check reported every match (not only a sample) and no longer names the order.
-  for (const check of [
-    ...(Object.keys(findingText) as OrderFindingName[]),
-    'openReservationsOnFinishedOrders',
-  ] as const) {
-    const found = report[check];
+  const complete: [string, Finding][] = [
+    ...(Object.keys(findingText) as OrderFindingName[]).map((check): [string, Finding] => [
+      check,
+      report[check],
+    ]),
+    ['openReservationsOnFinishedOrders', report.openReservationsOnFinishedOrders],
+    ...Object.entries(report.channels).flatMap(([channel, checks]) =>
+      Object.entries(checks).map(([name, found]): [string, Finding] => [`${channel}.${name}`, found]),
+    ),
+  ];
+  for (const [check, found] of complete) {
     if (found.count > SAMPLE) continue;
     let stale = db
       .selectFrom('interventions')

@@ -194,6 +194,25 @@ describe('the interventions queue', () => {
     });
   });
 
+  describe('when an inbound event is dead', () => {
+    it('opens a dead-event entry with its error and a replay', async () => {
+      // The delivery integration receives no inbound events: its handler refuses them for good.
+      const { eventId } = await h.system.process.services.ctx.ingest({
+        source: 'delivery',
+        dedupKey: `dead-event-${Date.now()}`,
+        eventType: 'anything',
+        payload: {},
+      });
+      const entry = await waitFor(async () =>
+        (await list('source=dead_event&state=open')).data.find((e) => e.eventId === eventId),
+      );
+      expect(entry.causeKey).toBe(`event:${eventId}`);
+      expect(entry.summary).toContain('is dead');
+      expect(entry.summary).toContain('receives no inbound events');
+      expect(entry.actions).toContain('replay');
+    });
+  });
+
   describe('when an entry names nothing to replay', () => {
     it('answers 409 and leaves it open', async () => {
       const order = await h.newOrder();

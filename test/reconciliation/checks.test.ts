@@ -42,7 +42,12 @@ describe('reconciliation rules', () => {
   let system: TestSystem;
   beforeAll(async () => {
     system = await startTestSystem({
-      env: { RECONCILE_STUCK_AFTER: 'manual:confirmed=30m', RECONCILE_CRON: '0 0 1 1 *' },
+      // No sweeper timer: the lost-job repairs must be the run's own, not the timer's.
+      env: {
+        RECONCILE_STUCK_AFTER: 'manual:confirmed=30m',
+        RECONCILE_CRON: '0 0 1 1 *',
+        SWEEP_INTERVAL_MS: '3600000',
+      },
     });
   });
   afterAll(async () => {
@@ -142,6 +147,18 @@ describe('reconciliation rules', () => {
       expect(report.paidNotConfirmed.sample).toContain(late.id);
       expect(report.paidNotConfirmed.sample).not.toContain(recent.id);
       expect((await entriesFor(late.id))[0]).toMatchObject({ source: 'payment_mismatch' });
+    });
+  });
+
+  describe('a finding whose cause is gone', () => {
+    it('has its entry resolved by the next run', async () => {
+      const late = await order({ status: 'pending', paymentStatus: 'paid' });
+      await backdate(late.id, 20);
+      await run();
+      expect((await entriesFor(late.id))[0]).toMatchObject({ state: 'open' });
+      await sql`update orders set status = 'confirmed' where id = ${late.id}`.execute(system.db);
+      await run();
+      expect((await entriesFor(late.id))[0]).toMatchObject({ state: 'resolved' });
     });
   });
 
