@@ -204,6 +204,99 @@ export interface InterventionsTable {
   acknowledged: Generated<boolean>;
 }
 
+export interface OnebasketProvidersTable {
+  id: string;
+  name: string;
+  base_url: string;
+  /** sha256 hex of the provider's callback token: the token itself is never stored. */
+  callback_token_hash: string;
+  supports_callbacks: boolean;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type BasketState = 'mutable' | 'immutable' | 'completed';
+export type PaymentIntentState = 'locking' | 'locked' | 'refused' | 'deleted';
+export type LockState = 'none' | 'requested' | 'locked' | 'refused' | 'released';
+
+export interface BasketItemJson {
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+export interface OnebasketBasketsTable {
+  id: string;
+  state: BasketState;
+  currency: string;
+  customer: Json;
+  content_at: Timestamp | null;
+  payment_intent_id: string | null;
+  payment_intent_amount: BigIntColumn | null;
+  payment_intent_state: PaymentIntentState | null;
+  order_id: string | null;
+  completed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OnebasketProviderBasketsTable {
+  basket_id: string;
+  provider_id: string;
+  items: Json<BasketItemJson[]>;
+  lock_state: ColumnType<LockState, LockState | undefined, LockState>;
+  lock_payment_intent_id: string | null;
+  lock_reason: string | null;
+  lock_answered_at: Timestamp | null;
+}
+
+export interface OnebasketBasketHistoryTable {
+  id: IdentityColumn;
+  basket_id: string;
+  inbox_event_id: string | null;
+  type: string;
+  applied: boolean;
+  note: string | null;
+  payment_intent_id: string | null;
+  provider_id: string | null;
+  occurred_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export type ProcessingState = 'sent' | 'confirmed' | 'rejected';
+export type FulfilmentState = 'received' | 'in_progress' | 'ready' | 'fulfilled';
+
+export interface ProviderOrdersTable {
+  id: string;
+  order_id: string;
+  provider_id: string;
+  items: Json<BasketItemJson[]>;
+  amount: BigIntColumn;
+  currency: string;
+  tracks_fulfilment: boolean;
+  processing_state: ColumnType<ProcessingState, ProcessingState | undefined, ProcessingState>;
+  fulfilment_state: FulfilmentState | null;
+  external_ref: string | null;
+  reason: string | null;
+  delivered_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ProviderOrderHistoryTable {
+  id: IdentityColumn;
+  provider_order_id: string;
+  /** `dispatch` (our call's answer), `callback` (the provider's event) or `ordergate`. */
+  source: string;
+  state: string;
+  applied: boolean;
+  note: string | null;
+  inbox_event_id: string | null;
+  occurred_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   inbound_events: InboundEventsTable;
   customers: CustomersTable;
@@ -220,6 +313,12 @@ export interface Database {
   gofood_outlets: GofoodOutletsTable;
   reconciliation_runs: ReconciliationRunsTable;
   interventions: InterventionsTable;
+  onebasket_providers: OnebasketProvidersTable;
+  onebasket_baskets: OnebasketBasketsTable;
+  onebasket_provider_baskets: OnebasketProviderBasketsTable;
+  onebasket_basket_history: OnebasketBasketHistoryTable;
+  provider_orders: ProviderOrdersTable;
+  provider_order_history: ProviderOrderHistoryTable;
 }
 
 export type InboundEvent = Selectable<InboundEventsTable>;
@@ -233,3 +332,7 @@ export type Warehouse = Selectable<WarehousesTable>;
 export type GofoodOutlet = Selectable<GofoodOutletsTable>;
 export type ReconciliationRun = Selectable<ReconciliationRunsTable>;
 export type Intervention = Selectable<InterventionsTable>;
+export type OnebasketProvider = Selectable<OnebasketProvidersTable>;
+export type OnebasketBasket = Selectable<OnebasketBasketsTable>;
+export type OnebasketProviderBasket = Selectable<OnebasketProviderBasketsTable>;
+export type ProviderOrder = Selectable<ProviderOrdersTable>;

@@ -1,6 +1,7 @@
 import { cancelBody, refundBody } from '../http/action-bodies.js';
 import { validate } from '../http/input.js';
-import { advanceOrder, refundOrder, transitionOrder } from '../orders/service.js';
+import { refundOrder } from '../orders/refund.js';
+import { advanceOrder, transitionOrder } from '../orders/transition.js';
 import type { OrderAction, OrderActionName } from './types.js';
 
 /**
@@ -11,12 +12,12 @@ import type { OrderAction, OrderActionName } from './types.js';
 export const coreOrderActions: Partial<Record<OrderActionName, OrderAction>> = {
   cancel: (trx, order, body, { actor }) => {
     const { reason } = validate(cancelBody, body);
-    return transitionOrder(trx, order, 'cancelled', { actor, reason });
+    return transitionOrder(trx, { order, to: 'cancelled', actor, reason });
   },
   refund: (trx, order, body, { actor }) => {
     const input = validate(refundBody, body);
-    return refundOrder(trx, order, { actor, ...input });
+    return refundOrder(trx, { order, actor, ...input });
   },
   dispatch: (trx, order, _body, { actor }) =>
-    advanceOrder(trx, order, 'shipped', { actor, reason: 'dispatched' }),
+    advanceOrder(trx, { order, to: 'shipped', actor, reason: 'dispatched' }),
 };

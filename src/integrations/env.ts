@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { optionalEnv } from '../lib/env.js';
 import { gofoodEnvShape } from './gofood/env.js';
+import { onebasketEnvShape } from './onebasket/env.js';
 import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
 
 /**
@@ -11,10 +12,11 @@ export const integrationEnvShape = {
   /** Where `delivery.requested` outbox messages are POSTed (the delivery domain); unset = not sent. */
   DELIVERY_WEBHOOK_URL: optionalEnv(z.url()),
   /**
-   * Hand new orders to the `subscriber-events` queue (seed 003's SUBSCRIBER_EVENTS). Turn off where no
+   * Hand new orders to the `subscriber-events` queue (SUBSCRIBER_EVENTS). Turn off where no
    * downstream service consumes it: unconsumed jobs would grow Redis without bound.
    */
   SUBSCRIBER_EVENTS: z.enum(['on', 'off']).default('on'),
   ...gofoodEnvShape,
   ...yemeksepetiEnvShape,
+  ...onebasketEnvShape,
 };

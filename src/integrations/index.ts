@@ -1,6 +1,7 @@
 import { deliveryIntegration } from './delivery/index.js';
 import { gofoodIntegration } from './gofood/index.js';
 import { manualIntegration } from './manual/index.js';
+import { onebasketIntegration } from './onebasket/index.js';
 import { subscribersIntegration } from './subscribers/index.js';
 import type { Integration } from './types.js';
 import { yemeksepetiIntegration } from './yemeksepeti/index.js';
@@ -10,6 +11,7 @@ export const integrations: readonly Integration[] = [
   manualIntegration,
   gofoodIntegration,
   yemeksepetiIntegration,
+  onebasketIntegration,
   deliveryIntegration,
   subscribersIntegration,
 ];

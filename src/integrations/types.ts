@@ -9,7 +9,7 @@ import type { IngestInput, IngestResult } from '../inbox/ingest.js';
 import type { Settled } from '../lib/coalesce.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { Trx } from '../orders/service.js';
+import type { Trx } from '../orders/locks.js';
 import type { OrderStatus, PaymentStatus } from '../orders/status.js';
 import type { OutboundJob, Queues } from '../queues/index.js';
 
@@ -138,6 +138,24 @@ export interface ChannelReconciliation {
   checks?: Record<string, ChannelCheck>;
 }
 
+/**
+ * What the integration contract suite needs to exercise an integration's push endpoint: every integration
+ * that accepts pushes describes one, and the suite then checks it like every other (wrong or missing
+ * credentials → 401 and nothing stored; the same push twice → one event; a malformed body → 400).
+ */
+export interface PushContract {
+  /** The endpoint the provider pushes to (POST). */
+  path: string;
+  /** The settings the endpoint needs to accept pushes, with values for a test system. */
+  testEnv: Record<string, string>;
+  /** The raw body of a valid push; a different `n` is a different event. */
+  sampleBody(n: number): string;
+  /** Headers that authorise `rawBody` under `config` (a signature, a bearer token, an idempotency key). */
+  authorise(rawBody: string, config: Config): Record<string, string>;
+  /** Headers of the right shape whose credential is wrong. */
+  forge(rawBody: string, config: Config): Record<string, string>;
+}
+
 /** Everything about one external system. A new marketplace is a new folder exporting one of these. */
 export interface Integration {
   /** The inbox `source` and the orders' `channel`. */
@@ -173,6 +191,8 @@ export interface Integration {
   reconciliation?: ChannelReconciliation;
   /** Channel-specific order actions; absent ones fall back to the core behaviour or 409. */
   orderActions?: Partial<Record<OrderActionName, OrderAction>>;
+  /** How the contract suite pushes to this integration; required of every integration with a push endpoint. */
+  contract?: PushContract;
 }
 
 /** `handleEvent` of an outbound-only integration (delivery, subscribers): an inbound event for it is dead at once. */

@@ -72,7 +72,7 @@ export async function openIntervention(
       event_id: input.eventId ?? null,
       outbox_id: input.outboxId ?? null,
       details: input.details ?? {},
-      // A JS array would reach pg as a Postgres array literal: jsonb needs the JSON text.
+      // A JS array would be sent as a Postgres array literal, which is not JSON.
       actions: JSON.stringify(input.actions ?? ['resolve']),
     })
     .onConflict((oc) => {

@@ -10,7 +10,7 @@ import {
   transitionPath,
 } from './status.js';
 
-/** Seed 004's table, written out independently of the implementation. */
+/** The transition table, written out independently of the implementation. */
 const expectedLegal: Record<OrderStatus, OrderStatus[]> = {
   pending: ['confirmed', 'cancelled'],
   confirmed: ['processing', 'cancelled', 'refunded'],
@@ -28,7 +28,7 @@ describe('the transition table', () => {
     expect(Object.keys(ORDER_TRANSITIONS).sort()).toEqual([...orderStatuses].sort());
   });
 
-  it.each(allPairs)('decides %s → %s as seed 004 says', (from, to) => {
+  it.each(allPairs)('decides %s → %s as the transition table says', (from, to) => {
     expect(canTransition(from, to)).toBe(expectedLegal[from].includes(to));
   });
 

@@ -1,7 +1,7 @@
 /**
  * The order status machine: the one place that says which internal status may follow which.
  *
- * Fulfilment follows seed 004: pending → confirmed → processing → shipped → delivered, with cancellation
+ * Fulfilment: pending → confirmed → processing → shipped → delivered, with cancellation
  * possible until delivery. `refunded` is the payment-side terminal: a full refund of a paid order moves it
  * there from any status in which money was taken (including a cancelled but paid order). Partial refunds do
  * not change the status; they show in `refundedTotal` and `paymentStatus`.

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
+import { addTimelineEvent } from './timeline.js';
 
 export interface StockLine {
   sku: string;
@@ -211,6 +212,30 @@ export async function releaseStock(trx: Executor, orderId: string): Promise<numb
 /** Consumes an order's open reservations (the goods left the warehouse). Idempotent. */
 export async function commitStock(trx: Executor, orderId: string): Promise<number> {
   return settleReservations(trx, orderId, 'committed');
+}
+
+export interface CommitOrderStockInput {
+  orderId: string;
+  actor: string;
+  /** Why the goods left, appended to the timeline entry. */
+  why?: string;
+}
+
+/**
+ * Consumes the order's open stock reservations (the goods left the warehouse) and says so on the timeline.
+ * Idempotent: nothing is left to commit the second time. Returns the lines committed.
+ */
+export async function commitOrderStock(trx: Executor, input: CommitOrderStockInput): Promise<number> {
+  const committed = await commitStock(trx, input.orderId);
+  if (committed > 0) {
+    await addTimelineEvent(trx, {
+      orderId: input.orderId,
+      type: 'stock_committed',
+      actor: input.actor,
+      message: `committed ${committed} reserved line(s)${input.why ? `: ${input.why}` : ''}`,
+    });
+  }
+  return committed;
 }
 
 async function settleReservations(

@@ -6,6 +6,7 @@ import type { OutboxRow, OutboxStatus } from '../db/schema.js';
 import type { Publication, Publisher } from '../integrations/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { clearAttentionReason, setAttentionReason } from '../orders/attention.js';
 import { causeKeys, openIntervention } from '../orders/interventions.js';
 import { addTimelineEvent } from '../orders/timeline.js';
 import { type Queues, removeIdleJob, replayedJobState, withTimeout } from '../queues/index.js';
@@ -93,11 +94,7 @@ export async function recordOutboundFailure(
     metadata: { topic, outboxId, attempt, outcome: final ? 'dead' : 'retrying' },
   });
   if (final) {
-    await db
-      .updateTable('orders')
-      .set({ attention_reason: failedReason(topic, error), updated_at: sql`now()` })
-      .where('id', '=', orderId)
-      .execute();
+    await setAttentionReason(db, { orderId, reason: failedReason(topic, error) });
   }
 }
 
@@ -139,13 +136,10 @@ function failedReason(topic: string, error: string): string {
 /** Clears the attention flag a message's failure raised (`recordOutboundFailure`); another reason stays. */
 async function clearFailureAttention(trx: Executor, row: OutboxRow): Promise<boolean> {
   if (!row.order_id || row.last_error === null) return false;
-  const cleared = await trx
-    .updateTable('orders')
-    .set({ attention_reason: null, updated_at: sql`now()` })
-    .where('id', '=', row.order_id)
-    .where('attention_reason', '=', failedReason(row.topic, row.last_error))
-    .executeTakeFirst();
-  return cleared.numUpdatedRows > 0n;
+  return clearAttentionReason(trx, {
+    orderId: row.order_id,
+    reason: failedReason(row.topic, row.last_error),
+  });
 }
 
 /**

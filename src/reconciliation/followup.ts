@@ -12,7 +12,7 @@ import {
   openIntervention,
   resolveIntervention,
 } from '../orders/interventions.js';
-import { findOrderById, getOrderForUpdate, withOrderLock } from '../orders/service.js';
+import { findOrderById, getOrderForUpdate, withOrderLock } from '../orders/locks.js';
 import { releaseStock } from '../orders/stock.js';
 import { addTimelineEvent } from '../orders/timeline.js';
 import { sweepOutbox } from '../outbox/relay.js';

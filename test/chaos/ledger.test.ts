@@ -15,6 +15,12 @@ import {
   ysOrder,
 } from '../integrations/yemeksepeti/fixtures.js';
 import { GOFOOD_NOTIFICATION_SECRET, gofoodNotification, signGofood } from '../support/fake-gobiz.js';
+import {
+  basketEvent,
+  FakeProviderSystem,
+  ONEBASKET_SECRET,
+  signOnebasket,
+} from '../support/fake-onebasket.js';
 import { ensureStopped, freePort, type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { createTestDatabase, TEST_ADMIN_TOKEN, type TestDatabase } from '../support/system.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -49,7 +55,11 @@ const POISON_RATE = 0.02;
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Channel = 'manual' | 'gofood' | 'yemeksepeti';
+type Channel = 'manual' | 'gofood' | 'yemeksepeti' | 'onebasket';
+
+/** The one provider of the OneBasket baskets: it locks and confirms at once. */
+const CHAOS_PROVIDER = 'chaos-shop';
+const ONEBASKET_TYPES = ['BasketCreated', 'BasketUpdated', 'PaymentIntentCreated', 'BasketComplete'];
 
 interface LogicalEvent {
   id: string;
@@ -91,6 +101,31 @@ function buildWorkload(random: () => number) {
   while (events.length < N) {
     n++;
     const poison = random() < POISON_RATE;
+    if (random() < 0.15) {
+      // OneBasket: a basket's events, in any order; whatever the order, the completion makes one order that
+      // the provider confirms. A poison basket event has a type nobody knows.
+      const basketId = `chaos-b-${n}`;
+      const items = [{ sku: `SKU-${n % 5}`, name: 'Wrap', quantity: 1 + (n % 2), unitPrice: 700 }];
+      const basket = {
+        id: basketId,
+        providers: { [CHAOS_PROVIDER]: items },
+        paymentIntent: { id: `pi-${n}`, amount: 700 },
+      };
+      for (const type of poison ? ['BasketTeleported'] : ONEBASKET_TYPES) {
+        const raw = JSON.stringify(basketEvent(type, basket));
+        events.push({
+          id: `onebasket:${basketId}:${type}`,
+          channel: 'onebasket',
+          path: '/webhooks/onebasket',
+          headers: { ...json, 'x-onebasket-signature': signOnebasket(raw) },
+          raw,
+          externalOrderId: basketId,
+          ...(poison ? { poison: 'unknown OneBasket event type' } : {}),
+        });
+      }
+      if (!poison) orders.push({ channel: 'onebasket', externalOrderId: basketId, status: 'confirmed' });
+      continue;
+    }
     if (random() < 0.4) {
       const externalOrderId = `chaos-m-${n}`;
       const paid = random() < 0.5;
@@ -207,6 +242,11 @@ describe('the ledger under chaos', () => {
   let dataDir: string;
   let env: Record<string, string>;
   let port: number;
+  const provider = new FakeProviderSystem(CHAOS_PROVIDER, {
+    lock: 'grant',
+    order: 'confirm',
+    supportsCallbacks: false,
+  });
   const prefix = `{chaos-${randomUUID().slice(0, 8)}}`;
   const outputs: string[] = [];
 
@@ -228,6 +268,7 @@ describe('the ledger under chaos', () => {
       GOFOOD_NOTIFICATION_SECRET,
       YEMEKSEPETI_MARKET_TOKEN: MARKET_TOKEN,
       YEMEKSEPETI_SU_TOKEN: SU_TOKEN,
+      ONEBASKET_WEBHOOK_SECRET: ONEBASKET_SECRET,
       // Fast recovery so the run fits in minutes: short job locks, frequent stalled checks and sweeps.
       BACKOFF_BASE_MS: '200',
       INBOX_ATTEMPTS: '10',
@@ -250,6 +291,7 @@ describe('the ledger under chaos', () => {
     await writeFile(log, outputs.join('\n----- process -----\n')).catch(() => {});
     proxy?.restore();
     await proxy?.close();
+    await provider.close();
     await redis?.stop();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -293,6 +335,13 @@ describe('the ledger under chaos', () => {
         { sku: 'SU-19L', onHand: 10_000_000 },
         { sku: 'PEYNIR-KG', onHand: 100_000_000 },
       ],
+    });
+    await provider.start();
+    await adminPut(`/admin/providers/${CHAOS_PROVIDER}`, {
+      name: 'Chaos shop',
+      baseUrl: provider.http.baseUrl,
+      callbackToken: provider.token,
+      supportsCallbacks: false,
     });
     startWorker();
     const t0 = Date.now();
@@ -439,7 +488,7 @@ describe('the ledger under chaos', () => {
       );
     }
 
-    const ledger = (['manual', 'gofood', 'yemeksepeti'] as const).map((channel) => {
+    const ledger = (['manual', 'gofood', 'yemeksepeti', 'onebasket'] as const).map((channel) => {
       const mine = outcomes.filter((o) => o.send.event.channel === channel);
       const logical = new Set(mine.map((o) => o.send.event.id));
       const ids = new Set(

@@ -3,22 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, type Db, openDatabase } from '../../src/db/index.js';
 import type { Order } from '../../src/db/schema.js';
 import { AppError } from '../../src/lib/errors.js';
-import { allocateOrderNumber, formatOrderNumber } from '../../src/orders/order-number.js';
+import { recordChannelStatus } from '../../src/orders/channel-status.js';
+import { type CreateOrderInput, createOrder, createOrders } from '../../src/orders/create.js';
 import {
-  advanceOrder,
-  type CreateOrderInput,
-  createOrder,
-  createOrders,
   findOrderByExternalId,
   findOrderById,
   getOrderForUpdate,
-  IllegalTransitionError,
-  recordChannelStatus,
-  refundOrder,
-  setPaymentStatus,
-  transitionOrder,
   withOrderLock,
-} from '../../src/orders/service.js';
+} from '../../src/orders/locks.js';
+import { allocateOrderNumber, formatOrderNumber } from '../../src/orders/order-number.js';
+import { setPaymentStatus } from '../../src/orders/payment.js';
+import { refundOrder } from '../../src/orders/refund.js';
 import {
   availableAtStores,
   commitStock,
@@ -28,6 +23,7 @@ import {
   shortagesIn,
 } from '../../src/orders/stock.js';
 import { listTimeline } from '../../src/orders/timeline.js';
+import { advanceOrder, IllegalTransitionError, transitionOrder } from '../../src/orders/transition.js';
 import { createTestDatabase, type TestDatabase } from '../support/system.js';
 
 /** PGlite always; real Postgres too when DATABASE_URL is set. Each backend gets its own fresh database. */
@@ -86,7 +82,7 @@ describe.each(backends)('orders core on %s', (kind) => {
     externalOrderId: string,
     overrides: Partial<CreateOrderInput> = {},
   ): Promise<Order> {
-    const { order, created } = await createOrder(db, orderInput(externalOrderId, overrides));
+    const { order, created } = await createOrder(db, { input: orderInput(externalOrderId, overrides) });
     expect(created).toBe(true);
     return order;
   }
@@ -150,7 +146,7 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('refuses a negative total and stores nothing', async () => {
       const error = await expectRejection(
-        createOrder(db, orderInput('create-negative', { totals: { discount: 10_000 } })),
+        createOrder(db, { input: orderInput('create-negative', { totals: { discount: 10_000 } }) }),
         AppError,
       );
       expect(error.code).toBe('validation_failed');
@@ -159,8 +155,11 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('rolls the order back when the in-transaction callback fails', async () => {
       await expect(
-        createOrder(db, orderInput('create-intx-fails'), async () => {
-          throw new Error('side effect failed');
+        createOrder(db, {
+          input: orderInput('create-intx-fails'),
+          inTx: async () => {
+            throw new Error('side effect failed');
+          },
         }),
       ).rejects.toThrow('side effect failed');
       expect(await findOrderByExternalId(db, 'test', 'create-intx-fails')).toBeUndefined();
@@ -168,8 +167,8 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     describe('when the same external order is created twice in a row', () => {
       it('returns the first order and adds nothing', async () => {
-        const first = await createOrder(db, orderInput('idem-seq'));
-        const second = await createOrder(db, orderInput('idem-seq', { items: [] }));
+        const first = await createOrder(db, { input: orderInput('idem-seq') });
+        const second = await createOrder(db, { input: orderInput('idem-seq', { items: [] }) });
         expect(first.created).toBe(true);
         expect(second.created).toBe(false);
         expect(second.order.id).toBe(first.order.id);
@@ -183,8 +182,8 @@ describe.each(backends)('orders core on %s', (kind) => {
       });
 
       it('keeps orders of different channels with the same external id apart', async () => {
-        const a = await createOrder(db, orderInput('shared-ext', { channel: 'alpha' }));
-        const b = await createOrder(db, orderInput('shared-ext', { channel: 'beta' }));
+        const a = await createOrder(db, { input: orderInput('shared-ext', { channel: 'alpha' }) });
+        const b = await createOrder(db, { input: orderInput('shared-ext', { channel: 'beta' }) });
         expect(a.created && b.created).toBe(true);
         expect(a.order.id).not.toBe(b.order.id);
       });
@@ -193,7 +192,7 @@ describe.each(backends)('orders core on %s', (kind) => {
     describe('when 10 creates of the same external order run at once', () => {
       it('yields exactly one order, one set of items and one created entry', async () => {
         const results = await Promise.all(
-          Array.from({ length: 10 }, () => createOrder(db, orderInput('idem-concurrent'))),
+          Array.from({ length: 10 }, () => createOrder(db, { input: orderInput('idem-concurrent') })),
         );
         expect(results.filter((r) => r.created)).toHaveLength(1);
         expect(new Set(results.map((r) => r.order.id)).size).toBe(1);
@@ -225,17 +224,17 @@ describe.each(backends)('orders core on %s', (kind) => {
     it('creates every order with items, reservations, timeline and outbox rows in one transaction', async () => {
       await setStock('BT-1', 10);
       await setStock('BT-2', 10);
-      const results = await createOrders(
-        db,
-        ['batch-1', 'batch-2', 'batch-3'].map((id, n) => ({
+      const results = await createOrders(db, {
+        requests: ['batch-1', 'batch-2', 'batch-3'].map((id, n) => ({
           input: orderInput(id, {
             warehouseCode: 'WH1',
             items: batchItems(n + 1),
             customer: { externalId: `batch-cust-${n}`, name: `Customer ${n}` },
           }),
           outbox: (order) => [{ orderId: order.id, topic: 'test.created', payload: { n } }],
+          announce: false,
         })),
-      );
+      });
       expect(results.map((r) => r.created)).toEqual([true, true, true]);
       const ids = results.map((r) => r.order.id);
       const rows = await sql<{ id: string; xmin: string; order_number: string }>`
@@ -270,11 +269,13 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('answers an order that already exists, or repeats in the batch, with created: false and the one order', async () => {
       const existing = await newOrder('batch-existing');
-      const results = await createOrders(db, [
-        { input: orderInput('batch-existing') },
-        { input: orderInput('batch-twice') },
-        { input: orderInput('batch-twice') },
-      ]);
+      const results = await createOrders(db, {
+        requests: [
+          { input: orderInput('batch-existing') },
+          { input: orderInput('batch-twice') },
+          { input: orderInput('batch-twice') },
+        ],
+      });
       expect(results.map((r) => r.created)).toEqual([false, true, false]);
       expect(results[0]?.order.id).toBe(existing.id);
       expect(results[2]?.order.id).toBe(results[1]?.order.id);
@@ -290,14 +291,13 @@ describe.each(backends)('orders core on %s', (kind) => {
       await setStock('BT-1', 10);
       await setStock('BT-2', 10);
       const existing = await newOrder('batch-meanwhile');
-      const results = await createOrders(
-        db,
-        ['batch-meanwhile', 'batch-after-race'].map((id) => ({
+      const results = await createOrders(db, {
+        requests: ['batch-meanwhile', 'batch-after-race'].map((id) => ({
           input: orderInput(id, { warehouseCode: 'WH1', items: batchItems(1) }),
           outbox: (order) => [{ orderId: order.id, topic: 'test.created', payload: {} }],
         })),
-        { existenceChecked: true },
-      );
+        existenceChecked: true,
+      });
       expect(results.map((r) => r.created)).toEqual([false, true]);
       expect(results[0]?.order.id).toBe(existing.id);
       // The first attempt rolled back whole: one reservation (the new order's), outbox rows for it alone.
@@ -313,15 +313,17 @@ describe.each(backends)('orders core on %s', (kind) => {
     });
 
     it('writes one customer for a customer named twice, the later details winning', async () => {
-      const results = await createOrders(db, [
-        {
-          input: orderInput('batch-cust-a', {
-            customer: { externalId: 'cust-twice', name: 'First', phone: '+905550000001' },
-          }),
-        },
-        { input: orderInput('batch-cust-b', { customer: { externalId: 'cust-twice', name: 'Second' } }) },
-        { input: orderInput('batch-cust-c', { customer: { phone: '+905550000009', name: 'Phone only' } }) },
-      ]);
+      const results = await createOrders(db, {
+        requests: [
+          {
+            input: orderInput('batch-cust-a', {
+              customer: { externalId: 'cust-twice', name: 'First', phone: '+905550000001' },
+            }),
+          },
+          { input: orderInput('batch-cust-b', { customer: { externalId: 'cust-twice', name: 'Second' } }) },
+          { input: orderInput('batch-cust-c', { customer: { phone: '+905550000009', name: 'Phone only' } }) },
+        ],
+      });
       const [a, b, c] = results.map((r) => r.order.customer_id);
       expect(a).toBeTruthy();
       expect(b).toBe(a);
@@ -338,10 +340,11 @@ describe.each(backends)('orders core on %s', (kind) => {
       const customers = Array.from({ length: 30 }, (_, n) => ({ externalId: `dl-cust-${n}`, name: `C${n}` }));
       for (let round = 0; round < 60; round++) {
         const batch = (tag: string, list: typeof customers) =>
-          createOrders(
-            db,
-            list.map((customer, n) => ({ input: orderInput(`dl-${round}-${tag}-${n}`, { customer }) })),
-          );
+          createOrders(db, {
+            requests: list.map((customer, n) => ({
+              input: orderInput(`dl-${round}-${tag}-${n}`, { customer }),
+            })),
+          });
         const results = await Promise.all([batch('a', customers), batch('b', [...customers].reverse())]);
         expect(results.flat().every((r) => r.created)).toBe(true);
       }
@@ -351,15 +354,14 @@ describe.each(backends)('orders core on %s', (kind) => {
       it('creates none of them, reserves nothing and names the shortage', async () => {
         await setStock('BT-3', 3);
         const error = await expectRejection(
-          createOrders(
-            db,
-            ['batch-short-1', 'batch-short-2'].map((id) => ({
+          createOrders(db, {
+            requests: ['batch-short-1', 'batch-short-2'].map((id) => ({
               input: orderInput(id, {
                 warehouseCode: 'WH1',
                 items: [{ sku: 'BT-3', name: 'Scarce', quantity: 2, unitPrice: 100 }],
               }),
             })),
-          ),
+          }),
           StockShortageError,
         );
         expect(error.shortages).toEqual([{ sku: 'BT-3', requested: 4, available: 3 }]);
@@ -424,7 +426,9 @@ describe.each(backends)('orders core on %s', (kind) => {
   describe('transitionOrder', () => {
     it('moves along a legal edge and records who, from, to and why', async () => {
       const order = await newOrder('transition-legal');
-      const updated = await transitionOrder(db, order, 'confirmed', {
+      const updated = await transitionOrder(db, {
+        order,
+        to: 'confirmed',
         actor: 'operator:1',
         reason: 'payment seen',
         metadata: { source: 'test' },
@@ -444,7 +448,7 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('names cancellations as such on the timeline', async () => {
       const order = await newOrder('transition-cancel');
-      await transitionOrder(db, order, 'cancelled', { actor: 'test' });
+      await transitionOrder(db, { order, to: 'cancelled', actor: 'test' });
       expect((await timelineOf(order.id)).at(-1)).toMatchObject({
         type: 'cancelled',
         from_status: 'pending',
@@ -463,7 +467,7 @@ describe.each(backends)('orders core on %s', (kind) => {
         const order = await newOrder(`transition-illegal-${from}-${to}`, { status: from });
         const before = await timelineOf(order.id);
         const error = await expectRejection(
-          transitionOrder(db, order, to, { actor: 'test' }),
+          transitionOrder(db, { order, to: to, actor: 'test' }),
           IllegalTransitionError,
         );
         expect(error.code).toBe('illegal_transition');
@@ -477,10 +481,10 @@ describe.each(backends)('orders core on %s', (kind) => {
     describe('when the caller holds a stale copy of the order', () => {
       it('refuses instead of overwriting the newer status', async () => {
         const order = await newOrder('transition-stale');
-        await transitionOrder(db, order, 'cancelled', { actor: 'first' });
+        await transitionOrder(db, { order, to: 'cancelled', actor: 'first' });
         const before = await timelineOf(order.id);
         const error = await expectRejection(
-          transitionOrder(db, order, 'confirmed', { actor: 'second' }),
+          transitionOrder(db, { order, to: 'confirmed', actor: 'second' }),
           AppError,
         );
         expect(error.code).toBe('conflict');
@@ -493,7 +497,7 @@ describe.each(backends)('orders core on %s', (kind) => {
   describe('advanceOrder', () => {
     it('walks every intermediate status with one timeline entry per step', async () => {
       const order = await newOrder('advance-walk');
-      const updated = await advanceOrder(db, order, 'delivered', { actor: 'channel:test' });
+      const updated = await advanceOrder(db, { order, to: 'delivered', actor: 'channel:test' });
       expect(updated.status).toBe('delivered');
       const steps = (await timelineOf(order.id))
         .filter((e) => e.type === 'status_changed')
@@ -508,14 +512,17 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('is a no-op when the order is already there', async () => {
       const order = await newOrder('advance-noop', { status: 'shipped' });
-      const updated = await advanceOrder(db, order, 'shipped', { actor: 'test' });
+      const updated = await advanceOrder(db, { order, to: 'shipped', actor: 'test' });
       expect(updated.status).toBe('shipped');
       expect(await timelineOf(order.id)).toHaveLength(1);
     });
 
     it('refuses an unreachable status without moving at all', async () => {
       const order = await newOrder('advance-unreachable', { status: 'shipped' });
-      await expectRejection(advanceOrder(db, order, 'confirmed', { actor: 'test' }), IllegalTransitionError);
+      await expectRejection(
+        advanceOrder(db, { order, to: 'confirmed', actor: 'test' }),
+        IllegalTransitionError,
+      );
       expect((await reload(order)).status).toBe('shipped');
       expect(await timelineOf(order.id)).toHaveLength(1);
     });
@@ -543,7 +550,7 @@ describe.each(backends)('orders core on %s', (kind) => {
       it('updates the channel status and adds a history row', async () => {
         const order = await newOrder('channel-applied', { channelStatus: 'RECEIVED' });
         const occurredAt = new Date('2026-01-02T03:04:05Z');
-        await recordChannelStatus(db, order, 'ACCEPTED', { applied: true, occurredAt });
+        await recordChannelStatus(db, { order, channelStatus: 'ACCEPTED', applied: true, occurredAt });
         expect((await reload(order)).channel_status).toBe('ACCEPTED');
         const history = await historyOf(order.id);
         expect(history.map((h) => [h.channel_status, h.applied])).toEqual([
@@ -557,7 +564,12 @@ describe.each(backends)('orders core on %s', (kind) => {
     describe('when the channel status is stale or illegal', () => {
       it('keeps the history row and a timeline note but leaves the order alone', async () => {
         const order = await newOrder('channel-not-applied', { channelStatus: 'DISPATCHED' });
-        await recordChannelStatus(db, order, 'ACCEPTED', { applied: false, note: 'older than DISPATCHED' });
+        await recordChannelStatus(db, {
+          order,
+          channelStatus: 'ACCEPTED',
+          applied: false,
+          note: 'older than DISPATCHED',
+        });
         const fresh = await reload(order);
         expect(fresh.channel_status).toBe('DISPATCHED');
         expect(fresh.status).toBe('pending');
@@ -577,7 +589,7 @@ describe.each(backends)('orders core on %s', (kind) => {
   describe('setPaymentStatus', () => {
     it('changes the payment status with a timeline entry naming both ends', async () => {
       const order = await newOrder('payment-change');
-      const updated = await setPaymentStatus(db, order, 'paid', { actor: 'channel:pay' });
+      const updated = await setPaymentStatus(db, { order, paymentStatus: 'paid', actor: 'channel:pay' });
       expect(updated.payment_status).toBe('paid');
       expect(updated.status).toBe('pending');
       expect((await timelineOf(order.id)).at(-1)).toMatchObject({
@@ -589,14 +601,14 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('writes nothing when the payment status does not change', async () => {
       const order = await newOrder('payment-same', { paymentStatus: 'paid' });
-      await setPaymentStatus(db, order, 'paid', { actor: 'test' });
+      await setPaymentStatus(db, { order, paymentStatus: 'paid', actor: 'test' });
       expect(await timelineOf(order.id)).toHaveLength(1);
     });
 
     it('refuses a status it does not know', async () => {
       const order = await newOrder('payment-unknown');
       const error = await expectRejection(
-        setPaymentStatus(db, order, 'settled' as 'paid', { actor: 'test' }),
+        setPaymentStatus(db, { order, paymentStatus: 'settled' as 'paid', actor: 'test' }),
         AppError,
       );
       expect(error.code).toBe('validation_failed');
@@ -607,7 +619,8 @@ describe.each(backends)('orders core on %s', (kind) => {
   describe('refundOrder', () => {
     it('records a partial refund without changing the status', async () => {
       const order = await newOrder('refund-partial', { status: 'confirmed', paymentStatus: 'paid' });
-      const updated = await refundOrder(db, order, {
+      const updated = await refundOrder(db, {
+        order,
         actor: 'admin',
         amount: 1_000,
         reason: 'one item broken',
@@ -626,8 +639,8 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('moves a fully refunded order to refunded through the table', async () => {
       const order = await newOrder('refund-full', { status: 'confirmed', paymentStatus: 'paid' });
-      const partly = await refundOrder(db, order, { actor: 'admin', amount: 900 });
-      const updated = await refundOrder(db, partly, { actor: 'admin', amount: 2_000 });
+      const partly = await refundOrder(db, { order, actor: 'admin', amount: 900 });
+      const updated = await refundOrder(db, { order: partly, actor: 'admin', amount: 2_000 });
       expect(updated).toMatchObject({
         status: 'refunded',
         payment_status: 'refunded',
@@ -642,9 +655,12 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it('refuses to refund more than is left, changing nothing', async () => {
       const order = await newOrder('refund-over', { status: 'confirmed', paymentStatus: 'paid' });
-      const partly = await refundOrder(db, order, { actor: 'admin', amount: 2_000 });
+      const partly = await refundOrder(db, { order, actor: 'admin', amount: 2_000 });
       const before = await timelineOf(order.id);
-      const error = await expectRejection(refundOrder(db, partly, { actor: 'admin', amount: 901 }), AppError);
+      const error = await expectRejection(
+        refundOrder(db, { order: partly, actor: 'admin', amount: 901 }),
+        AppError,
+      );
       expect(error.code).toBe('conflict');
       expect(error.details).toEqual({ remaining: 900 });
       expect(await reload(order)).toMatchObject({
@@ -657,9 +673,9 @@ describe.each(backends)('orders core on %s', (kind) => {
     describe('when the caller holds a stale copy of the order', () => {
       it('refuses instead of losing the other refund', async () => {
         const order = await newOrder('refund-stale', { status: 'confirmed', paymentStatus: 'paid' });
-        await refundOrder(db, order, { actor: 'first', amount: 1_000 });
+        await refundOrder(db, { order, actor: 'first', amount: 1_000 });
         const error = await expectRejection(
-          refundOrder(db, order, { actor: 'second', amount: 1_000 }),
+          refundOrder(db, { order, actor: 'second', amount: 1_000 }),
           AppError,
         );
         expect(error.code).toBe('conflict');
@@ -670,7 +686,7 @@ describe.each(backends)('orders core on %s', (kind) => {
 
     it.each([0, -5, 1.5])('refuses an amount of %s', async (amount) => {
       const order = await newOrder(`refund-bad-${amount}`, { status: 'confirmed', paymentStatus: 'paid' });
-      const error = await expectRejection(refundOrder(db, order, { actor: 'admin', amount }), AppError);
+      const error = await expectRejection(refundOrder(db, { order, actor: 'admin', amount }), AppError);
       expect(error.code).toBe('validation_failed');
       expect((await reload(order)).refunded_total).toBe(0);
     });
@@ -710,9 +726,8 @@ describe.each(backends)('orders core on %s', (kind) => {
         await setStock('SH-1', 10);
         await setStock('SH-2', 1);
         const error = await expectRejection(
-          createOrder(
-            db,
-            orderInput('stock-short', {
+          createOrder(db, {
+            input: orderInput('stock-short', {
               warehouseCode: 'WH1',
               items: [
                 { sku: 'SH-1', name: 'Plenty', quantity: 2, unitPrice: 100 },
@@ -720,7 +735,7 @@ describe.each(backends)('orders core on %s', (kind) => {
                 { sku: 'SH-3', name: 'Unknown', quantity: 1, unitPrice: 100 },
               ],
             }),
-          ),
+          }),
           StockShortageError,
         );
         expect(error.shortages).toEqual([
@@ -815,7 +830,7 @@ describe.each(backends)('orders core on %s', (kind) => {
           items: [{ sku: 'RL-1', name: 'R', quantity: 4, unitPrice: 100 }],
         });
         expect(await stockOf('RL-1')).toEqual({ on_hand: 5, reserved: 4 });
-        await transitionOrder(db, order, 'cancelled', { actor: 'test' });
+        await transitionOrder(db, { order, to: 'cancelled', actor: 'test' });
         expect(await stockOf('RL-1')).toEqual({ on_hand: 5, reserved: 0 });
         expect((await timelineOf(order.id)).map((e) => e.type)).toEqual([
           'created',
@@ -838,7 +853,7 @@ describe.each(backends)('orders core on %s', (kind) => {
         expect(await commitStock(db, order.id)).toBe(1);
         expect(await stockOf('CM-1')).toEqual({ on_hand: 3, reserved: 0 });
         expect(await commitStock(db, order.id)).toBe(0);
-        await transitionOrder(db, order, 'cancelled', { actor: 'test' });
+        await transitionOrder(db, { order, to: 'cancelled', actor: 'test' });
         expect(await stockOf('CM-1')).toEqual({ on_hand: 3, reserved: 0 });
         const reservation = await db
           .selectFrom('stock_reservations')
@@ -912,7 +927,7 @@ describe.each(backends)('orders core on %s', (kind) => {
             if (current.status !== 'pending') return `saw ${current.status}`;
             // Widen the window a racing transaction would need.
             await sql`select pg_sleep(0.005)`.execute(trx);
-            await transitionOrder(trx, current, 'confirmed', { actor: `worker:${i}` });
+            await transitionOrder(trx, { order: current, to: 'confirmed', actor: `worker:${i}` });
             return 'confirmed';
           }),
         ),
@@ -930,7 +945,7 @@ describe.each(backends)('orders core on %s', (kind) => {
           withOrderLock(db, 'test', 'lock-blind', async (trx) => {
             const current = await findOrderByExternalId(trx, 'test', 'lock-blind', true);
             if (!current) throw new Error('order missing');
-            return transitionOrder(trx, current, 'confirmed', { actor: 'test' });
+            return transitionOrder(trx, { order: current, to: 'confirmed', actor: 'test' });
           }),
         ),
       );

@@ -1,7 +1,7 @@
 import type { Updateable } from 'kysely';
 import type { Order, OutboxRow, OutboxTable } from '../../src/db/schema.js';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
-import { createOrder } from '../../src/orders/service.js';
+import { createOrder } from '../../src/orders/create.js';
 import { FakeProvider, type FakeRequest, type FakeRoute } from '../support/fake-provider.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
 
@@ -44,11 +44,14 @@ export async function startDeliveryHarness(name: string): Promise<DeliveryHarnes
     newOrder: async () => {
       seq++;
       const { order } = await createOrder(system.db, {
-        channel: 'manual',
-        externalOrderId: `${name}-${seq}`,
-        currency: 'TRY',
-        items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
-        actor: 'test',
+        input: {
+          channel: 'manual',
+          externalOrderId: `${name}-${seq}`,
+          currency: 'TRY',
+          items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
+          actor: 'test',
+        },
+        announce: false,
       });
       return order;
     },

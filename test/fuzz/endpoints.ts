@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MARKET_TOKEN, SU_TOKEN, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
 import { GOFOOD_NOTIFICATION_SECRET, gofoodNotification, signGofood } from '../support/fake-gobiz.js';
+import { basketEvent, ONEBASKET_SECRET, onebasketEnv, signOnebasket } from '../support/fake-onebasket.js';
 import { TEST_ADMIN_TOKEN } from '../support/system.js';
 
 /**
@@ -34,6 +35,7 @@ export const fuzzEnv: Record<string, string> = {
   GOFOOD_NOTIFICATION_SECRET,
   YEMEKSEPETI_MARKET_TOKEN: MARKET_TOKEN,
   YEMEKSEPETI_SU_TOKEN: SU_TOKEN,
+  ...onebasketEnv,
 };
 
 const json = { 'content-type': 'application/json' };
@@ -215,6 +217,57 @@ const gofoodWebhook: JsonEndpoint = {
   ],
 };
 
+/** Authentic basket events are stored once their envelope is usable; the worker judges the rest. */
+const onebasketWebhook: JsonEndpoint = {
+  name: 'POST /webhooks/onebasket',
+  path: '/webhooks/onebasket',
+  credentialHeader: 'x-onebasket-signature',
+  lenient: true,
+  signsBody: true,
+  authentic: (raw) => ({ ...json, 'x-onebasket-signature': signOnebasket(raw) }),
+  validBody: (seq) =>
+    basketEvent('BasketUpdated', {
+      id: `fuzz-${seq}-${randomUUID().slice(0, 8)}`,
+      providers: { shop: [{ sku: 'SKU-1', name: 'Çay', quantity: 2, unitPrice: 12_550 }] },
+    }),
+  badCredentials: [
+    { name: 'no X-OneBasket-Signature', headers: () => ({ ...json }) },
+    {
+      name: 'a signature made with another secret',
+      headers: (raw) => ({
+        ...json,
+        'x-onebasket-signature': signOnebasket(raw, 'another-secret-0000000000'),
+      }),
+    },
+    {
+      name: 'a signature over another body',
+      headers: (raw) => ({ ...json, 'x-onebasket-signature': signOnebasket(`${raw} `) }),
+    },
+    {
+      name: 'a truncated signature',
+      headers: (raw) => ({ ...json, 'x-onebasket-signature': signOnebasket(raw).slice(0, -1) }),
+    },
+    {
+      name: 'a signature without its sha256= prefix',
+      headers: (raw) => ({ ...json, 'x-onebasket-signature': signOnebasket(raw).slice('sha256='.length) }),
+    },
+    {
+      name: 'the secret itself as the signature',
+      headers: () => ({ ...json, 'x-onebasket-signature': `sha256=${ONEBASKET_SECRET}` }),
+    },
+  ],
+  invalidMutations: [
+    { name: 'body is an array', apply: (b) => [b] },
+    { name: 'body is null', apply: () => null },
+    { name: 'no eventId', apply: (b) => set(b, (x) => delete x.eventId) },
+    { name: 'eventId is a number', apply: (b) => set(b, (x) => (x.eventId = 42)) },
+    { name: 'blank type', apply: (b) => set(b, (x) => (x.type = '  ')) },
+    { name: 'occurredAt is not a timestamp', apply: (b) => set(b, (x) => (x.occurredAt = 'yesterday')) },
+    { name: 'no basket', apply: (b) => set(b, (x) => delete x.basket) },
+    { name: 'basket without id', apply: (b) => set(b, (x) => (x.basket = { currency: 'EUR' })) },
+  ],
+};
+
 type Json = Record<string, unknown>;
 const ysItems = (x: Json) => x.items as Json[];
 
@@ -306,6 +359,7 @@ const ysEndpoint = (
 export const jsonEndpoints: JsonEndpoint[] = [
   manualOrders,
   gofoodWebhook,
+  onebasketWebhook,
   ysEndpoint('/api/v2/yemeksepeti/order/create', MARKET_TOKEN, undefined),
   ysEndpoint('/api/v2/yemeksepeti/market/order/create', MARKET_TOKEN, { name: 'Su', token: SU_TOKEN }),
   ysEndpoint('/api/v2/yemeksepeti/su/order/create', SU_TOKEN, { name: 'Market', token: MARKET_TOKEN }),

@@ -1,6 +1,6 @@
 import type { Db } from '../../src/db/index.js';
 import { DELIVERY_REQUESTED } from '../../src/integrations/delivery/index.js';
-import { createOrder } from '../../src/orders/service.js';
+import { createOrder } from '../../src/orders/create.js';
 import type { FakeProvider } from '../support/fake-provider.js';
 import { waitFor } from '../support/system.js';
 
@@ -10,11 +10,14 @@ import { waitFor } from '../support/system.js';
  */
 export async function makeDeliveryCall(db: Db, delivery: FakeProvider, externalOrderId: string) {
   const { order } = await createOrder(db, {
-    channel: 'manual',
-    externalOrderId,
-    currency: 'TRY',
-    items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
-    actor: 'test',
+    input: {
+      channel: 'manual',
+      externalOrderId,
+      currency: 'TRY',
+      items: [{ sku: 'A', name: 'a', quantity: 1, unitPrice: 100 }],
+      actor: 'test',
+    },
+    announce: false,
   });
   await db
     .insertInto('outbox')

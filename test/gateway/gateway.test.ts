@@ -9,13 +9,10 @@ import type { GatewayDeps } from '../../src/http/env.js';
 import { markEvent } from '../../src/inbox/repository.js';
 import { integrations } from '../../src/integrations/index.js';
 import { createLogger } from '../../src/lib/logger.js';
-import {
-  type CreateOrderInput,
-  createOrder,
-  recordChannelStatus,
-  setPaymentStatus,
-  transitionOrder,
-} from '../../src/orders/service.js';
+import { recordChannelStatus } from '../../src/orders/channel-status.js';
+import { type CreateOrderInput, createOrder } from '../../src/orders/create.js';
+import { setPaymentStatus } from '../../src/orders/payment.js';
+import { transitionOrder } from '../../src/orders/transition.js';
 import { createRedisConnection } from '../../src/redis/connection.js';
 import { openServices } from '../../src/runtime.js';
 import { postJson, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../support/system.js';
@@ -339,7 +336,7 @@ describe('GET /admin/orders', () => {
       ],
     ];
     for (const [ext, overrides, createdAt] of specs) {
-      const { order } = await createOrder(db, input(ext, overrides));
+      const { order } = await createOrder(db, { input: input(ext, overrides), announce: false });
       // created_at is never written by the product; back-date the rows for the date filters.
       await sql`update orders set created_at = ${createdAt} where id = ${order.id}`.execute(db);
       orders[ext] = order;
@@ -437,32 +434,40 @@ describe('GET /admin/orders/:id', () => {
   beforeAll(async () => {
     const db = system.db;
     const created = await createOrder(db, {
-      channel: 'shop-d',
-      externalOrderId: 'D-1',
-      channelStatus: 'RECEIVED',
-      currency: 'TRY',
-      customer: { externalId: 'CD', name: 'Deniz', phone: '+905550009999', email: 'd@example.com' },
-      items: [
-        {
-          sku: 'D-SKU',
-          name: 'Peynir',
-          quantity: 2,
-          unitPrice: 7_500,
-          externalId: 'line-1',
-          taxRateBp: 1000,
-        },
-      ],
-      totals: { shipping: 1_000 },
-      externalRefs: { platformOrderId: 'P-77' },
-      attributes: { orderCode: '123' },
-      actor: 'channel:shop-d',
+      input: {
+        channel: 'shop-d',
+        externalOrderId: 'D-1',
+        channelStatus: 'RECEIVED',
+        currency: 'TRY',
+        customer: { externalId: 'CD', name: 'Deniz', phone: '+905550009999', email: 'd@example.com' },
+        items: [
+          {
+            sku: 'D-SKU',
+            name: 'Peynir',
+            quantity: 2,
+            unitPrice: 7_500,
+            externalId: 'line-1',
+            taxRateBp: 1000,
+          },
+        ],
+        totals: { shipping: 1_000 },
+        externalRefs: { platformOrderId: 'P-77' },
+        attributes: { orderCode: '123' },
+        actor: 'channel:shop-d',
+      },
+      announce: false,
     });
     order = created.order;
     await db.transaction().execute(async (trx) => {
-      const confirmed = await transitionOrder(trx, order, 'confirmed', { actor: 'channel:shop-d' });
-      await recordChannelStatus(trx, confirmed, 'ACCEPTED', { applied: true });
-      await recordChannelStatus(trx, confirmed, 'RECEIVED', { applied: false, note: 'stale' });
-      await setPaymentStatus(trx, confirmed, 'paid', { actor: 'channel:pay' });
+      const confirmed = await transitionOrder(trx, { order, to: 'confirmed', actor: 'channel:shop-d' });
+      await recordChannelStatus(trx, { order: confirmed, channelStatus: 'ACCEPTED', applied: true });
+      await recordChannelStatus(trx, {
+        order: confirmed,
+        channelStatus: 'RECEIVED',
+        applied: false,
+        note: 'stale',
+      });
+      await setPaymentStatus(trx, { order: confirmed, paymentStatus: 'paid', actor: 'channel:pay' });
     });
   });
 

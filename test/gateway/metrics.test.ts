@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transitionOrder, withOrderLock } from '../../src/orders/service.js';
+import { withOrderLock } from '../../src/orders/locks.js';
+import { transitionOrder } from '../../src/orders/transition.js';
 import { FakeProvider } from '../support/fake-provider.js';
 import { postJson, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
 import { makeDeliveryCall } from './delivery-call.js';
@@ -106,7 +107,7 @@ describe('GET /admin/metrics', () => {
         .where('id', '=', shipped.id)
         .executeTakeFirstOrThrow();
       await withOrderLock(system.db, 'manual', 'family-1', (trx) =>
-        transitionOrder(trx, dispatched, 'delivered', { actor: 'channel:manual' }),
+        transitionOrder(trx, { order: dispatched, to: 'delivered', actor: 'channel:manual' }),
       );
       expect((await action(cancelled.id, 'cancel', { reason: 'customer changed their mind' })).status).toBe(
         200,

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import {
   ERROR_FIELD_LIMIT,
   MAX_RETRY_AFTER_MS,
-  OAuthClientCredentials,
   onProviderCall,
   type ProviderCallEvent,
   ProviderError,
@@ -13,6 +12,7 @@ import {
   providerRequest,
   RESPONSE_BODY_LIMIT,
 } from '../../src/integrations/http.js';
+import { OAuthClientCredentials } from '../../src/integrations/oauth.js';
 import { FakeProvider } from '../support/fake-provider.js';
 
 const CLIENT_ID = 'ordergate-client';

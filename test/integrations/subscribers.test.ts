@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderCreatedMessage, subscriberJobId } from '../../src/integrations/subscribers/index.js';
+import { subscriberJobId } from '../../src/integrations/subscribers/index.js';
+import { orderCreatedMessage } from '../../src/orders/events.js';
 import { GOFOOD_NOTIFICATION_SECRET } from '../support/fake-gobiz.js';
 import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
 import { deliver, gofoodOrder, orderNumber } from './gofood/helpers.js';

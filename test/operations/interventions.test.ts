@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flagAttention, withOrderLock } from '../../src/orders/service.js';
+import { flagAttention } from '../../src/orders/attention.js';
+import { withOrderLock } from '../../src/orders/locks.js';
 import { type DeliveryHarness, startDeliveryHarness } from '../durability/delivery-harness.js';
 import { postJson, TEST_ADMIN_TOKEN, waitFor } from '../support/system.js';
 
@@ -72,7 +73,7 @@ describe('the interventions queue', () => {
       orderId = order.id;
       for (let i = 0; i < 2; i++) {
         await withOrderLock(h.system.db, order.channel, order.external_order_id, (trx) =>
-          flagAttention(trx, order, 'customer disputes the delivery', 'test'),
+          flagAttention(trx, { order, reason: 'customer disputes the delivery', actor: 'test' }),
         );
       }
       const { data, total } = await list(`source=order_attention&orderId=${orderId}`);
@@ -118,7 +119,7 @@ describe('the interventions queue', () => {
     it('resolves its entry too', async () => {
       const order = await h.newOrder();
       await withOrderLock(h.system.db, order.channel, order.external_order_id, (trx) =>
-        flagAttention(trx, order, 'stock count differs', 'test'),
+        flagAttention(trx, { order, reason: 'stock count differs', actor: 'test' }),
       );
       const res = await post(`/admin/orders/${order.id}/resolve`, { note: 'recounted' });
       expect(res.status).toBe(200);
@@ -217,7 +218,7 @@ describe('the interventions queue', () => {
     it('answers 409 and leaves it open', async () => {
       const order = await h.newOrder();
       await withOrderLock(h.system.db, order.channel, order.external_order_id, (trx) =>
-        flagAttention(trx, order, 'nothing to replay here', 'test'),
+        flagAttention(trx, { order, reason: 'nothing to replay here', actor: 'test' }),
       );
       const entry = (await list(`orderId=${order.id}`)).data[0] as InterventionDto;
       const res = await post(`/admin/interventions/${entry.id}/replay`, {});
@@ -231,7 +232,7 @@ describe('the interventions queue', () => {
     it('answers 400 for a note that is too short, and resolves nothing', async () => {
       const order = await h.newOrder();
       await withOrderLock(h.system.db, order.channel, order.external_order_id, (trx) =>
-        flagAttention(trx, order, 'short note case', 'test'),
+        flagAttention(trx, { order, reason: 'short note case', actor: 'test' }),
       );
       const entry = (await list(`orderId=${order.id}`)).data[0] as InterventionDto;
       const res = await post(`/admin/interventions/${entry.id}/resolve`, { note: 'x' });
@@ -254,7 +255,7 @@ describe('the interventions queue', () => {
     it('answers 409 when acknowledging an entry that is not a reconciliation finding', async () => {
       const order = await h.newOrder();
       await withOrderLock(h.system.db, order.channel, order.external_order_id, (trx) =>
-        flagAttention(trx, order, 'not a finding', 'test'),
+        flagAttention(trx, { order, reason: 'not a finding', actor: 'test' }),
       );
       const entry = (await list(`orderId=${order.id}`)).data[0] as InterventionDto;
       const res = await post(`/admin/interventions/${entry.id}/acknowledge`, { note: 'looked at it' });

@@ -9,7 +9,7 @@ import {
   DELIVERY_REQUESTED,
   deliveryRequestedProcessor,
   deliveryRequestedPublisher,
-} from '../../src/integrations/delivery/index.js';
+} from '../../src/integrations/delivery/outbound.js';
 import type { Publisher, WorkerContext } from '../../src/integrations/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { enqueueOutbox } from '../../src/orders/outbox.js';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Integration } from '../../src/integrations/types.js';
-import { type CreateOrderInput, createOrder } from '../../src/orders/service.js';
+import { type CreateOrderInput, createOrder } from '../../src/orders/create.js';
 import { coreChecks } from '../../src/reconciliation/checks.js';
 import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
 
@@ -57,12 +57,15 @@ describe('reconciliation rules', () => {
   const order = async (input: Partial<CreateOrderInput> & { channel?: string }) => {
     seq++;
     const { order: created } = await createOrder(system.db, {
-      channel: 'manual',
-      externalOrderId: `rule-${seq}`,
-      currency: 'TRY',
-      items: [{ sku: 'R', name: 'r', quantity: 1, unitPrice: 1000 }],
-      actor: 'test',
-      ...input,
+      input: {
+        channel: 'manual',
+        externalOrderId: `rule-${seq}`,
+        currency: 'TRY',
+        items: [{ sku: 'R', name: 'r', quantity: 1, unitPrice: 1000 }],
+        actor: 'test',
+        ...input,
+      },
+      announce: false,
     });
     return created;
   };

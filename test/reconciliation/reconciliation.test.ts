@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrder, transitionOrder, withOrderLock } from '../../src/orders/service.js';
+import { createOrder } from '../../src/orders/create.js';
+import { withOrderLock } from '../../src/orders/locks.js';
+import { transitionOrder } from '../../src/orders/transition.js';
 import { nextWindow } from '../../src/reconciliation/run.js';
 import { CHAIN_ID, MARKET_VENDOR, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
 import { adminPost, orderIdFor, startYs, type YsHarness } from '../integrations/yemeksepeti/helpers.js';
@@ -59,16 +61,19 @@ describe('a reconciliation run', () => {
   describe('when a cancelled order kept its payment', () => {
     it('reports it under cancelledButPaid', async () => {
       const { order } = await createOrder(h.system.db, {
-        channel: 'manual',
-        externalOrderId: 'recon-paid-cancelled',
-        status: 'confirmed',
-        paymentStatus: 'paid',
-        currency: 'TRY',
-        items: [{ sku: 'X', name: 'x', quantity: 1, unitPrice: 1000 }],
-        actor: 'test',
+        input: {
+          channel: 'manual',
+          externalOrderId: 'recon-paid-cancelled',
+          status: 'confirmed',
+          paymentStatus: 'paid',
+          currency: 'TRY',
+          items: [{ sku: 'X', name: 'x', quantity: 1, unitPrice: 1000 }],
+          actor: 'test',
+        },
+        announce: false,
       });
       await withOrderLock(h.system.db, 'manual', 'recon-paid-cancelled', (trx) =>
-        transitionOrder(trx, order, 'cancelled', { actor: 'test', reason: 'customer left' }),
+        transitionOrder(trx, { order, to: 'cancelled', actor: 'test', reason: 'customer left' }),
       );
       const { body } = await runNow(h);
       expect(body.report.cancelledButPaid.sample).toContain(order.id);

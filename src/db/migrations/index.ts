@@ -13,6 +13,7 @@ import * as interventions from './2026_12_04_1600_interventions.js';
 import * as orderTextSearch from './2026_12_04_1610_order_text_search.js';
 import * as operations from './2026_12_05_0300_operations.js';
 import * as inboxAutovacuum from './2026_12_05_0310_inbox_autovacuum.js';
+import * as onebasket from './2026_12_05_0400_onebasket.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_04_1610_order_text_search': orderTextSearch,
   '2026_12_05_0300_operations': operations,
   '2026_12_05_0310_inbox_autovacuum': inboxAutovacuum,
+  '2026_12_05_0400_onebasket': onebasket,
 };
 
 export const migrationProvider: MigrationProvider = {

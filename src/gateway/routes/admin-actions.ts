@@ -11,14 +11,15 @@ import {
   orderActionNames,
 } from '../../integrations/types.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { resolveAttention } from '../../orders/attention.js';
+import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { getOrderDetail } from '../../orders/queries.js';
-import { findOrderById, getOrderForUpdate, resolveAttention, withOrderLock } from '../../orders/service.js';
 
 /** Actions that are the same on every channel: no integration's rules apply. */
 const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {
   resolve: (trx, order, body, { actor }) => {
     const { note } = validate(resolveBody, body);
-    return resolveAttention(trx, order, { actor, note });
+    return resolveAttention(trx, { order, actor, note });
   },
 };
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
+import { listProviderOrders } from '../../orders/provider-orders.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
 
@@ -51,6 +52,8 @@ export function registerAdminOrderRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
     const { id } = validate(orderIdParam, c.req.param(), 'order id');
     const order = await getOrderDetail(deps.db, id);
     if (!order) throw new AppError('not_found', 'order not found', { details: { id } });
-    return c.json(order);
+    // An order split across provider systems shows its provider orders; others are unchanged.
+    const providerOrders = await listProviderOrders(deps.db, id);
+    return c.json(providerOrders.length > 0 ? { ...order, providerOrders } : order);
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
-import { OAuthClientCredentials } from '../http.js';
+import { OAuthClientCredentials } from '../oauth.js';
 import type { Fulfilment } from './mapping.js';
 
 export const GOFOOD_PROVIDER = 'gofood';

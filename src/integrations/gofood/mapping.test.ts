@@ -5,11 +5,11 @@ import {
   classifyEvent,
   type LifecycleStep,
   lifecycleSteps,
-  notificationSchema,
   orderFacts,
   stepAdvances,
   UnusablePayloadError,
 } from './mapping.js';
+import { notificationSchema } from './schema.js';
 
 function fold(steps: readonly LifecycleStep[]): LifecycleStep | null {
   let current: LifecycleStep | null = null;

@@ -1,11 +1,11 @@
 /**
- * GoFood facts in one place: the notification payload (parsed leniently: GoBiz adds fields and sends absent
- * values as null), its lifecycle order, and the mapping onto the internal status model. Pure: no database.
+ * GoFood facts in one place: the notification's lifecycle order and its mapping onto the internal status
+ * model and order input (the payload itself is in schema.ts). Pure: no database.
  * The table is documented in docs/gofood.md.
  */
-import { z } from 'zod';
-import type { CreateOrderInput, OrderItemInput } from '../../orders/service.js';
+import type { CreateOrderInput, OrderItemInput } from '../../orders/create.js';
 import type { OrderStatus } from '../../orders/status.js';
+import type { GofoodNotification } from './schema.js';
 
 export const GOFOOD_SOURCE = 'gofood';
 export const EVENT_PREFIX = 'gofood.order.';
@@ -71,74 +71,6 @@ export function stepAdvances(current: LifecycleStep | null, next: LifecycleStep)
   if (next === 'cancelled') return true;
   return stepRank[next] > stepRank[current];
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Payload
-
-const nullableString = z
-  .union([z.string(), z.number()])
-  .nullish()
-  .transform((v) => (v === null || v === undefined ? undefined : String(v)));
-const amount = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/)]).nullish();
-
-const variantSchema = z.looseObject({
-  id: nullableString,
-  external_id: nullableString,
-  name: nullableString,
-});
-
-const itemSchema = z.looseObject({
-  id: nullableString,
-  external_id: nullableString,
-  name: nullableString,
-  quantity: z.coerce.number().int().positive().nullish(),
-  price: amount,
-  notes: nullableString,
-  variants: z
-    .array(variantSchema)
-    .nullish()
-    .transform((v) => v ?? []),
-});
-
-/** An object that may arrive as null or not at all: parsed as `{}` then. */
-const orEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => v ?? {}, schema);
-
-/** Lenient: unknown fields pass through, every value may be null or absent. */
-export const notificationSchema = z.looseObject({
-  header: orEmpty(
-    z.looseObject({
-      version: z.unknown().optional(),
-      event_name: nullableString,
-      event_id: nullableString,
-      timestamp: nullableString,
-    }),
-  ),
-  body: orEmpty(
-    z.looseObject({
-      service_type: nullableString,
-      outlet: z.looseObject({ id: nullableString, external_outlet_id: nullableString }).nullish(),
-      customer: z.looseObject({ id: nullableString, name: nullableString }).nullish(),
-      order: z
-        .looseObject({
-          order_number: nullableString,
-          status: nullableString,
-          currency: nullableString,
-          order_total: amount,
-          takeaway_charges: amount,
-          cutlery_requested: z.boolean().nullish(),
-          created_at: nullableString,
-          applied_promotions: z.unknown().optional(),
-          order_items: z
-            .array(itemSchema)
-            .nullish()
-            .transform((v) => v ?? []),
-          cancellation_detail: z.unknown().optional(),
-        })
-        .nullish(),
-    }),
-  ),
-});
-export type GofoodNotification = z.infer<typeof notificationSchema>;
 
 export type Fulfilment = 'delivery' | 'pickup';
 
@@ -261,4 +193,11 @@ export function orderFacts(
 export function gofoodAttributes(attributes: Record<string, unknown>): Partial<GofoodAttributes> {
   const value = attributes.gofood;
   return value !== null && typeof value === 'object' ? (value as Partial<GofoodAttributes>) : {};
+}
+
+/** A GoFood timestamp as a Date; null when absent or unreadable. */
+export function parseTimestamp(value: string | undefined): Date | null {
+  if (!value) return null;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? null : at;
 }

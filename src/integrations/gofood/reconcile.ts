@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { findOrderById } from '../../orders/service.js';
+import { findOrderById } from '../../orders/locks.js';
 import type { ChannelCheck, ChannelReconciliation } from '../types.js';
-import { deadlineJobId, ensureDeadline } from './handler.js';
+import { deadlineJobId, ensureDeadline } from './deadline.js';
 import { GOFOOD_SOURCE } from './mapping.js';
 
 /** How long after GoFood's longest acceptance window an undecided order is reported. */

@@ -4,8 +4,10 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { verifyHmacHex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
-import { GOFOOD_SOURCE, notificationSchema } from './mapping.js';
+import { ingestPush } from '../kit/push.js';
+import { GOFOOD_SOURCE } from './mapping.js';
 import { acceptanceModes, upsertOutlet } from './outlets.js';
+import { notificationSchema } from './schema.js';
 
 const headerValue = z.string().trim().min(1).max(255);
 
@@ -36,7 +38,7 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       idempotencyKey && headerValue.safeParse(idempotencyKey).success
         ? idempotencyKey.trim()
         : notification.header.event_id;
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: GOFOOD_SOURCE,
       dedupKey,
       eventType: notification.header.event_name ?? 'unknown',
@@ -45,8 +47,6 @@ export function registerGofoodWebhook(app: Hono<AppEnv>, deps: RouteDeps): void 
       payloadJson: raw,
       rawBody: raw,
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   });
 }
 

@@ -1,19 +1,16 @@
 import { cancelBody, refundBody } from '../../http/action-bodies.js';
 import { validate } from '../../http/input.js';
 import { RuleViolation } from '../../lib/errors.js';
+import { recordChannelStatus } from '../../orders/channel-status.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
-import {
-  advanceOrder,
-  commitOrderStock,
-  recordChannelStatus,
-  refundOrder,
-  transitionOrder,
-} from '../../orders/service.js';
+import { refundOrder } from '../../orders/refund.js';
+import { commitOrderStock } from '../../orders/stock.js';
+import { advanceOrder, transitionOrder } from '../../orders/transition.js';
 import type { OrderAction, OrderActionName } from '../types.js';
-import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './handler.js';
+import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './attributes.js';
 
 /**
- * Our decisions on a Yemeksepeti order, with seed 003's rules (each refusal is a 409 naming the rule):
+ * Our decisions on a Yemeksepeti order, under Yemeksepeti's rules (each refusal is a 409 naming the rule):
  * - dispatch: our completion is DISPATCHED (only Yemeksepeti sets DELIVERED); once only (`already_dispatched`).
  * - cancel: not after DISPATCHED (`no_cancel_after_dispatch`); Yemeksepeti itself may, through its webhook.
  * - refund: not after DISPATCHED (`no_refund_after_dispatch`), and at most once (`refund_once`), whoever
@@ -24,12 +21,16 @@ const dispatch: OrderAction = async (trx, order, _body, { actor }) => {
   if (isDispatched(order)) {
     throw new RuleViolation('already_dispatched', 'the order is already DISPATCHED', { orderId: order.id });
   }
-  let updated = await advanceOrder(trx, order, 'shipped', {
+  let updated = await advanceOrder(trx, {
+    order,
+    to: 'shipped',
     actor,
     reason: 'dispatched (DISPATCHED sent to Yemeksepeti)',
   });
-  await commitOrderStock(trx, order.id, actor);
-  await recordChannelStatus(trx, updated, 'DISPATCHED', {
+  await commitOrderStock(trx, { orderId: order.id, actor: actor });
+  await recordChannelStatus(trx, {
+    order: updated,
+    channelStatus: 'DISPATCHED',
     applied: true,
     note: 'set by us; sent to Yemeksepeti',
   });
@@ -57,7 +58,7 @@ const cancel: OrderAction = async (trx, order, body, { actor }) => {
     });
   }
   const { reason } = validate(cancelBody, body);
-  let updated = await transitionOrder(trx, order, 'cancelled', { actor, reason });
+  let updated = await transitionOrder(trx, { order, to: 'cancelled', actor, reason });
   updated = await patchYsAttributes(trx, updated, {
     bisuStatus: 'ORDER_CANCELLED',
     cancellation: { reason, cancelledBy: 'us' },
@@ -90,7 +91,7 @@ const refund: OrderAction = async (trx, order, body, { actor }) => {
     });
   }
   const input = validate(refundBody, body);
-  const updated = await refundOrder(trx, order, { actor, ...input });
+  const updated = await refundOrder(trx, { order, actor, ...input });
   return patchYsAttributes(trx, updated, {
     refund: { by: 'admin', amount: input.amount, reason: input.reason },
   });

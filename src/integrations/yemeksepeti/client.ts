@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
-import { OAuthClientCredentials } from '../http.js';
+import { OAuthClientCredentials } from '../oauth.js';
 import type { YsItemStatus, YsOutboundStatus } from './mapping.js';
 
 /** `PUT /v2/chains/{chain_id}/orders/{order_id}` body. */
@@ -69,7 +69,7 @@ export class YemeksepetiHttpClient implements YemeksepetiApi {
     body: YsOrderUpdate,
     options: { idempotencyKey?: string } = {},
   ): Promise<void> {
-    // Seed 003: only Yemeksepeti moves an order to DELIVERED. The type forbids it; this guards JS callers.
+    // Only Yemeksepeti moves an order to DELIVERED. The type forbids it; this guards JS callers.
     if ((body.status as string) === 'DELIVERED') {
       throw new RuleViolation('never_set_delivered', 'only Yemeksepeti sets DELIVERED');
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { optionalEnv } from '../../lib/env.js';
 
-/** Yemeksepeti Mahalle settings (seed 003). Market and Su are separate categories with their own tokens. */
+/** Yemeksepeti Mahalle settings. Market and Su are separate categories with their own tokens. */
 export const yemeksepetiEnvShape = {
   /** Bearer token Yemeksepeti sends with Market orders; unset = Market webhooks are refused. */
   YEMEKSEPETI_MARKET_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),

@@ -1,5 +1,5 @@
+import type { OrderItemInput } from '../../orders/create.js';
 import { toMinorUnits, weightLineTotal } from '../../orders/money.js';
-import type { OrderItemInput } from '../../orders/service.js';
 import { fulfilmentRank, type OrderStatus } from '../../orders/status.js';
 import type { YsItem, YsOrder } from './schema.js';
 
@@ -10,7 +10,7 @@ export const YS_CURRENCY = 'TRY';
 export const ysCategories = ['market', 'su'] as const;
 export type YsCategory = (typeof ysCategories)[number];
 
-/** Order statuses Yemeksepeti sends (seed 003). Anything else is stored and flagged for attention. */
+/** Order statuses Yemeksepeti sends. Anything else is stored and flagged for attention. */
 export const ysStatuses = [
   'RECEIVED',
   'UNASSIGNED',
@@ -30,7 +30,7 @@ export function isYsStatus(value: string): value is YsStatus {
 export type BisuStatus = 'ORDER_CREATED' | 'ORDER_CONFIRMED' | 'ORDER_COMPLETED' | 'ORDER_CANCELLED';
 
 /**
- * Seed 003's mapping, as documented: RECEIVED / UNASSIGNED / READY_FOR_PICKUP → ORDER_CREATED;
+ * The mapping documented in docs/yemeksepeti.md: RECEIVED / UNASSIGNED / READY_FOR_PICKUP → ORDER_CREATED;
  * DISPATCHED / DELIVERED → ORDER_COMPLETED; CANCELLED → ORDER_CANCELLED; ORDER_RECONCILED keeps the order
  * at ORDER_CREATED or ORDER_CONFIRMED (whichever it was: the partial refund is recorded, nothing else).
  */
@@ -69,7 +69,7 @@ export const YS_TO_INTERNAL: Readonly<Record<YsStatus, OrderStatus | null>> = {
 
 export type YsFlow = 'create' | 'cancel' | 'sync' | 'unknown';
 
-/** Seed 003: RECEIVED / UNASSIGNED create, CANCELLED cancels, the rest synchronise the status. */
+/** RECEIVED / UNASSIGNED create, CANCELLED cancels, the rest synchronise the status. */
 export function flowFor(status: string): YsFlow {
   if (status === 'RECEIVED' || status === 'UNASSIGNED') return 'create';
   if (status === 'CANCELLED') return 'cancel';
@@ -186,7 +186,7 @@ export function storeIdsOf(order: YsOrder): string[] {
   return ids.filter((id): id is string => typeof id === 'string' && id !== '');
 }
 
-/** Our references to the Yemeksepeti order (seed 003: order_id = packageId, external_order_id = integrationOrderNumber). */
+/** Our references to the Yemeksepeti order (order_id = packageId, external_order_id = integrationOrderNumber). */
 export function externalRefsOf(order: YsOrder, storeId?: string): Record<string, string> {
   const refs: Record<string, string | null | undefined> = {
     packageId: order.order_id,

@@ -5,6 +5,7 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, timestampInput, validate } from '../../http/input.js';
 import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { ingestPush } from '../kit/push.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
 import { recoverVendorOrders } from './recover.js';
 import { type YsEventMeta, ysOrderSchema } from './schema.js';
@@ -54,7 +55,7 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
     const order = validate(ysOrderSchema, json);
     // Dedup key = hash of the raw body (ingest's default): the same body twice is one event, the same
     // order with a new status is a new body and so a new event.
-    const result = await deps.ingest({
+    return ingestPush(c, deps, {
       source: YS_SOURCE,
       eventType: `order.${order.status.toLowerCase()}`,
       externalOrderId: order.order_id,
@@ -63,8 +64,6 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
       rawBody: raw,
       meta: { category, endpoint: c.req.path } satisfies YsEventMeta,
     });
-    if (result.duplicate) return c.json({ eventId: result.eventId, duplicate: true }, 200);
-    return c.json({ eventId: result.eventId }, 202);
   };
 
   app.post('/api/v2/yemeksepeti/order/create', receive(undefined));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The Yemeksepeti (Delivery Hero partner picking) order body, the same for create and cancel (seed 003).
+ * The Yemeksepeti (Delivery Hero partner picking) order body, the same for create and cancel.
  * We validate what we use, let unknown fields through (`looseObject`) and accept null wherever the sender
  * sends it. Status-specific requirements (a create needs a store and items) are checked in superRefine.
  */
@@ -73,7 +73,7 @@ export const ysCancellationSchema = z.looseObject({
   cancelled_by: z.string().max(200).nullish(),
 });
 
-/** Statuses that start the create flow (seed 003: UNASSIGNED or RECEIVED). */
+/** Statuses that start the create flow (UNASSIGNED or RECEIVED). */
 export const CREATE_STATUSES = ['RECEIVED', 'UNASSIGNED'] as const;
 
 export const ysOrderSchema = z

@@ -3,7 +3,7 @@ import {
   deadlineJobId,
   REJECTION_FINAL_JOB,
   rejectionFinalJobId,
-} from '../../../src/integrations/gofood/handler.js';
+} from '../../../src/integrations/gofood/deadline.js';
 import { type TestSystem, waitFor } from '../../support/system.js';
 import {
   deliver,

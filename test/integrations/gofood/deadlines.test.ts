@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadlineJobId } from '../../../src/integrations/gofood/handler.js';
+import { deadlineJobId } from '../../../src/integrations/gofood/deadline.js';
 import type { FakeGoBiz } from '../../support/fake-gobiz.js';
 import { type TestSystem, waitFor } from '../../support/system.js';
 import {

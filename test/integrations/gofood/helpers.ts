@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Order } from '../../../src/db/schema.js';
-import { findOrderByExternalId } from '../../../src/orders/service.js';
+import { findOrderByExternalId } from '../../../src/orders/locks.js';
 import {
   FakeGoBiz,
   type GofoodEventName,

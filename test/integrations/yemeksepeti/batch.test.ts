@@ -2,10 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../../src/db/schema.js';
 import type { HandlerResult } from '../../../src/integrations/types.js';
-import {
-  handleYemeksepetiEvent,
-  handleYemeksepetiEvents,
-} from '../../../src/integrations/yemeksepeti/handler.js';
+import { handleYemeksepetiEvents } from '../../../src/integrations/yemeksepeti/batch.js';
+import { handleYemeksepetiEvent } from '../../../src/integrations/yemeksepeti/handle.js';
 import type { Settled } from '../../../src/lib/coalesce.js';
 import { waitFor } from '../../support/system.js';
 import { ysOrder } from './fixtures.js';

@@ -1,0 +1,77 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/index.js';
+import type { Order } from '../db/schema.js';
+import { AppError, RuleViolation } from '../lib/errors.js';
+import type { CommandContext } from './change.js';
+import { staleOrderError } from './locks.js';
+import { canTransition, isOrderStatus } from './status.js';
+import { addTimelineEvent } from './timeline.js';
+import { transitionOrder } from './transition.js';
+
+export interface RefundInput extends CommandContext {
+  order: Order;
+  /** Minor units. */
+  amount: number;
+  items?: { sku: string; quantity: number }[];
+}
+
+/**
+ * Records a refund. A refund of the whole remaining amount moves the order to `refunded` (when the table
+ * allows it); a partial one only raises `refundedTotal`. Only money that was taken can be given back.
+ */
+export async function refundOrder(trx: Executor, input: RefundInput): Promise<Order> {
+  const { order } = input;
+  const remaining = order.total - order.refunded_total;
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
+    throw new AppError('validation_failed', 'refund amount must be a positive integer in minor units', {
+      retryable: false,
+    });
+  }
+  // An unpaid (or failed, or only authorized) order has nothing to refund.
+  if (order.payment_status !== 'paid' && order.payment_status !== 'partially_refunded') {
+    throw new RuleViolation(
+      'refund_requires_payment',
+      `an order whose payment is ${order.payment_status} has nothing to refund`,
+      { paymentStatus: order.payment_status },
+    );
+  }
+  if (input.amount > remaining) {
+    throw new AppError('conflict', `refund of ${input.amount} exceeds the refundable ${remaining}`, {
+      details: { remaining },
+      retryable: false,
+    });
+  }
+  const refunded = order.refunded_total + input.amount;
+  const full = refunded === order.total;
+  // Compare-and-set on the refunded total: two refunds from stale copies cannot both count.
+  const refundedRow = await trx
+    .updateTable('orders')
+    .set({
+      refunded_total: refunded,
+      payment_status: full ? 'refunded' : 'partially_refunded',
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', order.id)
+    .where('refunded_total', '=', order.refunded_total)
+    .returningAll()
+    .executeTakeFirst();
+  if (!refundedRow) throw staleOrderError(order.id);
+  let updated = refundedRow;
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'refunded',
+    actor: input.actor,
+    message: input.reason ?? (full ? 'full refund' : 'partial refund'),
+    metadata: { amount: input.amount, refundedTotal: refunded, items: input.items ?? [], ...input.metadata },
+  });
+  const status = updated.status;
+  if (full && isOrderStatus(status) && canTransition(status, 'refunded')) {
+    updated = await transitionOrder(trx, {
+      order: updated,
+      to: 'refunded',
+      actor: input.actor,
+      reason: input.reason ?? 'fully refunded',
+    });
+  }
+  return updated;
+}

@@ -1,0 +1,327 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  basketEvent,
+  FakeProviderSystem,
+  onebasketEnv,
+  sendBasketEvent,
+  signOnebasket,
+} from '../../support/fake-onebasket.js';
+import { postJson, startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
+import { basketView, deliver, deliverCallback, onebasketOrder, settled } from './helpers.js';
+
+let system: TestSystem;
+const shop = new FakeProviderSystem('shop', { lock: 'grant', order: 'pending', supportsCallbacks: true });
+const other = new FakeProviderSystem('other', { lock: 'grant', order: 'pending', supportsCallbacks: true });
+
+const item = (sku: string, quantity = 1) => ({ sku, name: `Item ${sku}`, quantity, unitPrice: 100 });
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
+
+beforeAll(async () => {
+  system = await startTestSystem({ env: onebasketEnv });
+  for (const provider of [shop, other]) {
+    await provider.start();
+    await provider.register(system);
+  }
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await Promise.all([shop.close(), other.close()]);
+});
+
+async function inboxCount(): Promise<number> {
+  const row = await system.db
+    .selectFrom('inbound_events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+const quantities = async (basketId: string) =>
+  (
+    await system.db
+      .selectFrom('onebasket_provider_baskets')
+      .select('items')
+      .where('basket_id', '=', basketId)
+      .execute()
+  ).flatMap((r) => r.items.map((i) => i.quantity));
+
+describe('POST /webhooks/onebasket', () => {
+  const event = basketEvent('BasketCreated', { id: 'basket-sig', providers: { shop: [item('A')] } });
+  const body = JSON.stringify(event);
+
+  for (const [condition, signature] of [
+    ['the signature is missing', null],
+    ['the signature is of another body', signOnebasket(`${body} `)],
+    ['the signature is made with another secret', signOnebasket(body, 'another-secret-0123456789abcdef')],
+    ['the signature is not 64 hex characters', `sha256=${'a'.repeat(63)}`],
+    ['the signature has no sha256= prefix', signOnebasket(body).slice('sha256='.length)],
+  ] as const) {
+    describe(`when ${condition}`, () => {
+      it('answers 401 and stores nothing', async () => {
+        const before = await inboxCount();
+        const res = await sendBasketEvent(system, event, signature);
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+        expect(await inboxCount()).toBe(before);
+      });
+    });
+  }
+
+  describe('when a signed body is not JSON', () => {
+    it('answers 400 and stores nothing', async () => {
+      const before = await inboxCount();
+      const res = await postJson(`${system.baseUrl}/webhooks/onebasket`, '{"eventId":', {
+        'x-onebasket-signature': signOnebasket('{"eventId":'),
+      });
+      expect(res.status).toBe(400);
+      expect(await inboxCount()).toBe(before);
+    });
+  });
+
+  describe('when the same eventId arrives twice', () => {
+    it('stores it once and answers the second 200 duplicate', async () => {
+      const first = await sendBasketEvent(system, event);
+      const second = await sendBasketEvent(system, { ...event, occurredAt: new Date().toISOString() });
+      expect(first.status).toBe(202);
+      expect(second.status).toBe(200);
+      const [a, b] = [
+        (await first.json()) as { eventId: string },
+        (await second.json()) as { eventId: string; duplicate: boolean },
+      ];
+      expect(b).toEqual({ eventId: a.eventId, duplicate: true });
+    });
+  });
+});
+
+describe('basket state', () => {
+  describe('when a payment intent holds the basket', () => {
+    it('records a BasketUpdated and refuses it, and a deletion of the intent makes the basket mutable again', async () => {
+      const id = 'basket-held';
+      const basket = { id, providers: { shop: [item('A')] }, paymentIntent: { id: 'pi-held', amount: 100 } };
+      await deliver(system, basketEvent('PaymentIntentCreated', basket));
+      const refused = await deliver(
+        system,
+        basketEvent('BasketUpdated', { id, providers: { shop: [item('A', 5)] } }),
+      );
+      expect(refused.outcome).toBe(
+        'BasketUpdated recorded, not applied: payment intent pi-held holds the basket: it is immutable',
+      );
+      const emptied = await deliver(system, basketEvent('BasketDeleted', { id, providers: {} }));
+      expect(emptied.outcome).toContain('not applied');
+      expect(await quantities(id)).toEqual([1]);
+
+      await deliver(system, basketEvent('PaymentIntentDeleted', basket));
+      await deliver(system, basketEvent('BasketUpdated', { id, providers: { shop: [item('A', 5)] } }));
+      expect(await quantities(id)).toEqual([5]);
+      const view = await basketView(system, id);
+      expect(view.state).toBe('mutable');
+      expect(view.history.filter((h) => h.providerId === null).map((h) => [h.type, h.applied])).toEqual([
+        ['PaymentIntentCreated', true],
+        ['BasketUpdated', false],
+        ['BasketDeleted', false],
+        ['PaymentIntentDeleted', true],
+        ['BasketUpdated', true],
+      ]);
+    });
+  });
+
+  describe('when a provider of the basket is not registered', () => {
+    it("puts the failed lock call on the basket's history and leaves its lock requested", async () => {
+      const id = 'basket-unknown-provider';
+      const basket = {
+        id,
+        providers: { nobody: [item('N')] },
+        paymentIntent: { id: 'pi-nobody', amount: 100 },
+      };
+      await deliver(system, basketEvent('PaymentIntentCreated', basket));
+      const failed = await waitFor(async () => {
+        const view = await basketView(system, id);
+        return view.history.find((h) => h.type === 'lock');
+      });
+      expect(failed).toMatchObject({ applied: false, providerId: 'nobody' });
+      expect(failed.note).toContain('provider nobody is not registered');
+      expect((await basketView(system, id)).paymentIntent?.state).toBe('locking');
+    });
+  });
+
+  describe('when a basket is completed without any items', () => {
+    it('makes no order and marks the event for attention', async () => {
+      const done = await deliver(
+        system,
+        basketEvent('BasketComplete', { id: 'basket-empty', providers: {} }),
+      );
+      expect(done.status).toBe('attention');
+      expect(done.outcome).toContain('no order was made');
+      const orders = await system.db
+        .selectFrom('orders')
+        .select('id')
+        .where('external_order_id', '=', 'basket-empty')
+        .execute();
+      expect(orders).toHaveLength(0);
+    });
+  });
+
+  describe('when an update older than the content we hold arrives late', () => {
+    it('records it and does not apply it', async () => {
+      const id = 'basket-stale';
+      await deliver(
+        system,
+        basketEvent(
+          'BasketUpdated',
+          { id, providers: { shop: [item('A', 2)] } },
+          { occurredAt: minutesAgo(1) },
+        ),
+      );
+      const late = await deliver(
+        system,
+        basketEvent(
+          'BasketUpdated',
+          { id, providers: { shop: [item('A', 9)] } },
+          { occurredAt: minutesAgo(2) },
+        ),
+      );
+      expect(late.outcome).toBe('BasketUpdated recorded, not applied: older than the basket content we hold');
+      expect(await quantities(id)).toEqual([2]);
+    });
+  });
+
+  describe('when the intent deletion arrives before its creation', () => {
+    it('never lets that intent hold the basket nor ask for locks', async () => {
+      const id = 'basket-reversed';
+      const basket = {
+        id,
+        providers: { shop: [item('A')] },
+        paymentIntent: { id: 'pi-reversed', amount: 100 },
+      };
+      await deliver(system, basketEvent('PaymentIntentDeleted', basket));
+      const created = await deliver(system, basketEvent('PaymentIntentCreated', basket));
+      expect(created.outcome).toContain('payment intent pi-reversed was deleted already');
+      expect((await basketView(system, id)).state).toBe('mutable');
+      expect(shop.locks.calls.filter((c) => (c.body as { basketId: string }).basketId === id)).toHaveLength(
+        0,
+      );
+    });
+  });
+
+  describe('when BasketComplete arrives before the payment intent and the last update', () => {
+    it('completes the basket for ever; the late events are recorded and refused', async () => {
+      const id = 'basket-early-complete';
+      const basket = {
+        id,
+        providers: { shop: [item('A', 3)] },
+        paymentIntent: { id: 'pi-early', amount: 300 },
+      };
+      await deliver(system, basketEvent('BasketComplete', basket));
+      for (const type of ['PaymentIntentCreated', 'BasketUpdated', 'PaymentIntentDeleted', 'BasketDeleted']) {
+        const late = await deliver(
+          system,
+          basketEvent(
+            type,
+            { ...basket, providers: { shop: [item('A', 7)] } },
+            { occurredAt: minutesAgo(1) },
+          ),
+        );
+        expect(late.outcome).toBe(
+          `${type} recorded, not applied: the basket is completed: it never changes again`,
+        );
+      }
+      const again = await deliver(system, basketEvent('BasketComplete', basket));
+      expect(again.outcome).toContain('the basket is completed already');
+      const view = await basketView(system, id);
+      expect(view.state).toBe('completed');
+      expect(await quantities(id)).toEqual([3]);
+      const order = await onebasketOrder(system, id);
+      expect(order.total).toBe(300);
+      const orders = await system.db
+        .selectFrom('orders')
+        .select('id')
+        .where('external_order_id', '=', id)
+        .execute();
+      expect(orders).toHaveLength(1);
+    });
+  });
+});
+
+describe('POST /webhooks/providers/:providerId/events', () => {
+  let providerOrderId = '';
+  beforeAll(async () => {
+    await deliver(
+      system,
+      basketEvent('BasketComplete', { id: 'basket-callbacks', providers: { shop: [item('S')] } }),
+    );
+    const order = await onebasketOrder(system, 'basket-callbacks');
+    const row = await system.db
+      .selectFrom('provider_orders')
+      .select('id')
+      .where('order_id', '=', order.id)
+      .executeTakeFirstOrThrow();
+    providerOrderId = row.id;
+  });
+
+  describe("when the token is another provider's", () => {
+    it('answers 401 and stores nothing', async () => {
+      const before = await inboxCount();
+      const res = await shop.callback(system, providerOrderId, 'confirmed', { token: other.token });
+      expect(res.status).toBe(401);
+      expect(await inboxCount()).toBe(before);
+    });
+  });
+
+  describe('when the provider is not registered', () => {
+    it('answers 401 and stores nothing', async () => {
+      const before = await inboxCount();
+      const res = await postJson(
+        `${system.baseUrl}/webhooks/providers/nobody/events`,
+        { eventId: 'e1', providerOrderId, type: 'confirmed', occurredAt: new Date().toISOString() },
+        { authorization: `Bearer ${shop.token}` },
+      );
+      expect(res.status).toBe(401);
+      expect(await inboxCount()).toBe(before);
+    });
+  });
+
+  describe('when the event type is unknown', () => {
+    it('answers 400 and stores nothing', async () => {
+      const before = await inboxCount();
+      const res = await shop.callback(system, providerOrderId, 'teleported');
+      expect(res.status).toBe(400);
+      expect(await inboxCount()).toBe(before);
+    });
+  });
+
+  describe("when a provider reports on another provider's order", () => {
+    it('marks the event for attention and changes nothing', async () => {
+      const { eventId } = await deliverCallback(other.callback(system, providerOrderId, 'fulfilled'));
+      const row = await settled(system, eventId);
+      expect(row.status).toBe('attention');
+      const po = await system.db
+        .selectFrom('provider_orders')
+        .select('fulfilment_state')
+        .where('id', '=', providerOrderId)
+        .executeTakeFirstOrThrow();
+      expect(po.fulfilment_state).toBeNull();
+    });
+  });
+
+  describe('when fulfilment events arrive out of order', () => {
+    it('moves forward only: a fulfilment event confirms a Sent order, an older one is recorded, not applied', async () => {
+      const ready = await deliverCallback(shop.callback(system, providerOrderId, 'ready'));
+      expect((await settled(system, ready.eventId)).outcome).toBe('shop ready: applied');
+      const received = await deliverCallback(shop.callback(system, providerOrderId, 'received'));
+      expect((await settled(system, received.eventId)).outcome).toContain(
+        'not applied (late: already ready)',
+      );
+      const confirmed = await deliverCallback(shop.callback(system, providerOrderId, 'confirmed'));
+      expect((await settled(system, confirmed.eventId)).outcome).toContain('not applied (already confirmed)');
+      const po = await system.db
+        .selectFrom('provider_orders')
+        .selectAll()
+        .where('id', '=', providerOrderId)
+        .executeTakeFirstOrThrow();
+      expect([po.processing_state, po.fulfilment_state]).toEqual(['confirmed', 'ready']);
+      const order = await onebasketOrder(system, 'basket-callbacks');
+      expect(order.status).toBe('shipped');
+    });
+  });
+});
