@@ -159,3 +159,41 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('the default queue prefix', () => {
+  describe('when two checkouts run in development without REDIS_URL', () => {
+    it('gives each data directory its own prefix, the same one on every start', () => {
+      const first = loadConfig({ DATA_DIR: '/home/dev/ordergate/.data' });
+      const second = loadConfig({ DATA_DIR: '/home/dev/ordergate-copy/.data' });
+      expect(first.QUEUE_PREFIX).toMatch(/^\{ordergate-[0-9a-f]{10}\}$/);
+      expect(second.QUEUE_PREFIX).toMatch(/^\{ordergate-[0-9a-f]{10}\}$/);
+      expect(first.QUEUE_PREFIX).not.toBe(second.QUEUE_PREFIX);
+      expect(loadConfig({ DATA_DIR: '/home/dev/ordergate/.data/' }).QUEUE_PREFIX).toBe(first.QUEUE_PREFIX);
+    });
+
+    it('derives it from the absolute path, so the relative default differs between checkouts', () => {
+      const here = loadConfig({}).QUEUE_PREFIX;
+      expect(loadConfig({ DATA_DIR: `${process.cwd()}/.data` }).QUEUE_PREFIX).toBe(here);
+      expect(here).not.toBe('{ordergate}');
+    });
+  });
+
+  it('is the shared {ordergate} when REDIS_URL names the Redis of a deployment', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://redis-host:6379', DATA_DIR: '/a' }).QUEUE_PREFIX).toBe(
+      '{ordergate}',
+    );
+  });
+
+  it('is the shared {ordergate} outside development', () => {
+    expect(loadConfig({ NODE_ENV: 'test', DATA_DIR: '/a' }).QUEUE_PREFIX).toBe('{ordergate}');
+    expect(
+      loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a-production-token-0123', DATA_DIR: '/a' })
+        .QUEUE_PREFIX,
+    ).toBe('{ordergate}');
+  });
+
+  it('gives way to QUEUE_PREFIX when it is set', () => {
+    expect(loadConfig({ QUEUE_PREFIX: '{mine}', DATA_DIR: '/a' }).QUEUE_PREFIX).toBe('{mine}');
+    expect(loadConfig({ QUEUE_PREFIX: ' ', DATA_DIR: '/a' }).QUEUE_PREFIX).toMatch(/^\{ordergate-/);
+  });
+});

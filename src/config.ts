@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { z } from 'zod';
 import { integrationEnvShape } from './integrations/env.js';
 import { optionalEnv } from './lib/env.js';
@@ -23,8 +25,11 @@ export const configSchema = z.object({
   /** Trimmed like every secret (a value read from a file ends in a newline); blank = unset. */
   ADMIN_TOKEN: optionalEnv(z.string().min(16, 'must be at least 16 characters')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
-  QUEUE_PREFIX: z.string().min(1).default('{ordergate}'),
+  /**
+   * BullMQ key prefix; the braces make it a Redis Cluster hash tag. Unset: see `defaultQueuePrefix` (two
+   * checkouts in development on one machine's Redis get their own queues).
+   */
+  QUEUE_PREFIX: optionalEnv(z.string().min(1)),
   WORKER_CONCURRENCY: intFromEnv(128),
   /**
    * BullMQ workers taking inbox jobs in one process, sharing its WORKER_CONCURRENCY and its batches. A worker
@@ -92,7 +97,22 @@ export const configSchema = z.object({
   ...integrationEnvShape,
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'QUEUE_PREFIX'> & { QUEUE_PREFIX: string };
+
+export const SHARED_QUEUE_PREFIX = '{ordergate}';
+
+/**
+ * The queue prefix when QUEUE_PREFIX is unset. With REDIS_URL, or outside development, every process of one
+ * deployment shares `{ordergate}`. In development without REDIS_URL the Redis is whatever answers on
+ * 127.0.0.1:6379, which two checkouts on one machine would share, and one's workers would take the other's
+ * jobs (an event of one database processed against the other): there the prefix is derived from the data
+ * directory's absolute path, which is what tells two checkouts apart.
+ */
+export function defaultQueuePrefix(env: Pick<Config, 'NODE_ENV' | 'REDIS_URL' | 'DATA_DIR'>): string {
+  if (env.REDIS_URL || env.NODE_ENV !== 'development') return SHARED_QUEUE_PREFIX;
+  const dataDir = path.resolve(env.DATA_DIR);
+  return `{ordergate-${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}}`;
+}
 
 const stuckStates = ['pending', 'confirmed', 'processing', 'shipped'] as const;
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -140,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('ADMIN_TOKEN: required when NODE_ENV=production');
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  return parsed.data;
+  return { ...parsed.data, QUEUE_PREFIX: parsed.data.QUEUE_PREFIX ?? defaultQueuePrefix(parsed.data) };
 }
 
 /** For entry points: parse or print the list of problems and exit 1. */

@@ -1,4 +1,5 @@
 import { Server as HttpServer } from 'node:http';
+import path from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfigOrExit } from './config.js';
 import { createApp } from './gateway/app.js';
@@ -6,7 +7,7 @@ import { answerClientErrorsInEnvelope, httpServerOptions } from './gateway/node-
 import { createWorkerMetricsApp } from './gateway/worker-metrics.js';
 import { integrations } from './integrations/index.js';
 import { errorMessage } from './lib/errors.js';
-import { createLogger, type Logger } from './lib/logger.js';
+import { createLogger, type Logger, prettyDestination, wantsPrettyLogs } from './lib/logger.js';
 import { RedisUnavailableError } from './redis/connection.js';
 import { openServices, resolveAdminToken, type Services } from './runtime.js';
 import { type RunningWorkers, startWorkers } from './workers/index.js';
@@ -112,6 +113,26 @@ async function listen(
   return { server, address };
 }
 
+/**
+ * What `npm start` prints once the gateway answers: where a person goes next. The URLs use `localhost` when
+ * the gateway listens on every interface.
+ */
+export function readyBanner(config: Pick<Config, 'HOST' | 'ADMIN_TOKEN' | 'DATA_DIR'>, port: number): string {
+  const host = ['0.0.0.0', '::', ''].includes(config.HOST) ? 'localhost' : config.HOST;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const token = config.ADMIN_TOKEN
+    ? 'ADMIN_TOKEN'
+    : `the token in ${path.join(config.DATA_DIR, 'admin-token')}`;
+  return [
+    '',
+    `ordergate is ready on ${base}`,
+    `  API reference  ${base}/docs   (OpenAPI 3.1: ${base}/openapi.json)`,
+    `  job dashboard  ${base}/admin/queues   (sign in with any user name and ${token} as the password)`,
+    '',
+    '',
+  ].join('\n');
+}
+
 function closeServer(server: ServerType | undefined): Promise<void> {
   return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }
@@ -119,10 +140,14 @@ function closeServer(server: ServerType | undefined): Promise<void> {
 /** Entry point body shared by `main`, `web` and `worker`: config, start, SIGTERM/SIGINT → graceful exit 0. */
 export async function runMain(roles: Roles): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    wantsPrettyLogs(config.NODE_ENV, process.stdout.isTTY) ? await prettyDestination() : undefined,
+  );
   let running: RunningProcess;
   try {
     running = await startProcess(config, logger, roles);
+    if (running.port !== undefined) process.stdout.write(readyBanner(config, running.port));
   } catch (err) {
     if (err instanceof RedisUnavailableError) {
       process.stderr.write(`${err.message}\n`);

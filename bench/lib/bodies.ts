@@ -14,7 +14,7 @@ export function skuOf(n: number): string {
 const ITEM_NAMES = ['Pınar Süt 1 L', 'Erikli Su 5 L', 'Eti Browni 40 g', 'Çaykur Rize 1 kg', 'Domates (kg)'];
 
 /**
- * A realistic Yemeksepeti (Delivery Hero picking) order push, per design.md § Yemeksepeti: three items,
+ * A realistic Yemeksepeti (Delivery Hero picking) order push (the partner picking order body): three items,
  * customer with address, payment block, sys timestamps, a few null and unknown fields. About 2.5 KB.
  */
 export function yemeksepetiOrder(seq: number, runId: string): Record<string, unknown> {

@@ -100,7 +100,7 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
       },
     ];
     if (settings.ingestGateways > 1) {
-      // Web processes scale horizontally (design.md § Scale): the same push load spread over N gateways.
+      // Web processes scale horizontally: the same push load spread over N gateways.
       const n = settings.ingestGateways;
       ourRuns.push(
         { name: `ordergate ${route} push, max, ${n} gateway processes`, extra: {}, gateways: n },

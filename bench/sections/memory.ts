@@ -146,7 +146,7 @@ export async function memorySection(settings: BenchSettings): Promise<SectionRes
     const route = await pickRoute(url);
     const runId = newRunId();
     const pattern = externalIdPattern(route, runId);
-    // The downstream domain that consumes SUBSCRIBER_EVENTS (seed 003), played by a no-op BullMQ worker in
+    // The downstream domain that consumes SUBSCRIBER_EVENTS, played by a no-op BullMQ worker in
     // the bench process: without a consumer that queue's wait list grows by one job per order.
     const subscriberConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const subscriber = new Worker('subscriber-events', async () => {}, {

@@ -7,6 +7,7 @@ import { AppError } from '../lib/errors.js';
 import { lazyChild } from '../lib/logger.js';
 import { adminAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
+import { documentGatewayRoutes } from './openapi-catalogue.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerAdminInterventionRoutes } from './routes/admin-interventions.js';
@@ -16,6 +17,7 @@ import { registerAdminOutboxRoutes } from './routes/admin-outbox.js';
 import { registerQueueDashboard } from './routes/admin-queues.js';
 import { registerAdminReconciliationRoutes } from './routes/admin-reconciliation.js';
 import { registerAdminWarehouseRoutes } from './routes/admin-warehouses.js';
+import { registerApiDocs } from './routes/api-docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
@@ -94,6 +96,9 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerMetricsRoute(app, deps);
   registerAdminReconciliationRoutes(app, deps, integrations);
   for (const integration of integrations) integration.registerRoutes?.(app, { ...deps, requireAdmin });
+  // The OpenAPI document and its reference page describe every route registered above.
+  documentGatewayRoutes(app);
+  registerApiDocs(app);
 
   answerErrorsInEnvelope(app, deps.logger);
 

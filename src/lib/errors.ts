@@ -27,6 +27,35 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus | `rule_${string}`;
 
+/**
+ * When each code is answered, for the documentation (the README's error table and the OpenAPI document are
+ * generated from it, so a new code cannot go undocumented: the type demands its sentence).
+ */
+export const errorDescriptions: Readonly<Record<keyof typeof errorStatus, string>> = {
+  bad_request: 'the request cannot be understood (a malformed header or an unusable query)',
+  validation_failed:
+    'the body, query, path or a required header fails its schema; `details` lists `{path, message}` per problem',
+  malformed_json: 'the body is not valid UTF-8 JSON, or nests deeper than the store accepts',
+  unsupported_media_type: 'a JSON endpoint got a body whose Content-Type is not application/json',
+  unauthorized:
+    'the admin token, a provider token or a webhook signature is missing or wrong; nothing is stored',
+  forbidden: 'authenticated, but not allowed to do this',
+  not_found: 'no such route, or the order, event, message, warehouse or outlet does not exist',
+  conflict: 'the change contradicts stored state (e.g. a store id already mapped to another warehouse)',
+  illegal_transition: "the order's status machine does not allow this change from its current status",
+  request_timeout:
+    'the client did not send the whole request within REQUEST_TIMEOUT_MS / HEADERS_TIMEOUT_MS; the connection is closed',
+  payload_too_large: 'the body is larger than BODY_LIMIT_BYTES; answered with `Connection: close`',
+  idempotency_conflict:
+    'an Idempotency-Key reused with a different body; `details.eventId` is the event the key first stored',
+  rate_limited: 'too many requests; retry after the `Retry-After` seconds',
+  unavailable:
+    'Postgres, or a provider the request waits on, cannot be reached; retry after the `Retry-After` seconds',
+  provider_rejected:
+    "a provider refused our call (a 4xx other than 408/429, or an answer we cannot use); the provider's error is in `details`",
+  internal: 'an unexpected error; logged with its cause under the requestId, answered without internals',
+};
+
 export function statusForCode(code: ErrorCode): number {
   if (code.startsWith('rule_')) return 409;
   return errorStatus[code as keyof typeof errorStatus];

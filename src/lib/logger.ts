@@ -147,6 +147,31 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
+ * Human-readable logs (pino-pretty) are for a person watching a terminal in development; anything else (a
+ * file, a pipe, a log collector, production) gets one JSON object per line.
+ */
+export function wantsPrettyLogs(nodeEnv: string, stdoutIsTTY: boolean | undefined): boolean {
+  return nodeEnv === 'development' && stdoutIsTTY === true;
+}
+
+/**
+ * pino-pretty as a synchronous stream in this process (no transport thread), writing to `destination`
+ * (stdout by default). It formats lines pino has already redacted, so it shows nothing JSON would hide.
+ */
+export async function prettyDestination(
+  options: { destination?: NodeJS.WritableStream; colorize?: boolean } = {},
+): Promise<pino.DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({
+    sync: true,
+    colorize: options.colorize ?? true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    ...(options.destination ? { destination: options.destination } : {}),
+  });
+}
+
+/**
  * `logger.child(bindings)`, made on first use. A pino child serialises and redacts its bindings when it is
  * made, and most requests and events log nothing: the gateway gives every request one of these.
  */

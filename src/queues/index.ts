@@ -12,7 +12,7 @@ export const QUEUE_NAMES = {
   outbound: 'outbound',
   /** Sweeper, reconciliation, deadlines: scheduled and delayed work. */
   maintenance: 'maintenance',
-  /** Orders published to downstream subscribers (seed 003's SUBSCRIBER_EVENTS). */
+  /** New orders handed to downstream subscribers (SUBSCRIBER_EVENTS), one job per order. */
   subscriberEvents: 'subscriber-events',
 } as const;
 

@@ -63,7 +63,7 @@ export function notAcknowledged(check: string): RawBuilder<boolean> {
 }
 
 /**
- * The core checks of seed 004's reconcileOrders (stuck work, payment consistency, inventory, shipping) and
+ * The core reconciliation checks (stuck work, payment consistency, inventory, shipping) and
  * each channel's own. A run is background work, so it takes one core at most: its statements run one at a
  * time, in one read-only snapshot (a count and its sample agree), without parallel workers. Side by side, its
  * statements took both cores from the order path for half a second every quarter hour (docs/benchmarks.md,

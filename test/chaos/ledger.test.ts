@@ -36,7 +36,7 @@ import {
 } from './harness.js';
 
 /**
- * The ledger test (issue 5): N pushes across channels, 10% of them sent twice, status events shuffled,
+ * The ledger test: N pushes across channels, 10% of them sent twice, status events shuffled,
  * while the harness SIGKILLs the worker several times and the gateway once, restarts Redis losing its data
  * and takes Postgres away. Postgres is shared with other engineers, so its "restart" is simulated by
  * cutting every connection at a TCP proxy between the product and Postgres and refusing new ones for a few

@@ -21,7 +21,7 @@ interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: unknown };
 }
 
-/** Invariant 5 for the outbox: a message given up on is visible with its error, and replayable. */
+/** For the outbox: a message given up on is visible with its error, and replayable. */
 describe('dead outbox messages and their replay', () => {
   let h: DeliveryHarness;
   let system: TestSystem;

@@ -126,6 +126,10 @@ describe('when `npm start` runs on a fresh DATA_DIR with no DATABASE_URL or REDI
     await waitAllProcessed(proc.baseUrl, [eventId], token);
     const orders = await adminGet<{ total: number }>(proc.baseUrl, '/admin/orders?channel=manual', token);
     expect(orders.total).toBe(1);
+    // Where to go next, once ready: the API reference and the job dashboard.
+    expect(proc.output()).toContain(`ordergate is ready on ${proc.baseUrl}`);
+    expect(proc.output()).toContain(`${proc.baseUrl}/docs`);
+    expect(proc.output()).toContain(`${proc.baseUrl}/admin/queues`);
 
     // npm itself dies of the signal it relays; what counts is that the product shut down cleanly.
     proc.kill('SIGTERM');

@@ -5,7 +5,7 @@ import { GOFOOD_NOTIFICATION_SECRET } from '../support/fake-gobiz.js';
 import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
 import { deliver, gofoodOrder, orderNumber } from './gofood/helpers.js';
 
-/** Seed 003: every integration hands a new order to SUBSCRIBER_EVENTS (Yemeksepeti and manual: their own tests). */
+/** Every integration hands a new order to SUBSCRIBER_EVENTS (Yemeksepeti and manual: their own tests). */
 describe('SUBSCRIBER_EVENTS for GoFood orders', () => {
   let system: TestSystem;
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, lazyChild } from '../../src/lib/logger.js';
+import { createLogger, lazyChild, prettyDestination, wantsPrettyLogs } from '../../src/lib/logger.js';
 
 const secrets = {
   bearer: 'Bearer sk_live_9f8e7d6c5b4a',
@@ -191,5 +191,37 @@ describe('a lazy child logger', () => {
     expect(lines()).toHaveLength(1);
     expect(lines()[0]).toMatchObject({ requestId: 'req-lazy', orderId: 'ord-1', phone: '[redacted]' });
     expect(child.isLevelEnabled('debug')).toBe(false);
+  });
+});
+
+describe('human-readable logs', () => {
+  it('are chosen only in development with a terminal on stdout', () => {
+    expect(wantsPrettyLogs('development', true)).toBe(true);
+    expect(wantsPrettyLogs('development', false)).toBe(false);
+    expect(wantsPrettyLogs('development', undefined)).toBe(false);
+    expect(wantsPrettyLogs('production', true)).toBe(false);
+    expect(wantsPrettyLogs('test', true)).toBe(false);
+  });
+
+  describe('when the logger writes through pino-pretty', () => {
+    it('prints a readable line, not JSON, with the same redaction', async () => {
+      const chunks: string[] = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk.toString('utf8'));
+          callback();
+        },
+      });
+      const logger = createLogger('info', await prettyDestination({ destination, colorize: false }));
+      logger.info(
+        { orderId: 'ord-42', customer: { name: secrets.name }, token: secrets.token },
+        'order created',
+      );
+      const raw = chunks.join('');
+      expect(raw).toMatch(/INFO.*order created/);
+      expect(raw).toContain('orderId: "ord-42"');
+      expect(() => JSON.parse(raw)).toThrow();
+      expectNoSecret(raw);
+    });
   });
 });

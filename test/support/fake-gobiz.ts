@@ -55,8 +55,8 @@ export class FakeGoBiz {
     );
   }
 
-  start(): Promise<string> {
-    return this.provider.start();
+  start(port = 0): Promise<string> {
+    return this.provider.start(port);
   }
 
   get baseUrl(): string {
@@ -109,7 +109,7 @@ const statusFor: Record<GofoodEventName, string> = {
   placed: 'PLACED',
 };
 
-/** A GoBiz notification as documented (design.md § GoFood), with null where GoBiz leaves values out. */
+/** A GoBiz notification as GoBiz documents it, with null where GoBiz leaves values out. */
 export function gofoodNotification(
   event: GofoodEventName,
   spec: OrderSpec,

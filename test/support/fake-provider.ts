@@ -226,11 +226,14 @@ export class FakeProvider {
     });
   }
 
-  /** Starts listening on 127.0.0.1 with a free port; returns the base URL (no trailing slash). */
-  async start(): Promise<string> {
+  /**
+   * Starts listening on 127.0.0.1 on `listenPort` (0, the default: a free port); returns the base URL (no
+   * trailing slash).
+   */
+  async start(listenPort = 0): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(listenPort, '127.0.0.1', () => {
         this.server.off('error', reject);
         resolve();
       });

@@ -47,8 +47,8 @@ export class FakeYemeksepeti {
     );
   }
 
-  start(): Promise<string> {
-    return this.provider.start();
+  start(port = 0): Promise<string> {
+    return this.provider.start(port);
   }
 
   close(): Promise<void> {

@@ -16,7 +16,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
 
-  // Yemeksepeti rule (seed 003): the warehouse an order was created in never changes. Enforced in the
+  // Yemeksepeti rule: the warehouse an order was created in never changes. Enforced in the
   // database so no code path (admin tooling, a later event, a hand-written update) can move it.
   await sql`
     create function orders_yemeksepeti_warehouse_fixed() returns trigger language plpgsql as $$

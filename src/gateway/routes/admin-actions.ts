@@ -23,7 +23,7 @@ const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {
   },
 };
 
-const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
+export const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
 
 /**
  * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready|resolve}`: one transaction holding the

@@ -18,7 +18,7 @@ export const eventListQuery = z
   })
   .strict();
 
-const eventIdParam = z.object({ id: z.uuid() });
+export const eventIdParam = z.object({ id: z.uuid() });
 
 function toEventDto(e: InboundEvent, withPayload: boolean) {
   return {

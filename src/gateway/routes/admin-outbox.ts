@@ -18,7 +18,7 @@ export const outboxListQuery = z
   .strict();
 
 /** Outbox ids are bigint identities; held to the safe-integer range so they survive JSON and `Number`. */
-const outboxIdParam = z.object({
+export const outboxIdParam = z.object({
   id: z
     .string()
     .regex(/^[1-9][0-9]{0,15}$/, 'a positive integer')

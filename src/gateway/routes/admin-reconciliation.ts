@@ -19,9 +19,9 @@ export const runBody = z
   .strict()
   .refine((b) => !b.since || !b.until || b.since < b.until, { message: 'since must be before until' });
 
-const listQuery = z.object(pageQuery({ defaultLimit: 20, maxLimit: 100 })).strict();
+export const runListQuery = z.object(pageQuery({ defaultLimit: 20, maxLimit: 100 })).strict();
 
-const idParam = z.object({ id: z.uuid() });
+export const runIdParam = z.object({ id: z.uuid() });
 
 function toRunDto(run: ReconciliationRun) {
   return {
@@ -57,7 +57,7 @@ export function registerAdminReconciliationRoutes(
   });
 
   app.get('/admin/reconciliation/runs', async (c) => {
-    const q = parseQuery(c, listQuery);
+    const q = parseQuery(c, runListQuery);
     const rows = await deps.db
       .selectFrom('reconciliation_runs')
       .selectAll()
@@ -69,7 +69,7 @@ export function registerAdminReconciliationRoutes(
   });
 
   app.get('/admin/reconciliation/runs/:id', async (c) => {
-    const { id } = validate(idParam, c.req.param(), 'run id');
+    const { id } = validate(runIdParam, c.req.param(), 'run id');
     const run = await deps.db
       .selectFrom('reconciliation_runs')
       .selectAll()

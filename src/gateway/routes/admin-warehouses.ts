@@ -15,7 +15,7 @@ import {
 
 export const warehouseCategories = ['market', 'su'] as const;
 
-const codeParam = z.object({
+export const codeParam = z.object({
   code: z
     .string()
     .trim()

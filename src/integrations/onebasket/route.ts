@@ -89,7 +89,7 @@ const orderMessages: Record<string, string> = {
   refunded: 'Your order could not be accepted; your payment is refunded.',
 };
 
-const basketIdParam = z.object({ basketId: z.string().trim().min(1).max(200) });
+export const basketIdParam = z.object({ basketId: z.string().trim().min(1).max(200) });
 
 /**
  * `GET /api/onebasket/orders/:basketId` (Bearer ONEBASKET_API_TOKEN): what OneBasket's front end shows its
@@ -161,8 +161,8 @@ export function registerOnebasketCustomerApi(app: Hono<AppEnv>, deps: RouteDeps)
   });
 }
 
-const providerParams = z.object({ providerId: providerIdSchema });
-const basketParams = z.object({ id: z.string().trim().min(1).max(200) });
+export const providerParams = z.object({ providerId: providerIdSchema });
+export const basketParams = z.object({ id: z.string().trim().min(1).max(200) });
 
 /**
  * `PUT /admin/providers/:providerId` (configures: admin role), `GET /admin/providers/:providerId` and

@@ -26,7 +26,7 @@ export function isYsStatus(value: string): value is YsStatus {
   return (ysStatuses as readonly string[]).includes(value);
 }
 
-/** BiSU-level order statuses the seed maps Yemeksepeti statuses onto. */
+/** BiSU-level order statuses that Yemeksepeti statuses map onto. */
 export type BisuStatus = 'ORDER_CREATED' | 'ORDER_CONFIRMED' | 'ORDER_COMPLETED' | 'ORDER_CANCELLED';
 
 /**

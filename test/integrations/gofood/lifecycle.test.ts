@@ -204,7 +204,7 @@ describe('when the first event of an unknown order arrives', () => {
   });
 });
 
-/** The seed's three simulations (001_6311dcb5c182ffeb.txt), end to end through the gateway. */
+/** GoFood's three documented simulations, end to end through the gateway. */
 const simulations: {
   name: string;
   events: GofoodEventName[];
@@ -235,7 +235,7 @@ const simulations: {
   },
 ];
 
-describe("the seed's simulations", () => {
+describe("GoFood's documented simulations", () => {
   for (const simulation of simulations) {
     describe(`when GoFood sends ${simulation.name} (${simulation.events.join(', ')})`, () => {
       it(`ends ${simulation.status} with payment ${simulation.paymentStatus}`, async () => {

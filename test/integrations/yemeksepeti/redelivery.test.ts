@@ -5,7 +5,7 @@ import { adminPost, deliver, detail, finishedEvent, orderIdFor, startYs, type Ys
 
 /**
  * BullMQ delivers at least once: a worker that dies after the handler's commit but before the inbox row is
- * marked runs the same event again. The second run must change nothing (design invariant 4).
+ * marked runs the same event again. The second run must change nothing (workers are idempotent).
  */
 let h: YsHarness;
 beforeAll(async () => {

@@ -182,7 +182,7 @@ describe('cancellation by Yemeksepeti', () => {
   });
 });
 
-describe('admin actions and seed 003 rules', () => {
+describe("admin actions and Yemeksepeti's rules", () => {
   describe('when we dispatch an order', () => {
     it('moves it to shipped and sends DISPATCHED to Yemeksepeti (our completion; never DELIVERED)', async () => {
       const { body, id } = await created();
