@@ -34,7 +34,7 @@ export const interventionListQuery = z
   })
   .strict();
 
-const idParam = z.object({ id: z.uuid() });
+export const interventionIdParam = z.object({ id: z.uuid() });
 
 function toInterventionDto(i: Intervention) {
   return {
@@ -75,7 +75,7 @@ export function registerAdminInterventionRoutes(app: Hono<AppEnv>, deps: Gateway
   });
 
   app.get('/admin/interventions/:id', async (c) => {
-    const { id } = validate(idParam, c.req.param(), 'intervention id');
+    const { id } = validate(interventionIdParam, c.req.param(), 'intervention id');
     const entry = await findIntervention(deps.db, id);
     if (!entry) throw new AppError('not_found', 'intervention not found', { details: { id } });
     return c.json(toInterventionDto(entry));
@@ -86,7 +86,7 @@ export function registerAdminInterventionRoutes(app: Hono<AppEnv>, deps: Gateway
     ['acknowledge', true],
   ] as const) {
     app.post(`/admin/interventions/:id/${path}`, async (c) => {
-      const { id } = validate(idParam, c.req.param(), 'intervention id');
+      const { id } = validate(interventionIdParam, c.req.param(), 'intervention id');
       const { note } = validate(resolveBody, (await readJsonBody(c)).json);
       const resolved = await deps.db
         .transaction()
@@ -98,7 +98,7 @@ export function registerAdminInterventionRoutes(app: Hono<AppEnv>, deps: Gateway
   // The entry stays open until the replay succeeds: the worker (an event) or reconciliation (an outbox
   // message delivered) resolves it then.
   app.post('/admin/interventions/:id/replay', async (c) => {
-    const { id } = validate(idParam, c.req.param(), 'intervention id');
+    const { id } = validate(interventionIdParam, c.req.param(), 'intervention id');
     const entry = await findIntervention(deps.db, id);
     if (!entry) throw new AppError('not_found', 'intervention not found', { details: { id } });
     if (entry.state !== 'open') throw new AppError('conflict', `intervention ${id} is already resolved`);
