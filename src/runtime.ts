@@ -109,6 +109,7 @@ export async function openServices(
       config,
       db,
       queues,
+      redis: producer,
       logger,
       ingest: boundIngest,
       checkDatabase: async () => {

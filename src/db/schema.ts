@@ -297,6 +297,77 @@ export interface ProviderOrderHistoryTable {
   created_at: CreatedAt;
 }
 
+export interface StorefrontProductsTable {
+  sku: string;
+  name: string;
+  /** Minor units, GST excluded. */
+  price: BigIntColumn;
+  /** GST rate in basis points (18% = 1800). */
+  gst_rate_bp: number;
+  updated_at: Timestamp;
+}
+
+export interface StorefrontDiscountsTable {
+  code: string;
+  kind: 'percent' | 'fixed';
+  /** Percent (1–100) or minor units. */
+  value: BigIntColumn;
+  min_subtotal: BigIntColumn | null;
+  active: boolean;
+  updated_at: Timestamp;
+}
+
+export interface StorefrontCheckoutsTable {
+  order_id: string;
+  customer_id: string;
+  event_id: string;
+  status: 'created' | 'failed';
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface OrderShipmentsTable {
+  order_id: string;
+  carrier: string;
+  tracking_number: string;
+  shipped_at: CreatedAt;
+  delivered_at: Timestamp | null;
+}
+
+export interface RazorpayOrdersTable {
+  order_id: string;
+  razorpay_order_id: string;
+  amount: BigIntColumn;
+  currency: string;
+  created_at: CreatedAt;
+}
+
+export interface RazorpayPaymentsTable {
+  payment_id: string;
+  order_id: string;
+  amount: BigIntColumn;
+  currency: string;
+  /** captured | failed | mismatch | duplicate | unexpected */
+  status: string;
+  error: string | null;
+  updated_at: Timestamp;
+}
+
+export type StorefrontRefundStatus = 'requested' | 'pending' | 'processed';
+
+export interface StorefrontRefundsTable {
+  id: Generated<string>;
+  order_id: string;
+  amount: BigIntColumn;
+  reason: string;
+  status: StorefrontRefundStatus;
+  payment_id: string | null;
+  razorpay_refund_id: string | null;
+  actor: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   inbound_events: InboundEventsTable;
   customers: CustomersTable;
@@ -319,6 +390,13 @@ export interface Database {
   onebasket_basket_history: OnebasketBasketHistoryTable;
   provider_orders: ProviderOrdersTable;
   provider_order_history: ProviderOrderHistoryTable;
+  storefront_products: StorefrontProductsTable;
+  storefront_discounts: StorefrontDiscountsTable;
+  storefront_checkouts: StorefrontCheckoutsTable;
+  order_shipments: OrderShipmentsTable;
+  razorpay_orders: RazorpayOrdersTable;
+  razorpay_payments: RazorpayPaymentsTable;
+  storefront_refunds: StorefrontRefundsTable;
 }
 
 export type InboundEvent = Selectable<InboundEventsTable>;
@@ -336,3 +414,4 @@ export type OnebasketProvider = Selectable<OnebasketProvidersTable>;
 export type OnebasketBasket = Selectable<OnebasketBasketsTable>;
 export type OnebasketProviderBasket = Selectable<OnebasketProviderBasketsTable>;
 export type ProviderOrder = Selectable<ProviderOrdersTable>;
+export type OrderShipment = Selectable<OrderShipmentsTable>;

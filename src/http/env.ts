@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
@@ -19,6 +20,8 @@ export interface GatewayDeps {
   config: Config;
   db: Db;
   queues: Queues;
+  /** The process's Redis producer connection: limits and counters shared by every process. */
+  redis: Redis;
   logger: Logger;
   ingest(input: IngestInput): Promise<IngestResult>;
   /** Prometheus metrics of this process (`GET /admin/metrics`). */

@@ -55,6 +55,18 @@ export const securitySchemes = {
     scheme: 'bearer',
     description: "ONEBASKET_API_TOKEN: OneBasket's front end reading its customers' orders.",
   },
+  storefrontCustomer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: "A customer's HS256 JWT keyed with STOREFRONT_JWT_SECRET; `sub` is the customer's id.",
+  },
+  razorpaySignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Razorpay-Signature',
+    description: 'Hex HMAC-SHA256 of the exact request body, keyed with RAZORPAY_WEBHOOK_SECRET.',
+  },
 } as const;
 export type SecuritySchemeName = keyof typeof securitySchemes;
 

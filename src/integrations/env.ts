@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { optionalEnv } from '../lib/env.js';
 import { gofoodEnvShape } from './gofood/env.js';
 import { onebasketEnvShape } from './onebasket/env.js';
+import { razorpayEnvShape } from './razorpay/env.js';
+import { storefrontEnvShape } from './storefront/env.js';
 import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
 
 /**
@@ -19,4 +21,6 @@ export const integrationEnvShape = {
   ...gofoodEnvShape,
   ...yemeksepetiEnvShape,
   ...onebasketEnvShape,
+  ...storefrontEnvShape,
+  ...razorpayEnvShape,
 };

@@ -2,6 +2,8 @@ import { deliveryIntegration } from './delivery/index.js';
 import { gofoodIntegration } from './gofood/index.js';
 import { manualIntegration } from './manual/index.js';
 import { onebasketIntegration } from './onebasket/index.js';
+import { razorpayIntegration } from './razorpay/index.js';
+import { storefrontIntegration } from './storefront/index.js';
 import { subscribersIntegration } from './subscribers/index.js';
 import type { Integration } from './types.js';
 import { yemeksepetiIntegration } from './yemeksepeti/index.js';
@@ -14,4 +16,6 @@ export const integrations: readonly Integration[] = [
   onebasketIntegration,
   deliveryIntegration,
   subscribersIntegration,
+  storefrontIntegration,
+  razorpayIntegration,
 ];

@@ -157,7 +157,7 @@ async function createUnderLock(
     : numbered;
   const firsts = new Map<string, Numbered>();
   for (const entry of fresh) if (!firsts.has(keyOf(entry.input))) firsts.set(keyOf(entry.input), entry);
-  const creating = [...firsts.values()].map((entry) => ({ ...entry, id: randomUUID() }));
+  const creating = [...firsts.values()].map((entry) => ({ ...entry, id: entry.input.id ?? randomUUID() }));
   // Without `inTx` callbacks nothing has to be written between the orders and their outbox messages.
   const outboxInline = creating.every(({ request }) => !request.inTx);
   const orders = await insertOrders(

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, decimalToMinorUnits, sumMinor, toMinorUnits, weightLineTotal } from './money.js';
+import {
+  currencyExponent,
+  decimalToMinorUnits,
+  formatMinorUnits,
+  sumMinor,
+  toMinorUnits,
+  weightLineTotal,
+} from './money.js';
 
 describe('toMinorUnits', () => {
   describe('when the currency has two decimals', () => {
@@ -169,5 +176,22 @@ describe('sumMinor', () => {
   it('adds integers exactly', () => {
     expect(sumMinor([])).toBe(0);
     expect(sumMinor([10, 20, 30])).toBe(60);
+  });
+});
+
+describe('formatMinorUnits', () => {
+  it('writes minor units in the major unit with the currency’s digits', () => {
+    expect(formatMinorUnits(27_792, 'TRY')).toBe('277.92');
+    expect(formatMinorUnits(5, 'TRY')).toBe('0.05');
+    expect(formatMinorUnits(-1_050, 'EUR')).toBe('-10.50');
+    expect(formatMinorUnits(500, 'JPY')).toBe('500');
+  });
+
+  it('is the inverse of toMinorUnits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e12, max: 1e12 }), (minor) => {
+        expect(toMinorUnits(formatMinorUnits(minor, 'TRY'), 'TRY')).toBe(minor);
+      }),
+    );
   });
 });

@@ -85,3 +85,13 @@ export function sumMinor(values: readonly number[]): number {
   for (const v of values) total += v;
   return total;
 }
+
+/** Minor units as a decimal in the currency's major unit, exactly (27792 TRY → "277.92", 500 JPY → "500"). */
+export function formatMinorUnits(amount: number, currency: string): string {
+  const digits = currencyExponent(currency);
+  const sign = amount < 0 ? '-' : '';
+  const text = Math.abs(amount)
+    .toString()
+    .padStart(digits + 1, '0');
+  return digits === 0 ? `${sign}${text}` : `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}

@@ -22,6 +22,8 @@ export interface OrderItemInput {
 
 /** The order itself: what a channel knows of it. */
 export interface CreateOrderInput {
+  /** The order's id when the caller promised one before the order existed (a checkout's answer). */
+  id?: string;
   channel: string;
   externalOrderId: string;
   status?: OrderStatus;

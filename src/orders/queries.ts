@@ -46,6 +46,7 @@ export interface OrderItemDto {
   pricingType: string;
   unitPrice: number;
   totalPrice: number;
+  taxRateBp: number | null;
   status: string;
   externalId: string | null;
   metadata: Record<string, unknown>;
@@ -90,6 +91,7 @@ export function toItemDto(i: OrderItem): OrderItemDto {
     pricingType: i.pricing_type,
     unitPrice: i.unit_price,
     totalPrice: i.total_price,
+    taxRateBp: i.tax_rate_bp,
     status: i.status,
     externalId: i.external_id,
     metadata: i.metadata,
@@ -155,6 +157,8 @@ export interface OrderSearch {
   /** Exact, or a prefix when it ends with `*`. */
   orderNumber?: string | undefined;
   customerId?: string | undefined;
+  /** `unshipped` (no shipment yet), `shipped` (on its way) or `delivered`. */
+  shippingStatus?: ShippingStatus[] | undefined;
   /**
    * Free text, as customer service has it: a part of the order number or of the customer's name (any case),
    * the external order id, any external reference (e.g. Yemeksepeti's integrationOrderNumber, a GoFood order
@@ -168,6 +172,9 @@ export interface OrderSearch {
   page: number;
   limit: number;
 }
+
+export const shippingStatuses = ['unshipped', 'shipped', 'delivered'] as const;
+export type ShippingStatus = (typeof shippingStatuses)[number];
 
 /**
  * Past this many matching orders `total` is the planner's estimate, not an exact count: counting every
@@ -189,6 +196,22 @@ export function orderSearchQuery(db: Executor, search: Omit<OrderSearch, 'page' 
   }
   if (search.q) query = query.where('id', 'in', textMatches(db, search.q));
   if (search.customerId) query = query.where('customer_id', '=', search.customerId);
+  if (search.shippingStatus?.length) {
+    const wanted = search.shippingStatus;
+    query = query.where((eb) =>
+      eb.or(
+        wanted.map((status) => {
+          const shipment = eb.selectFrom('order_shipments as s').whereRef('s.order_id', '=', 'orders.id');
+          if (status === 'unshipped') return eb.not(eb.exists(shipment.select('s.order_id')));
+          return eb.exists(
+            shipment
+              .select('s.order_id')
+              .where('s.delivered_at', status === 'delivered' ? 'is not' : 'is', null),
+          );
+        }),
+      ),
+    );
+  }
   if (search.from) query = query.where('created_at', '>=', search.from);
   if (search.to) query = query.where('created_at', '<', search.to);
   if (search.minTotal !== undefined) query = query.where('total', '>=', search.minTotal);

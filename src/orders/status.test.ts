@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   canTransition,
@@ -125,5 +126,31 @@ describe('isOrderStatus', () => {
   it('accepts the internal statuses and nothing else', () => {
     for (const status of orderStatuses) expect(isOrderStatus(status)).toBe(true);
     for (const other of ['PENDING', 'ready', '', 'dispatched']) expect(isOrderStatus(other)).toBe(false);
+  });
+});
+
+describe('for any sequence of requested transitions (property)', () => {
+  it('follows only the table: nothing after refunded, no cancel after delivery, every step legal', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...orderStatuses), { maxLength: 30 }), (requests) => {
+        let status: OrderStatus = 'pending';
+        const visited: OrderStatus[] = [status];
+        for (const to of requests) {
+          if (!canTransition(status, to)) continue;
+          expect(ORDER_TRANSITIONS[status]).toContain(to);
+          status = to;
+          visited.push(status);
+        }
+        const refunded = visited.indexOf('refunded');
+        if (refunded >= 0) expect(visited.length - 1).toBe(refunded);
+        const delivered = visited.indexOf('delivered');
+        if (delivered >= 0) expect(visited.slice(delivered)).not.toContain('cancelled');
+        for (let i = 1; i < visited.length; i++) {
+          const from = visited[i - 1];
+          const to = visited[i];
+          if (from && to) expect(transitionPath(from, to)).toEqual([to]);
+        }
+      }),
+    );
   });
 });

@@ -303,3 +303,35 @@ export async function reserveStockAgain(
     .execute();
   await reserveStock(trx, orderId, warehouseCode, lines);
 }
+
+/**
+ * Puts an order's committed stock back on hand (a cancelled order whose goods come back to the warehouse).
+ * Idempotent: a restored reservation is `released` and is not restored again. Returns the lines restored.
+ */
+export async function restoreCommittedStock(trx: Executor, orderId: string): Promise<number> {
+  const committed = await trx
+    .selectFrom('stock_reservations')
+    .select(['warehouse_code', 'sku', 'quantity'])
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'committed')
+    .orderBy('sku')
+    .forUpdate()
+    .execute();
+  for (const r of committed) {
+    await trx
+      .updateTable('stock_levels')
+      .set({ on_hand: sql<number>`on_hand + ${r.quantity}`, updated_at: sql`now()` })
+      .where('warehouse_code', '=', r.warehouse_code)
+      .where('sku', '=', r.sku)
+      .execute();
+  }
+  if (committed.length > 0) {
+    await trx
+      .updateTable('stock_reservations')
+      .set({ status: 'released', updated_at: sql`now()` })
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'committed')
+      .execute();
+  }
+  return committed.length;
+}

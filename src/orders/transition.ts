@@ -65,16 +65,33 @@ export async function transitionOrder(trx: Executor, input: TransitionInput): Pr
   return updated;
 }
 
+export interface AdvanceInput extends TransitionInput {
+  /**
+   * The reason recorded for the steps walked on the way to `to`, when the caller's source reported only `to`
+   * (a channel that skips steps): those timeline entries say so and carry `implied: true` in their metadata.
+   * Without it every step records `reason`.
+   */
+  impliedReason?: string;
+}
+
 /**
  * Walks the shortest legal path to `to`, one timeline entry per step. Throws IllegalTransitionError when
  * `to` cannot be reached from the current status.
  */
-export async function advanceOrder(trx: Executor, input: TransitionInput): Promise<Order> {
-  const { order, to } = input;
+export async function advanceOrder(trx: Executor, input: AdvanceInput): Promise<Order> {
+  const { order, to, impliedReason, ...context } = input;
   const from = order.status;
   const path = isOrderStatus(from) ? transitionPath(from, to) : undefined;
   if (!path) throw new IllegalTransitionError(from, to, order.id);
   let current = order;
-  for (const step of path) current = await transitionOrder(trx, { ...input, order: current, to: step });
+  for (const step of path) {
+    const implied = impliedReason !== undefined && step !== to;
+    current = await transitionOrder(trx, {
+      ...context,
+      order: current,
+      to: step,
+      ...(implied ? { reason: impliedReason, metadata: { ...context.metadata, implied: true } } : {}),
+    });
+  }
   return current;
 }

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
+import { sign } from 'hono/jwt';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalStatusFor, type LifecycleStep, stepRank } from '../../src/integrations/gofood/mapping.js';
@@ -21,6 +22,7 @@ import {
   ONEBASKET_SECRET,
   signOnebasket,
 } from '../support/fake-onebasket.js';
+import { FakeRazorpay, paymentEvent, RAZORPAY_WEBHOOK_SECRET } from '../support/fake-razorpay.js';
 import { ensureStopped, freePort, type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { createTestDatabase, TEST_ADMIN_TOKEN, type TestDatabase } from '../support/system.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -36,7 +38,8 @@ import {
 } from './harness.js';
 
 /**
- * The ledger test: N pushes across channels, 10% of them sent twice, status events shuffled,
+ * The ledger test: N pushes across channels (storefront checkouts among them, each paid one followed by its
+ * Razorpay payment webhooks once its Razorpay order exists), 10% of them sent twice, status events shuffled,
  * while the harness SIGKILLs the worker several times and the gateway once, restarts Redis losing its data
  * and takes Postgres away. Postgres is shared with other engineers, so its "restart" is simulated by
  * cutting every connection at a TCP proxy between the product and Postgres and refusing new ones for a few
@@ -55,15 +58,21 @@ const POISON_RATE = 0.02;
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Channel = 'manual' | 'gofood' | 'yemeksepeti' | 'onebasket';
+type Channel = 'manual' | 'gofood' | 'yemeksepeti' | 'onebasket' | 'storefront' | 'razorpay';
 
 /** The one provider of the OneBasket baskets: it locks and confirms at once. */
 const CHAOS_PROVIDER = 'chaos-shop';
 const ONEBASKET_TYPES = ['BasketCreated', 'BasketUpdated', 'PaymentIntentCreated', 'BasketComplete'];
 
+const STOREFRONT_JWT_SECRET = 'chaos-storefront-jwt-secret-0123456789';
+
 interface LogicalEvent {
   id: string;
   channel: Channel;
+  /** A storefront checkout paid once its Razorpay order exists: how many payment webhooks follow (1 or 2). */
+  payments?: number;
+  /** Whether the first payment webhook is delivered twice. */
+  paymentTwice?: boolean;
   path: string;
   headers: Record<string, string>;
   raw: string;
@@ -93,7 +102,7 @@ const GOFOOD_PATHS: LifecycleStep[][] = [
 ];
 
 /** The workload: logical events (each with fixed bytes) and the orders they must produce. */
-function buildWorkload(random: () => number) {
+function buildWorkload(random: () => number, customerToken: string) {
   const events: LogicalEvent[] = [];
   const orders: ExpectedOrder[] = [];
   const json = { 'content-type': 'application/json' };
@@ -124,6 +133,36 @@ function buildWorkload(random: () => number) {
         });
       }
       if (!poison) orders.push({ channel: 'onebasket', externalOrderId: basketId, status: 'confirmed' });
+      continue;
+    }
+    if (random() < 0.2) {
+      // A storefront checkout; its order id is the gateway's, so its expected order is known after the push.
+      const address = { name: 'C', line1: '1 Road', city: 'Pune', postalCode: '411001', country: 'IN' };
+      const body = {
+        items: [{ sku: poison ? 'CHAOS-GONE' : 'CHAOS-BOOK', quantity: 1 + (n % 3) }],
+        shippingAddress: address,
+        billingAddress: address,
+        customer: { name: 'Chaos Customer', email: `c${n}@example.in` },
+      };
+      events.push({
+        id: `storefront:checkout-${n}`,
+        channel: 'storefront',
+        path: '/storefront/checkout',
+        headers: {
+          ...json,
+          authorization: `Bearer ${customerToken}`,
+          'idempotency-key': `chaos-checkout-${n}`,
+        },
+        raw: JSON.stringify(body),
+        externalOrderId: '',
+        // Out of stock: the checkout is processed and fails, with its reason at the status URL.
+        ...(poison
+          ? {}
+          : {
+              payments: random() < 0.5 ? 0 : random() < 0.5 ? 1 : 2,
+              paymentTwice: random() < DUPLICATE_RATE,
+            }),
+      });
       continue;
     }
     if (random() < 0.4) {
@@ -247,6 +286,7 @@ describe('the ledger under chaos', () => {
     order: 'confirm',
     supportsCallbacks: false,
   });
+  const razorpay = new FakeRazorpay();
   const prefix = `{chaos-${randomUUID().slice(0, 8)}}`;
   const outputs: string[] = [];
 
@@ -257,7 +297,12 @@ describe('the ledger under chaos', () => {
     redis = await startPrivateRedis(await freePort());
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordergate-chaos-'));
     port = await freePort();
+    await razorpay.start();
     env = {
+      ...razorpay.env(),
+      STOREFRONT_JWT_SECRET,
+      STOREFRONT_CHECKOUT_LIMIT_PER_CUSTOMER: '1000000',
+      STOREFRONT_CHECKOUT_LIMIT_PER_IP: '1000000',
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
       DATABASE_URL: proxy.url(database.url ?? ''),
@@ -293,6 +338,7 @@ describe('the ledger under chaos', () => {
     await proxy?.close();
     await provider.close();
     await redis?.stop();
+    await razorpay.close();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -314,7 +360,8 @@ describe('the ledger under chaos', () => {
 
   it('acknowledged = processed + attention + dead, one order per external order, nothing stuck', async () => {
     const random = seededRandom(SEED);
-    const workload = buildWorkload(random);
+    const customerToken = await sign({ sub: 'chaos-customer' }, STOREFRONT_JWT_SECRET, 'HS256');
+    const workload = buildWorkload(random, customerToken);
     await startWeb();
     // Yemeksepeti Market orders need their store mapped to a warehouse with stock.
     const adminPut = async (pathname: string, body: unknown) => {
@@ -329,6 +376,15 @@ describe('the ledger under chaos', () => {
       category: 'market',
       name: 'Chaos',
       externalStoreIds: [MARKET_STORE],
+    });
+    await adminPut('/admin/catalog/CHAOS-BOOK', { name: 'Book', price: 25_000, gstRate: 5 });
+    await adminPut('/admin/catalog/CHAOS-GONE', { name: 'Sold out', price: 1_000, gstRate: 18 });
+    await adminPut('/admin/warehouses/storefront', { category: 'market', name: 'Web store' });
+    await adminPut('/admin/warehouses/storefront/stock', {
+      items: [
+        { sku: 'CHAOS-BOOK', onHand: 10_000_000 },
+        { sku: 'CHAOS-GONE', onHand: 0 },
+      ],
     });
     await adminPut('/admin/warehouses/CHAOS-MKT/stock', {
       items: [
@@ -383,6 +439,64 @@ describe('the ledger under chaos', () => {
       await redis.restartLosingData();
     })();
 
+    // The customer pays once Razorpay has the order (payment.captured, and for some also order.paid); for 10%
+    // of them the first webhook is delivered twice under the same event id.
+    const checkoutOrders = new Map<string, string>();
+    const payCheckout = async (event: LogicalEvent, checkout: PushOutcome, deadline: number) => {
+      if (event.channel !== 'storefront' || !checkout.eventId) return [];
+      const row = await database.handle.db
+        .selectFrom('inbound_events')
+        .select('external_order_id')
+        .where('id', '=', checkout.eventId)
+        .executeTakeFirst();
+      const orderId = row?.external_order_id ?? '';
+      checkoutOrders.set(event.id, orderId);
+      if (!event.payments) return [];
+      let rz = razorpay.orderForOrderId(orderId);
+      while (!rz && Date.now() < deadline) {
+        await sleep(200);
+        rz = razorpay.orderForOrderId(orderId);
+      }
+      if (!rz) return [];
+      const fields = {
+        paymentId: `pay_${orderId.replaceAll('-', '').slice(0, 14)}`,
+        razorpayOrderId: rz.id,
+        amount: rz.amount,
+      };
+      const kinds = ['payment.captured', 'order.paid'].slice(0, event.payments);
+      const sends: Send[] = kinds.map((kind) => {
+        const raw = JSON.stringify(paymentEvent(kind, fields));
+        return {
+          duplicate: false,
+          event: {
+            id: `razorpay:${orderId}:${kind}`,
+            channel: 'razorpay',
+            path: '/webhooks/razorpay',
+            headers: {
+              'content-type': 'application/json',
+              'x-razorpay-signature': createHmac('sha256', RAZORPAY_WEBHOOK_SECRET).update(raw).digest('hex'),
+              'x-razorpay-event-id': `evt_${kind}_${orderId}`,
+            },
+            raw,
+            externalOrderId: rz.id,
+          },
+        };
+      });
+      const first = sends[0];
+      if (first && event.paymentTwice) sends.push({ ...first, duplicate: true });
+      return Promise.all(
+        sends.map(async (send) => ({
+          send,
+          outcome: await pushWithRetries(
+            `${web?.baseUrl}${send.event.path}`,
+            send.event.headers,
+            send.event.raw,
+            deadline,
+          ),
+        })),
+      );
+    };
+
     // Providers: every send starts at its slot in the window and retries until a 2xx.
     const deadline = t0 + WINDOW_MS + 120_000;
     const outcomes = await Promise.all(
@@ -395,11 +509,21 @@ describe('the ledger under chaos', () => {
           send.event.raw,
           deadline,
         );
-        return { send, outcome };
+        const payments = send.duplicate ? [] : await payCheckout(send.event, outcome, deadline);
+        return [{ send, outcome }, ...payments];
       }),
-    );
+    ).then((all) => all.flat());
     await chaos;
     fault('pushes done');
+    for (const event of workload.events) {
+      const orderId = checkoutOrders.get(event.id);
+      if (event.channel !== 'storefront' || event.payments === undefined || !orderId) continue;
+      workload.orders.push({
+        channel: 'storefront',
+        externalOrderId: orderId,
+        status: event.payments > 0 ? 'confirmed' : 'pending',
+      });
+    }
 
     // Quiescence: no inbox row waiting, no job waiting/active/delayed on the inbox and outbound queues.
     const db = database.handle.db;
@@ -488,53 +612,55 @@ describe('the ledger under chaos', () => {
       );
     }
 
-    const ledger = (['manual', 'gofood', 'yemeksepeti', 'onebasket'] as const).map((channel) => {
-      const mine = outcomes.filter((o) => o.send.event.channel === channel);
-      const logical = new Set(mine.map((o) => o.send.event.id));
-      const ids = new Set(
-        [...eventIdsByLogical.entries()].filter(([k]) => logical.has(k)).flatMap(([, v]) => [...v]),
-      );
-      const inbox = rows.filter((r) => r.source === channel);
-      const count = (status: string) => inbox.filter((r) => r.status === status && ids.has(r.id)).length;
-      const expected = workload.orders.filter((o) => o.channel === channel);
-      let found = 0;
-      let wrong = 0;
-      for (const order of expected) {
-        const matches = ordersByKey.get(`${channel}:${order.externalOrderId}`) ?? [];
-        if (matches.length === 1) found++;
-        else problems.push(`${channel} order ${order.externalOrderId} exists ${matches.length} times`);
-        const match = matches[0];
-        if (
-          match &&
-          (match.status !== order.status ||
-            (order.channelStatus && match.channel_status !== order.channelStatus))
-        ) {
-          wrong++;
-          problems.push(
-            `${channel} order ${order.externalOrderId} is ${match.status}/${match.channel_status}, expected ${order.status}/${order.channelStatus ?? '-'}`,
-          );
+    const ledger = (['manual', 'gofood', 'yemeksepeti', 'onebasket', 'storefront', 'razorpay'] as const).map(
+      (channel) => {
+        const mine = outcomes.filter((o) => o.send.event.channel === channel);
+        const logical = new Set(mine.map((o) => o.send.event.id));
+        const ids = new Set(
+          [...eventIdsByLogical.entries()].filter(([k]) => logical.has(k)).flatMap(([, v]) => [...v]),
+        );
+        const inbox = rows.filter((r) => r.source === channel);
+        const count = (status: string) => inbox.filter((r) => r.status === status && ids.has(r.id)).length;
+        const expected = workload.orders.filter((o) => o.channel === channel);
+        let found = 0;
+        let wrong = 0;
+        for (const order of expected) {
+          const matches = ordersByKey.get(`${channel}:${order.externalOrderId}`) ?? [];
+          if (matches.length === 1) found++;
+          else problems.push(`${channel} order ${order.externalOrderId} exists ${matches.length} times`);
+          const match = matches[0];
+          if (
+            match &&
+            (match.status !== order.status ||
+              (order.channelStatus && match.channel_status !== order.channelStatus))
+          ) {
+            wrong++;
+            problems.push(
+              `${channel} order ${order.externalOrderId} is ${match.status}/${match.channel_status}, expected ${order.status}/${order.channelStatus ?? '-'}`,
+            );
+          }
         }
-      }
-      const unexpectedOrders = orderRows.filter(
-        (o) => o.channel === channel && !expected.some((e) => e.externalOrderId === o.external_order_id),
-      ).length;
-      if (unexpectedOrders) problems.push(`${unexpectedOrders} ${channel} orders nobody asked for`);
-      return {
-        channel,
-        'logical events': logical.size,
-        'pushes (incl. dup)': mine.length,
-        'HTTP attempts': mine.reduce((a, o) => a + o.outcome.attempts, 0),
-        acknowledged: ids.size,
-        'inbox rows': inbox.length,
-        processed: count('processed'),
-        attention: count('attention'),
-        dead: count('dead'),
-        'still open': inbox.filter((r) => r.status === 'received' || r.status === 'failed').length,
-        'orders expected': expected.length,
-        'orders found once': found,
-        'wrong status': wrong,
-      };
-    });
+        const unexpectedOrders = orderRows.filter(
+          (o) => o.channel === channel && !expected.some((e) => e.externalOrderId === o.external_order_id),
+        ).length;
+        if (unexpectedOrders) problems.push(`${unexpectedOrders} ${channel} orders nobody asked for`);
+        return {
+          channel,
+          'logical events': logical.size,
+          'pushes (incl. dup)': mine.length,
+          'HTTP attempts': mine.reduce((a, o) => a + o.outcome.attempts, 0),
+          acknowledged: ids.size,
+          'inbox rows': inbox.length,
+          processed: count('processed'),
+          attention: count('attention'),
+          dead: count('dead'),
+          'still open': inbox.filter((r) => r.status === 'received' || r.status === 'failed').length,
+          'orders expected': expected.length,
+          'orders found once': found,
+          'wrong status': wrong,
+        };
+      },
+    );
     for (const row of ledger) {
       const settled = row.processed + row.attention + row.dead;
       if (row.acknowledged !== settled) {

@@ -510,6 +510,26 @@ describe.each(backends)('orders core on %s', (kind) => {
       ]);
     });
 
+    it('with an impliedReason, records it and implied: true on the walked steps, and the reason on the target', async () => {
+      const order = await newOrder('advance-implied', { status: 'confirmed' });
+      await advanceOrder(db, {
+        order,
+        to: 'delivered',
+        actor: 'channel:test',
+        reason: 'reported: delivered',
+        metadata: { eventId: 'e-1' },
+        impliedReason: 'implied by delivered',
+      });
+      const steps = (await timelineOf(order.id))
+        .filter((e) => e.type === 'status_changed')
+        .map((e) => [e.to_status, e.message, e.metadata]);
+      expect(steps).toEqual([
+        ['processing', 'implied by delivered', { eventId: 'e-1', implied: true }],
+        ['shipped', 'implied by delivered', { eventId: 'e-1', implied: true }],
+        ['delivered', 'reported: delivered', { eventId: 'e-1' }],
+      ]);
+    });
+
     it('is a no-op when the order is already there', async () => {
       const order = await newOrder('advance-noop', { status: 'shipped' });
       const updated = await advanceOrder(db, { order, to: 'shipped', actor: 'test' });

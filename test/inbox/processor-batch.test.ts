@@ -52,7 +52,7 @@ describe('when the jobs of one batch end differently', () => {
       dedupKey: 'invalid-1',
     });
     ids.invalid = invalid.eventId;
-    ids.statusBeforeCreate = await pushed(withStatus(ysOrder(), 'READY_FOR_PICKUP'));
+    ids.statusBeforeCreate = await pushed(withStatus(ysOrder(), 'DISPATCHED'));
     const orphan = await ctx.ingest({
       source: 'nobody',
       eventType: 'x',

@@ -80,7 +80,8 @@ describe('the push contract', () => {
         const { eventId } = (await first.json()) as { eventId: string };
         const second = await push(contract, raw, contract.authorise(raw, system.config));
         expect(second.status).toBe(200);
-        expect(await second.json()).toEqual({ eventId, duplicate: true });
+        // An answer may say more (a checkout's order id and status URL), never less.
+        expect(await second.json()).toMatchObject({ eventId, duplicate: true });
         expect(await storedEvents(integration)).toBe(before + 1);
       });
     });

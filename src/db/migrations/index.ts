@@ -14,6 +14,7 @@ import * as orderTextSearch from './2026_12_04_1610_order_text_search.js';
 import * as operations from './2026_12_05_0300_operations.js';
 import * as inboxAutovacuum from './2026_12_05_0310_inbox_autovacuum.js';
 import * as onebasket from './2026_12_05_0400_onebasket.js';
+import * as storefront from './2026_12_05_0500_storefront.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_05_0300_operations': operations,
   '2026_12_05_0310_inbox_autovacuum': inboxAutovacuum,
   '2026_12_05_0400_onebasket': onebasket,
+  '2026_12_05_0500_storefront': storefront,
 };
 
 export const migrationProvider: MigrationProvider = {

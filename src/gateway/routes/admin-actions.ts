@@ -26,7 +26,8 @@ const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {
 export const actionParams = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
 
 /**
- * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready|resolve}`: one transaction holding the
+ * `POST /admin/orders/:id/{dispatch|cancel|refund|accept|reject|ready|resolve}` (any other last segment is
+ * left to the routes registered after this one): one transaction holding the
  * order's lock; the order's channel supplies the actions it carries and their rules (`resolve`, clearing an
  * attention flag, is the same on every channel). An action the channel does not carry, or one its rules refuse,
  * is a 409 whose code names the rule.
@@ -38,7 +39,9 @@ export function registerAdminActionRoutes(
 ): void {
   const byChannel = new Map(integrations.map((i) => [i.source, i]));
 
-  app.post('/admin/orders/:id/:action', async (c) => {
+  app.post('/admin/orders/:id/:action', async (c, next) => {
+    // Other order endpoints (an integration's shipments, notes, ...) share this path shape.
+    if (!(orderActionNames as readonly string[]).includes(c.req.param('action'))) return next();
     const { id, action } = validate(actionParams, c.req.param(), 'path');
     const body = await readOptionalJsonBody(c);
     const found = await findOrderById(deps.db, id);

@@ -4,7 +4,7 @@ import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
-import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { getOrderDetail, searchOrders, shippingStatuses } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
 
 const csvOf = <T extends readonly [string, ...string[]]>(values: T) =>
@@ -28,6 +28,7 @@ export const orderListQuery = z
     externalOrderId: z.string().min(1).max(200).optional(),
     orderNumber: z.string().min(1).max(64).optional(),
     customerId: z.uuid().optional(),
+    shippingStatus: csvOf(shippingStatuses).optional(),
     /** Free text: order number part, external id or reference, customer name, email or phone. */
     q: z.string().trim().min(3).max(200).optional(),
     from: timestampInput.optional(),

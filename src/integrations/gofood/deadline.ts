@@ -19,11 +19,24 @@ export function deadlineJobId(orderId: string): string {
 }
 
 /**
- * Schedules the order's acceptance deadline once (job id per order) when its outlet has an acceptance
- * window. The clock starts when we received the awaiting event, so our guess runs no earlier than GoFood's
- * own decision.
+ * When the acceptance window began: when GoFood's awaiting state began (the notification's header timestamp),
+ * but never later than when we received the notification. A missing or unreadable timestamp, or one ahead of
+ * our receipt (GoFood's clock running ahead of ours), starts it at our receipt.
  */
-export async function ensureDeadline(ctx: WorkerContext, orderId: string, receivedAt: Date): Promise<void> {
+export function windowStart(stateBeganAt: Date | null, receivedAt: Date): Date {
+  return stateBeganAt !== null && stateBeganAt.getTime() < receivedAt.getTime() ? stateBeganAt : receivedAt;
+}
+
+/**
+ * Schedules the order's acceptance deadline once (job id per order) when its outlet has an acceptance
+ * window, at the window's start (`windowStart`) plus the outlet mode's timeout: a notification that reached
+ * us late leaves only the rest of GoFood's window, and one older than the window is decided at once.
+ */
+export async function ensureDeadline(
+  ctx: WorkerContext,
+  orderId: string,
+  window: { stateBeganAt: Date | null; receivedAt: Date },
+): Promise<void> {
   const order = await findOrderById(ctx.db, orderId);
   if (order?.status !== 'pending') return;
   const attrs = gofoodAttributes(order.attributes);
@@ -33,11 +46,18 @@ export async function ensureDeadline(ctx: WorkerContext, orderId: string, receiv
     outlet.acceptanceMode === 'manual'
       ? ctx.config.GOFOOD_MANUAL_ACCEPT_TIMEOUT_MS
       : ctx.config.GOFOOD_AUTO_ACCEPT_TIMEOUT_MS;
-  const delay = Math.max(0, receivedAt.getTime() + timeout - Date.now());
+  const startedAt = windowStart(window.stateBeganAt, window.receivedAt);
+  const deadlineAt = new Date(startedAt.getTime() + timeout);
   await ctx.queues.maintenance.add(
     DEADLINE_JOB,
-    { orderId, mode: outlet.acceptanceMode, timeoutMs: timeout },
-    { delay, jobId: deadlineJobId(orderId) },
+    {
+      orderId,
+      mode: outlet.acceptanceMode,
+      timeoutMs: timeout,
+      windowStartedAt: startedAt.toISOString(),
+      deadlineAt: deadlineAt.toISOString(),
+    },
+    { delay: Math.max(0, deadlineAt.getTime() - Date.now()), jobId: deadlineJobId(orderId) },
   );
 }
 

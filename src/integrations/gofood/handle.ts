@@ -8,7 +8,7 @@ import { withLockedOrder } from '../kit/orders.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { createFromEvent } from './create.js';
 import { ensureDeadline } from './deadline.js';
-import { classifyEvent, GOFOOD_SOURCE, UnusablePayloadError } from './mapping.js';
+import { classifyEvent, GOFOOD_SOURCE, parseTimestamp, UnusablePayloadError } from './mapping.js';
 import { notificationSchema } from './schema.js';
 import { applyEvent } from './status.js';
 
@@ -49,7 +49,10 @@ export async function handleGofoodEvent(ctx: WorkerContext, event: InboundEvent)
   if (kind.kind === 'step' && kind.step === 'awaiting_merchant_acceptance' && result.orderId) {
     // Also on a re-run: scheduling is idempotent (job id per order), and a crash between the commit and the
     // schedule must not leave the order without its deadline.
-    await ensureDeadline(ctx, result.orderId, event.received_at);
+    await ensureDeadline(ctx, result.orderId, {
+      stateBeganAt: parseTimestamp(notification.header.timestamp ?? undefined),
+      receivedAt: event.received_at,
+    });
   }
   return result;
 }

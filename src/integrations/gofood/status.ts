@@ -140,7 +140,15 @@ export async function applyEvent(
   if (fulfilmentRank[target] <= fulfilmentRank[from]) {
     return done(`${step} applied; status stays ${from}`);
   }
-  updated = await advanceOrder(trx, { order: updated, to: target, actor: CHANNEL_ACTOR, reason, metadata });
+  // GoFood reports no step of its own for what it skips (no `shipped` before `completed`): those are implied.
+  updated = await advanceOrder(trx, {
+    order: updated,
+    to: target,
+    actor: CHANNEL_ACTOR,
+    reason,
+    metadata,
+    impliedReason: `implied by GoFood's ${step}; not reported by GoFood`,
+  });
   if (target === 'delivered') await commit(trx, updated);
   return done(`${from} → ${target} (${step})`);
 }

@@ -5,18 +5,43 @@ import { recordChannelStatus } from '../../orders/channel-status.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import { refundOrder } from '../../orders/refund.js';
 import { commitOrderStock } from '../../orders/stock.js';
+import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder, transitionOrder } from '../../orders/transition.js';
 import type { OrderAction, OrderActionName } from '../types.js';
 import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './attributes.js';
 
 /**
- * Our decisions on a Yemeksepeti order, under Yemeksepeti's rules (each refusal is a 409 naming the rule):
+ * Our decisions on a Yemeksepeti order, with the channel's rules (each refusal is a 409 naming the rule):
+ * - accept: BiSU confirms the order (ORDER_CONFIRMED); Yemeksepeti has no such status, so nothing is sent.
+ *   Only an order still ORDER_CREATED, neither dispatched nor cancelled (`not_awaiting_acceptance`).
  * - dispatch: our completion is DISPATCHED (only Yemeksepeti sets DELIVERED); once only (`already_dispatched`).
  * - cancel: not after DISPATCHED (`no_cancel_after_dispatch`); Yemeksepeti itself may, through its webhook.
- * - refund: not after DISPATCHED (`no_refund_after_dispatch`), and at most once (`refund_once`), whoever
- *   recorded the first one (us, or Yemeksepeti's ORDER_RECONCILED).
- * accept / reject / ready have no Yemeksepeti meaning and answer 409 `action_not_supported`.
+ * - refund: not after DISPATCHED (`no_refund_after_dispatch`), and at most once (`refund_once`).
+ *   Yemeksepeti's ORDER_RECONCILED records no refund, so it neither counts as one nor uses ours up.
+ * reject / ready have no Yemeksepeti meaning and answer 409 `action_not_supported`.
  */
+const accept: OrderAction = async (trx, order, _body, { actor }) => {
+  const bisuStatus = ysAttributes(order).bisuStatus ?? 'ORDER_CREATED';
+  const open = order.status === 'confirmed' || order.status === 'processing';
+  if (!open || isDispatched(order) || bisuStatus !== 'ORDER_CREATED') {
+    throw new RuleViolation(
+      'not_awaiting_acceptance',
+      `cannot confirm: the order is ${order.status} with BiSU status ${bisuStatus}; only an ORDER_CREATED order that is neither dispatched nor cancelled can be confirmed`,
+      { status: order.status, bisuStatus },
+    );
+  }
+  const updated = await patchYsAttributes(trx, order, { bisuStatus: 'ORDER_CONFIRMED' });
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'note_added',
+    actor,
+    message:
+      'confirmed: BiSU status ORDER_CONFIRMED (nothing is sent to Yemeksepeti, which has no such status)',
+    metadata: { bisuStatus: 'ORDER_CONFIRMED', previous: bisuStatus },
+  });
+  return updated;
+};
+
 const dispatch: OrderAction = async (trx, order, _body, { actor }) => {
   if (isDispatched(order)) {
     throw new RuleViolation('already_dispatched', 'the order is already DISPATCHED', { orderId: order.id });
@@ -97,4 +122,9 @@ const refund: OrderAction = async (trx, order, body, { actor }) => {
   });
 };
 
-export const yemeksepetiActions: Partial<Record<OrderActionName, OrderAction>> = { dispatch, cancel, refund };
+export const yemeksepetiActions: Partial<Record<OrderActionName, OrderAction>> = {
+  accept,
+  dispatch,
+  cancel,
+  refund,
+};

@@ -9,7 +9,16 @@ import { findWarehousesForStores } from '../../orders/warehouses.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { type CreatePlan, createdOutcome, createRequest } from './create.js';
 import { handleYemeksepetiEvent } from './handle.js';
-import { flowFor, storeIdsOf, toOrderItem, YS_SOURCE, type YsCategory, YsItemError } from './mapping.js';
+import {
+  flowFor,
+  linesToStock,
+  storeIdsOf,
+  toOrderItem,
+  withCartStatus,
+  YS_SOURCE,
+  type YsCategory,
+  YsItemError,
+} from './mapping.js';
 import { type YsOrder, ysEventMetaSchema, ysOrderSchema } from './schema.js';
 import { decideWarehouse } from './warehouse.js';
 
@@ -74,10 +83,7 @@ async function planBatchCreates(
   if (candidates.length < 2) return [];
   const withItems = candidates.flatMap((c) => {
     try {
-      const items = (c.ys.items ?? []).map((item, line) => ({
-        ...toOrderItem(item, line),
-        status: 'IN_CART',
-      }));
+      const items = withCartStatus((c.ys.items ?? []).map((item, line) => toOrderItem(item, line)));
       return [{ ...c, items }];
     } catch (err) {
       if (err instanceof YsItemError) return [];
@@ -114,7 +120,7 @@ async function planBatchCreates(
     return warehouse.ok && orderNumber ? [{ ...c, warehouse, orderNumber }] : [];
   });
   const shortages = shortagesIn(
-    ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: r.items })),
+    ready.map((r) => ({ warehouseCode: r.warehouse.code, lines: linesToStock(r.items) })),
     available,
   );
   const planned = ready.flatMap((r, n) =>

@@ -15,6 +15,7 @@ import {
   paymentSnapshot,
   storeIdsOf,
   toOrderItem,
+  withCartStatus,
   YS_CURRENCY,
   YS_SOURCE,
   YsItemError,
@@ -48,11 +49,8 @@ export async function cancelFlow(
     }
     let lines: OrderItemInput[];
     try {
-      lines = ys.items.map((item, index) => ({
-        ...toOrderItem(item, index),
-        status: 'IN_CART',
-        reserve: false,
-      }));
+      const items = withCartStatus(ys.items.map((item, index) => toOrderItem(item, index)));
+      lines = items.map((line) => ({ ...line, reserve: false }));
     } catch (err) {
       if (err instanceof YsItemError) return attention(`order ${ys.order_id}: ${err.message}`);
       throw err;

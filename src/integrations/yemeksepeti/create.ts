@@ -19,8 +19,11 @@ import { ACTOR, patchYsAttributes, YS, YS_UPDATE_TOPIC, type YsAttributes } from
 import {
   customerName,
   externalRefsOf,
+  linesToStock,
   paymentSnapshot,
+  removedByYemeksepeti,
   toOrderItem,
+  withCartStatus,
   YS_CURRENCY,
   YS_SOURCE,
   YsItemError,
@@ -52,11 +55,11 @@ export async function createFlow(
     throw err;
   }
 
-  // Stock can change between the check and the reservation; a lost race re-decides (a few times).
+  // Stock can change between the check and the reservation; a lost race re-decides (a few times). The items
+  // Yemeksepeti sent as NOT_FOUND stay NOT_FOUND: only the others go through the stock check.
   for (let round = 0; ; round++) {
-    const shortages = await findShortages(ctx.db, warehouse.code, lines);
-    const short = new Set(shortages.map((s) => s.sku));
-    const items = lines.map((line) => ({ ...line, status: short.has(line.sku) ? 'NOT_FOUND' : 'IN_CART' }));
+    const shortages = await findShortages(ctx.db, warehouse.code, linesToStock(lines));
+    const items = withCartStatus(lines, new Set(shortages.map((s) => s.sku)));
     try {
       return await createWithItems(ctx, event, ys, warehouse, items, shortages);
     } catch (err) {
@@ -80,7 +83,8 @@ export interface CreatePlan {
 /**
  * The stock rule: lines whose stock is short are marked NOT_FOUND and the rest is delivered (Yemeksepeti is
  * told with UPDATE_CART, it adjusts and refunds the customer); when no line can be delivered the order is
- * recorded and cancelled at once (CANCELLED, reason ITEM_UNAVAILABLE) and nothing goes to delivery.
+ * recorded and cancelled at once (CANCELLED, reason ITEM_UNAVAILABLE) and nothing goes to delivery. A
+ * creation from READY_FOR_PICKUP is then marked ready (`processing`), in the same transaction.
  */
 async function createWithItems(
   ctx: WorkerContext,
@@ -113,6 +117,8 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
   const discount = nothing ? 0 : Math.min(payment.discount, subtotal + shipping);
   const name = customerName(ys);
   const chainId = ys.client?.chain_id ?? null;
+  const removed = items.filter(removedByYemeksepeti);
+  const markReady = !nothing && ys.status === 'READY_FOR_PICKUP';
   const inTx = async (trx: Trx, created: Order): Promise<void> => {
     const tellYemeksepeti = (update: Record<string, unknown>) =>
       enqueueOutbox(trx, {
@@ -136,17 +142,35 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
       });
       return;
     }
+    if (removed.length > 0) {
+      await addTimelineEvent(trx, {
+        orderId: created.id,
+        type: 'note_added',
+        actor: ACTOR,
+        message: `${removed.length} item(s) Yemeksepeti sent as NOT_FOUND: not reserved, not delivered`,
+        metadata: { skus: removed.map((i) => i.sku) },
+      });
+    }
     if (shortages.length > 0) {
       await addTimelineEvent(trx, {
         orderId: created.id,
         type: 'note_added',
         actor: ACTOR,
-        message: `${items.length - deliverable.length} item(s) out of stock marked NOT_FOUND; Yemeksepeti is told with UPDATE_CART`,
+        message: `${shortages.length} item(s) out of stock marked NOT_FOUND; Yemeksepeti is told with UPDATE_CART`,
         metadata: { shortages },
       });
       await tellYemeksepeti({
         status: 'UPDATE_CART',
         items: items.map((i) => ({ _id: i.externalId ?? null, sku: i.sku, status: i.status })),
+      });
+    }
+    if (markReady) {
+      await advanceOrder(trx, {
+        order: created,
+        to: 'processing',
+        actor: ACTOR,
+        reason: 'Yemeksepeti status READY_FOR_PICKUP',
+        metadata: { eventId: event.id },
       });
     }
   };
@@ -181,8 +205,8 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
       },
     }),
     ...(orderNumber ? { orderNumber } : {}),
-    // Only an order that lost lines needs more than the creation (its cancellation or UPDATE_CART).
-    ...(nothing || shortages.length > 0 ? { inTx } : {}),
+    // Only an order that lost lines (its cancellation, UPDATE_CART, the note) or is created ready needs more.
+    ...(nothing || shortages.length > 0 || removed.length > 0 || markReady ? { inTx } : {}),
     // The delivery request, after the order's order.created (the core writes it) and the messages above.
     outbox: (created) =>
       nothing

@@ -30,9 +30,10 @@ export function isYsStatus(value: string): value is YsStatus {
 export type BisuStatus = 'ORDER_CREATED' | 'ORDER_CONFIRMED' | 'ORDER_COMPLETED' | 'ORDER_CANCELLED';
 
 /**
- * The mapping documented in docs/yemeksepeti.md: RECEIVED / UNASSIGNED / READY_FOR_PICKUP → ORDER_CREATED;
- * DISPATCHED / DELIVERED → ORDER_COMPLETED; CANCELLED → ORDER_CANCELLED; ORDER_RECONCILED keeps the order
- * at ORDER_CREATED or ORDER_CONFIRMED (whichever it was: the partial refund is recorded, nothing else).
+ * The BiSU status each Yemeksepeti status stands for: RECEIVED / UNASSIGNED / READY_FOR_PICKUP →
+ * ORDER_CREATED; DISPATCHED / DELIVERED → ORDER_COMPLETED; CANCELLED → ORDER_CANCELLED; ORDER_RECONCILED
+ * leaves the order at ORDER_CREATED or ORDER_CONFIRMED, whichever it was (no rule runs for it on our side).
+ * ORDER_CONFIRMED itself is ours alone: set when an operator confirms the order, never sent to Yemeksepeti.
  */
 export const YS_TO_BISU: Readonly<Record<YsStatus, readonly BisuStatus[]>> = {
   RECEIVED: ['ORDER_CREATED'],
@@ -44,13 +45,28 @@ export const YS_TO_BISU: Readonly<Record<YsStatus, readonly BisuStatus[]>> = {
   ORDER_RECONCILED: ['ORDER_CREATED', 'ORDER_CONFIRMED'],
 };
 
-/** The BiSU status an order has after `status`; ORDER_RECONCILED keeps the previous one. */
+/** How far along each BiSU status is: the BiSU status never goes back. */
+const bisuRank: Readonly<Record<BisuStatus, number>> = {
+  ORDER_CREATED: 0,
+  ORDER_CONFIRMED: 1,
+  ORDER_COMPLETED: 2,
+  ORDER_CANCELLED: 3,
+};
+
+function isBisuStatus(value: string | undefined): value is BisuStatus {
+  return value !== undefined && Object.hasOwn(bisuRank, value);
+}
+
+/**
+ * The BiSU status an order has after Yemeksepeti's `status`: the mapped one, unless the order is already
+ * further along (a READY_FOR_PICKUP does not take an ORDER_CONFIRMED order back to ORDER_CREATED);
+ * ORDER_RECONCILED keeps the previous one.
+ */
 export function bisuStatusAfter(status: YsStatus, previous: string | undefined): BisuStatus {
-  if (status === 'ORDER_RECONCILED') {
-    return previous === 'ORDER_CONFIRMED' ? 'ORDER_CONFIRMED' : 'ORDER_CREATED';
-  }
-  const [first] = YS_TO_BISU[status];
-  return first ?? 'ORDER_CREATED';
+  const kept = isBisuStatus(previous) ? previous : undefined;
+  if (status === 'ORDER_RECONCILED') return kept ?? 'ORDER_CREATED';
+  const [mapped = 'ORDER_CREATED'] = YS_TO_BISU[status];
+  return kept !== undefined && bisuRank[kept] > bisuRank[mapped] ? kept : mapped;
 }
 
 /**
@@ -69,9 +85,12 @@ export const YS_TO_INTERNAL: Readonly<Record<YsStatus, OrderStatus | null>> = {
 
 export type YsFlow = 'create' | 'cancel' | 'sync' | 'unknown';
 
-/** RECEIVED / UNASSIGNED create, CANCELLED cancels, the rest synchronise the status. */
+/**
+ * RECEIVED / UNASSIGNED / READY_FOR_PICKUP create the order (READY_FOR_PICKUP is also the status of an order
+ * created ready to hand over; an order we hold only synchronises), CANCELLED cancels, the rest synchronise.
+ */
 export function flowFor(status: string): YsFlow {
-  if (status === 'RECEIVED' || status === 'UNASSIGNED') return 'create';
+  if (status === 'RECEIVED' || status === 'UNASSIGNED' || status === 'READY_FOR_PICKUP') return 'create';
   if (status === 'CANCELLED') return 'cancel';
   if (isYsStatus(status)) return 'sync';
   return 'unknown';
@@ -154,6 +173,31 @@ export function toOrderItem(item: YsItem, index: number): OrderItemInput {
     externalId: item._id ?? null,
     metadata,
   };
+}
+
+/** Whether Yemeksepeti sent the item as NOT_FOUND: removed from the cart on its side, and it stays removed. */
+export function removedByYemeksepeti(line: OrderItemInput): boolean {
+  const status = line.metadata?.ysStatus;
+  return typeof status === 'string' && status.toUpperCase() === 'NOT_FOUND';
+}
+
+/** The lines that go through our stock check: every one Yemeksepeti did not send as NOT_FOUND. */
+export function linesToStock(lines: readonly OrderItemInput[]): OrderItemInput[] {
+  return lines.filter((line) => !removedByYemeksepeti(line));
+}
+
+/**
+ * Each line with its cart status: NOT_FOUND when Yemeksepeti sent it so or our stock is short of it
+ * (`short`: SKUs), else IN_CART. A NOT_FOUND line is not reserved, not in the subtotal and not delivered.
+ */
+export function withCartStatus(
+  lines: readonly OrderItemInput[],
+  short: ReadonlySet<string> = new Set(),
+): OrderItemInput[] {
+  return lines.map((line) => ({
+    ...line,
+    status: removedByYemeksepeti(line) || short.has(line.sku) ? 'NOT_FOUND' : 'IN_CART',
+  }));
 }
 
 /** Payment amounts in minor units, as Yemeksepeti reported them. */

@@ -73,7 +73,10 @@ export const ysCancellationSchema = z.looseObject({
   cancelled_by: z.string().max(200).nullish(),
 });
 
-/** Statuses that start the create flow (UNASSIGNED or RECEIVED). */
+/**
+ * Statuses whose body must be complete enough to create an order (a store and items). READY_FOR_PICKUP may
+ * create one too, but it may also concern an order we hold: the worker checks it when it creates.
+ */
 export const CREATE_STATUSES = ['RECEIVED', 'UNASSIGNED'] as const;
 
 export const ysOrderSchema = z

@@ -3,20 +3,23 @@ import { AppError, errorMessage } from '../../lib/errors.js';
 import { flagAttention } from '../../orders/attention.js';
 import { recordChannelStatus } from '../../orders/channel-status.js';
 import { findOrderByExternalId, type Trx } from '../../orders/locks.js';
-import { refundOrder } from '../../orders/refund.js';
+import { formatMinorUnits } from '../../orders/money.js';
 import { isOrderStatus, transitionPath } from '../../orders/status.js';
 import { commitOrderStock } from '../../orders/stock.js';
+import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder } from '../../orders/transition.js';
 import { eventAlreadyRecorded, withLockedOrder } from '../kit/orders.js';
-import { alreadyRecorded, attention } from '../kit/results.js';
+import { alreadyRecorded, attention, processed } from '../kit/results.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { ACTOR, patchYsAttributes, ysAttributes } from './attributes.js';
 import {
   bisuStatusAfter,
   isNewer,
   paymentSnapshot,
+  YS_CURRENCY,
   YS_SOURCE,
   YS_TO_INTERNAL,
+  type YsPaymentSnapshot,
   type YsStatus,
 } from './mapping.js';
 import type { YsEventMeta, YsOrder } from './schema.js';
@@ -102,48 +105,49 @@ export async function syncExisting(
 }
 
 /**
- * ORDER_RECONCILED follows a partial refund on Yemeksepeti. We record the refund — the
- * difference between the order total we were sent and the new one — unless the order's one refund was
- * already recorded; no other business rule runs and the status does not change.
+ * ORDER_RECONCILED is Yemeksepeti's acknowledgement of a partial refund (typically the one that followed our
+ * UPDATE_CART). No business rule runs for it on our side: its new totals and the channel status go on the
+ * timeline, and nothing else changes. No refund is recorded (ours would be counted twice, and the order's one
+ * refund used up), the order status stays, and the BiSU status does not move.
  */
 async function reconcile(trx: Trx, event: InboundEvent, ys: YsOrder, order: Order): Promise<HandlerResult> {
-  const attrs = ysAttributes(order);
-  const before = attrs.payment?.orderTotal ?? null;
-  const after = paymentSnapshot(ys).orderTotal;
-  const difference = before !== null && after !== null ? before - after : 0;
-  let note = 'partial refund reconciled by Yemeksepeti';
-  let current = order;
-  if (attrs.refund) {
-    note = `refund already recorded (${attrs.refund.amount} by ${attrs.refund.by}); not recorded again`;
-  } else if (difference > 0 && order.refunded_total === 0) {
-    const amount = Math.min(difference, order.total - order.refunded_total);
-    if (amount > 0) {
-      current = await refundOrder(trx, {
-        order,
-        amount,
-        actor: ACTOR,
-        reason: 'partial refund (Yemeksepeti ORDER_RECONCILED)',
-        metadata: { eventId: event.id, orderTotalBefore: before, orderTotalAfter: after },
-      });
-      current = await patchYsAttributes(trx, current, {
-        refund: { by: 'yemeksepeti', amount, eventId: event.id },
-      });
-    }
-  } else {
-    note = 'reconciled; no refund amount could be derived from the totals';
-  }
+  const previous = ysAttributes(order).payment ?? null;
+  const totals = paymentSnapshot(ys);
   await recordChannelStatus(trx, {
-    order: current,
+    order,
     channelStatus: 'ORDER_RECONCILED',
     applied: true,
-    note,
+    note: 'Yemeksepeti acknowledged a partial refund; no rule runs on our side',
     eventId: event.id,
   });
-  await patchYsAttributes(trx, current, {
-    bisuStatus: bisuStatusAfter('ORDER_RECONCILED', attrs.bisuStatus),
-    reconciledAt: new Date().toISOString(),
+  const summary = describeTotals(totals, previous);
+  await addTimelineEvent(trx, {
+    orderId: order.id,
+    type: 'channel_totals',
+    actor: ACTOR,
+    message: `Yemeksepeti's totals after ORDER_RECONCILED: ${summary}; recorded only, no refund recorded`,
+    metadata: { channelStatus: 'ORDER_RECONCILED', eventId: event.id, totals, previous },
   });
-  return { status: 'processed', orderId: order.id, outcome: `ORDER_RECONCILED: ${note}` };
+  return processed(`ORDER_RECONCILED recorded (${summary}); nothing else changes`, order.id);
+}
+
+/** "order total 277.92 TRY (was 323.42), subtotal 262.93 TRY (was 308.43)", for what Yemeksepeti sent. */
+function describeTotals(totals: YsPaymentSnapshot, previous: YsPaymentSnapshot | null): string {
+  const parts = (
+    [
+      ['order total', totals.orderTotal, previous?.orderTotal],
+      ['subtotal', totals.subTotal, previous?.subTotal],
+    ] as const
+  ).flatMap(([label, now, before]) =>
+    now === null
+      ? []
+      : [
+          `${label} ${formatMinorUnits(now, YS_CURRENCY)} ${YS_CURRENCY}${
+            before == null ? '' : ` (was ${formatMinorUnits(before, YS_CURRENCY)})`
+          }`,
+        ],
+  );
+  return parts.length > 0 ? parts.join(', ') : 'no totals sent';
 }
 
 export async function unknownStatus(

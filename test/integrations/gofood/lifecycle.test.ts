@@ -449,3 +449,54 @@ describe('when the outlet has a warehouse', () => {
     expect(order.warehouse_code).toBe('KITCHEN-1');
   });
 });
+
+describe('implied steps say so', () => {
+  /** The order's status steps with their timeline message and whether they are marked implied. */
+  async function steps(orderId: string) {
+    const rows = await system.db
+      .selectFrom('order_events')
+      .select(['to_status', 'message', 'metadata'])
+      .where('order_id', '=', orderId)
+      .where('type', '=', 'status_changed')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ to: r.to_status, message: r.message, implied: r.metadata.implied === true }));
+  }
+
+  describe('when a completed order is walked through shipped', () => {
+    it('the shipped entry says it is implied, not reported by GoFood; the reported steps do not', async () => {
+      const number = orderNumber();
+      for (const event of ['merchant_accepted', 'driver_otw_pickup', 'completed'] as const) {
+        await deliver(system, event, { orderNumber: number });
+      }
+      const order = await gofoodOrder(system, number);
+      const walked = await steps(order.id);
+      expect(walked.map((s) => [s.to, s.implied])).toEqual([
+        ['processing', false],
+        ['shipped', true],
+        ['delivered', false],
+      ]);
+      const shipped = walked.find((s) => s.to === 'shipped');
+      expect(shipped?.message).toMatch(/implied/);
+      expect(shipped?.message).toContain('not reported by GoFood');
+      expect(walked.find((s) => s.to === 'delivered')?.message).toBe('GoFood: completed');
+    });
+  });
+
+  describe('when completed follows merchant_accepted directly', () => {
+    it('both processing and shipped are marked implied', async () => {
+      const number = orderNumber();
+      await deliver(system, 'merchant_accepted', { orderNumber: number });
+      await deliver(system, 'completed', { orderNumber: number });
+      const walked = await steps((await gofoodOrder(system, number)).id);
+      expect(walked.map((s) => [s.to, s.implied])).toEqual([
+        ['processing', true],
+        ['shipped', true],
+        ['delivered', false],
+      ]);
+      expect(walked.filter((s) => s.implied).every((s) => s.message.includes('not reported by GoFood'))).toBe(
+        true,
+      );
+    });
+  });
+});

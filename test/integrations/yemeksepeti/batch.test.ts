@@ -6,7 +6,7 @@ import { handleYemeksepetiEvents } from '../../../src/integrations/yemeksepeti/b
 import { handleYemeksepetiEvent } from '../../../src/integrations/yemeksepeti/handle.js';
 import type { Settled } from '../../../src/lib/coalesce.js';
 import { waitFor } from '../../support/system.js';
-import { ysOrder } from './fixtures.js';
+import { withStatus, ysOrder } from './fixtures.js';
 import { sendYs, setStock, startYs, type YsHarness } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -205,5 +205,35 @@ describe('when a batch reaches the worker', () => {
     } finally {
       await worker.stop();
     }
+  });
+});
+
+describe('when a batch holds an order first seen as READY_FOR_PICKUP and one with an item sent NOT_FOUND', () => {
+  it('creates both together, the first marked ready and the second without the NOT_FOUND item', async () => {
+    await setStock(h.system, 'IST-KDK', { 'SU-19L': 1_000, 'PEYNIR-KG': 100_000 });
+    const water = await reserved('SU-19L');
+    const ready = withStatus(ysOrder(), 'READY_FOR_PICKUP');
+    const [waterItem, cheeseItem] = ysOrder().items as Json[];
+    const removed = ysOrder({ items: [{ ...waterItem, status: 'NOT_FOUND' }, cheeseItem] });
+    const results = await handleYemeksepetiEvents(ctx(), [await stored(ready), await stored(removed)]);
+    expect(results.map((r) => handled(r).status)).toEqual(['processed', 'processed']);
+    const [a] = await ordersOf(ready.order_id);
+    const [b] = await ordersOf(removed.order_id);
+    expect(a?.xmin).toBe(b?.xmin);
+    expect(a?.status).toBe('processing');
+    expect(b?.status).toBe('confirmed');
+    const items = await h.system.db
+      .selectFrom('order_items')
+      .select(['sku', 'status'])
+      .where('order_id', '=', b?.id ?? '')
+      .orderBy('line_no')
+      .execute();
+    expect(items.map((i) => [i.sku, i.status])).toEqual([
+      ['SU-19L', 'NOT_FOUND'],
+      ['PEYNIR-KG', 'IN_CART'],
+    ]);
+    // Only the READY_FOR_PICKUP order's two waters are reserved.
+    expect(await reserved('SU-19L')).toBe(water + 2);
+    expect(await outboxTopics(b?.id ?? '')).toEqual(['subscribers.order.created', 'delivery.requested']);
   });
 });

@@ -100,7 +100,7 @@ describe('status mapping', () => {
 
   describe('when a status arrives for an order we never received', () => {
     it('retries while its create may be queued, then asks for attention', async () => {
-      const event = await deliver(h.system, withStatus(ysOrder(), 'READY_FOR_PICKUP'));
+      const event = await deliver(h.system, withStatus(ysOrder(), 'DISPATCHED'));
       expect(event.status).toBe('attention');
       expect(event.attempts).toBe(3);
       expect(event.outcome).toContain('which we never received');
@@ -279,24 +279,55 @@ describe("admin actions and Yemeksepeti's rules", () => {
       });
       expect((await detail(h.system, id)).refundedTotal).toBe(4_550);
     });
+  });
+});
 
-    it('ORDER_RECONCILED records Yemeksepeti’s partial refund once, keeps the status, and then ours is refused', async () => {
+describe('ORDER_RECONCILED runs no rule on our side', () => {
+  /** The order's body after Yemeksepeti's partial refund: 45.50 less in total. */
+  const reconciledBody = (body: Record<string, unknown>, updatedAt = 'reconciled') =>
+    withStatus(body, 'ORDER_RECONCILED', {
+      payment: { ...(body.payment as object), sub_total: 262.93, order_total: 277.92 },
+      sys: { ...(body.sys as object), updated_at: updatedAt },
+    });
+
+  describe('when Yemeksepeti reconciles a confirmed order', () => {
+    it('records its new totals and the channel status on the timeline, and records no refund nor status change', async () => {
       const { body, id } = await created();
-      const reconciled = withStatus(body, 'ORDER_RECONCILED', {
-        payment: { ...(body.payment as object), order_total: 277.92 },
+      const before = await detail(h.system, id);
+      const event = await deliver(h.system, reconciledBody(body));
+      expect(event.status).toBe('processed');
+      const d = await detail(h.system, id);
+      expect(d).toMatchObject({
+        status: 'confirmed',
+        paymentStatus: 'paid',
+        refundedTotal: 0,
+        total: before.total,
+        channelStatus: 'ORDER_RECONCILED',
       });
-      await deliver(h.system, reconciled);
-      let d = await detail(h.system, id);
-      expect(d.status).toBe('confirmed');
-      expect(d.refundedTotal).toBe(4_550);
-      expect(d.attributes).toMatchObject({
-        yemeksepeti: { bisuStatus: 'ORDER_CREATED', refund: { by: 'yemeksepeti', amount: 4_550 } },
+      expect(d.channelStatusHistory.at(-1)).toMatchObject({
+        channelStatus: 'ORDER_RECONCILED',
+        applied: true,
       });
-      // The same reconciliation again (a new body) records no second refund.
-      await deliver(h.system, { ...reconciled, sys: { updated_at: 'later' } });
-      d = await detail(h.system, id);
-      expect(d.refundedTotal).toBe(4_550);
-      expect(d.timeline.filter((e) => e.type === 'refunded')).toHaveLength(1);
+      expect(d.attributes).toMatchObject({ yemeksepeti: { bisuStatus: 'ORDER_CREATED' } });
+      expect(d.attributes.yemeksepeti).not.toHaveProperty('refund');
+      expect(d.timeline.filter((e) => e.type === 'refunded' || e.type === 'status_changed')).toEqual([]);
+      const totals = d.timeline.find((e) => e.type === 'channel_totals');
+      expect(totals?.metadata).toMatchObject({
+        channelStatus: 'ORDER_RECONCILED',
+        totals: { orderTotal: 27_792, subTotal: 26_293 },
+        previous: { orderTotal: 32_342, subTotal: 30_843 },
+      });
+      expect(totals?.message).toContain('277.92');
+    });
+
+    it('leaves the order its one refund: ours is still recorded once, then refused', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, reconciledBody(body));
+      const first = await adminPost(h.system, `/admin/orders/${id}/refund`, {
+        amount: 4_550,
+        reason: 'bir damacana eksik',
+      });
+      expect(first.status).toBe(200);
       expect(
         (
           await errorOf(
@@ -304,16 +335,52 @@ describe("admin actions and Yemeksepeti's rules", () => {
           )
         ).code,
       ).toBe('rule_refund_once');
+      expect((await detail(h.system, id)).refundedTotal).toBe(4_550);
     });
   });
 
-  describe('actions with no Yemeksepeti meaning', () => {
-    it('accept is 409 rule_action_not_supported', async () => {
-      const { id } = await created();
-      expect((await errorOf(await adminPost(h.system, `/admin/orders/${id}/accept`))).code).toBe(
-        'rule_action_not_supported',
-      );
+  describe('when it acknowledges a partial refund we already recorded', () => {
+    it('does not count the refund twice', async () => {
+      const { body, id } = await created();
+      const res = await adminPost(h.system, `/admin/orders/${id}/refund`, {
+        amount: 4_550,
+        reason: 'bir damacana eksik',
+      });
+      expect(res.status).toBe(200);
+      await deliver(h.system, reconciledBody(body));
+      await deliver(h.system, reconciledBody(body, 'reconciled again'));
+      const d = await detail(h.system, id);
+      expect(d).toMatchObject({
+        refundedTotal: 4_550,
+        paymentStatus: 'partially_refunded',
+        status: 'confirmed',
+      });
+      expect(d.timeline.filter((e) => e.type === 'refunded')).toHaveLength(1);
+      expect(d.attributes).toMatchObject({ yemeksepeti: { refund: { by: 'admin', amount: 4_550 } } });
     });
+  });
+
+  describe('when it reconciles a DISPATCHED order', () => {
+    it('keeps the BiSU status ORDER_COMPLETED and the order shipped', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, withStatus(body, 'DISPATCHED'));
+      await deliver(h.system, reconciledBody(body));
+      const d = await detail(h.system, id);
+      expect(d.status).toBe('shipped');
+      expect(d.attributes).toMatchObject({
+        yemeksepeti: { bisuStatus: 'ORDER_COMPLETED', dispatched: true },
+      });
+      expect(d.refundedTotal).toBe(0);
+    });
+  });
+});
+
+describe('actions with no Yemeksepeti meaning', () => {
+  it.each(['reject', 'ready'])('%s is 409 rule_action_not_supported', async (action) => {
+    const { id } = await created();
+    expect((await errorOf(await adminPost(h.system, `/admin/orders/${id}/${action}`))).code).toBe(
+      'rule_action_not_supported',
+    );
   });
 });
 

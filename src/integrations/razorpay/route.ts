@@ -1,0 +1,81 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, RouteDeps } from '../../http/env.js';
+import { readJsonBody, validate } from '../../http/input.js';
+import { documentRoute } from '../../http/openapi.js';
+import { hmacSha256Hex } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import { ingestPush } from '../kit/push.js';
+import { RAZORPAY_SOURCE, webhookSchema } from './schema.js';
+
+const eventIdHeader = z.string().trim().min(1).max(255);
+const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
+
+/**
+ * Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`: exactly 64 hex characters, compared in
+ * constant time.
+ */
+export function verifyRazorpaySignature(
+  secret: string,
+  body: Uint8Array | string,
+  signature: string,
+): boolean {
+  if (!HEX_SIGNATURE.test(signature)) return false;
+  return timingSafeEqual(Buffer.from(hmacSha256Hex(secret, body), 'hex'), Buffer.from(signature, 'hex'));
+}
+
+/**
+ * `POST /webhooks/razorpay`. `X-Razorpay-Signature` is checked over the raw bytes before the body is parsed;
+ * a missing, malformed or wrong one is 401 and nothing is stored. Deduplicated on `X-Razorpay-Event-Id`
+ * (else the body's hash): 202 for a new event, 200 for one we hold.
+ */
+export function registerRazorpayWebhook(app: Hono<AppEnv>, deps: RouteDeps): void {
+  app.post('/webhooks/razorpay', async (c) => {
+    const secret = deps.config.RAZORPAY_WEBHOOK_SECRET;
+    if (!secret) {
+      c.var.logger.warn('Razorpay webhook refused: RAZORPAY_WEBHOOK_SECRET is not set');
+      throw new AppError('unauthorized', 'Razorpay webhooks are not configured');
+    }
+    const signature = c.req.header('x-razorpay-signature')?.trim();
+    if (!signature) throw new AppError('unauthorized', 'the X-Razorpay-Signature header is required');
+    if (!HEX_SIGNATURE.test(signature)) {
+      throw new AppError('unauthorized', 'X-Razorpay-Signature must be 64 hex characters');
+    }
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (!verifyRazorpaySignature(secret, bytes, signature)) {
+      throw new AppError('unauthorized', 'X-Razorpay-Signature does not match the body');
+    }
+    const { raw, json } = await readJsonBody(c);
+    const hook = validate(webhookSchema, json);
+    const eventId = c.req.header('x-razorpay-event-id');
+    return ingestPush(c, deps, {
+      source: RAZORPAY_SOURCE,
+      dedupKey: eventId && eventIdHeader.safeParse(eventId).success ? eventId.trim() : null,
+      eventType: hook.event,
+      externalOrderId:
+        hook.payload.payment?.entity.order_id ??
+        hook.payload.order?.entity.id ??
+        hook.payload.refund?.entity.payment_id,
+      payload: json,
+      payloadJson: raw,
+      rawBody: raw,
+    });
+  });
+  documentRoute(app, {
+    method: 'post',
+    path: '/webhooks/razorpay',
+    tag: 'channels',
+    summary: 'Razorpay payment and refund events',
+    description:
+      'The signature is checked over the raw body before it is parsed. Dedup on X-Razorpay-Event-Id, else the body hash.',
+    security: ['razorpaySignature'],
+    headers: [{ name: 'X-Razorpay-Event-Id', required: false, description: "Razorpay's event id" }],
+    body: webhookSchema,
+    responses: {
+      202: { description: 'Stored in the inbox and queued', body: { type: 'object' } },
+      200: { description: 'Already stored: nothing new', body: { type: 'object' } },
+    },
+    errors: [400, 401, 413, 415, 503],
+  });
+}

@@ -1,0 +1,312 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expireUnpaidOrders } from '../../../src/integrations/storefront/expiry.js';
+import { refundPayment } from '../../../src/integrations/storefront/lifecycle.js';
+import { createOrder } from '../../../src/orders/create.js';
+import { getOrderForUpdate } from '../../../src/orders/locks.js';
+import { refundEvent, sendWebhook } from '../../support/fake-razorpay.js';
+import { waitFor } from '../../support/system.js';
+import {
+  adminOrder,
+  customerGet,
+  customerToken,
+  expectOk,
+  json,
+  payOrder,
+  placeOrder,
+  type Storefront,
+  startStorefront,
+  stock,
+} from './helpers.js';
+
+let sf: Storefront;
+beforeAll(async () => {
+  sf = await startStorefront();
+  await stock(sf.system, [{ sku: 'BOOK-1', price: 40_000, gstRate: 5, onHand: 100 }]);
+});
+afterAll(async () => {
+  await sf?.stop();
+});
+
+const admin = (path: string, method: string, body?: unknown) =>
+  sf.system.admin(path, body === undefined ? { method } : json(method, body));
+
+async function paidOrder(customer: string, paymentId: string): Promise<string> {
+  const placed = await placeOrder(sf.system, customer, [{ sku: 'BOOK-1', quantity: 1 }]);
+  await payOrder(sf, placed.orderId, paymentId);
+  return placed.orderId;
+}
+
+const onHand = async () =>
+  (
+    await sf.system.db
+      .selectFrom('stock_levels')
+      .select(['on_hand', 'reserved'])
+      .where('sku', '=', 'BOOK-1')
+      .executeTakeFirstOrThrow()
+  ).on_hand;
+
+describe('when an operator takes a paid order through fulfilment', () => {
+  it('moves it processing → shipped (tracking kept) → delivered, after which it cannot be cancelled', async () => {
+    const id = await paidOrder('reader-1', 'pay_FUL000000001');
+    expect((await admin(`/admin/orders/${id}/status`, 'PATCH', { status: 'confirmed' })).status).toBe(409);
+    expect(
+      (await admin(`/admin/orders/${id}/shipments`, 'POST', { carrier: 'BlueDart', trackingNumber: 'BD1' }))
+        .status,
+    ).toBe(409);
+    await expectOk(admin(`/admin/orders/${id}/status`, 'PATCH', { status: 'processing', note: 'packing' }));
+    await expectOk(
+      admin(`/admin/orders/${id}/shipments`, 'POST', { carrier: 'BlueDart', trackingNumber: 'BD123456' }),
+    );
+    const delivered = (await expectOk(admin(`/admin/orders/${id}/delivery`, 'POST'))) as { status: string };
+    expect(delivered.status).toBe('delivered');
+    const cancel = await admin(`/admin/orders/${id}/cancel`, 'POST', { reason: 'too late' });
+    expect(cancel.status).toBe(409);
+    const view = (await (
+      await customerGet(sf.system, 'reader-1', `/storefront/orders/${id}`)
+    ).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({
+      status: 'delivered',
+      shipment: { carrier: 'BlueDart', trackingNumber: 'BD123456' },
+    });
+  });
+});
+
+describe('when the customer cancels a paid order', () => {
+  it('restores the stock, refunds the payment through Razorpay and settles it on refund.processed', async () => {
+    const before = await onHand();
+    const id = await paidOrder('reader-2', 'pay_CAN000000001');
+    expect(await onHand()).toBe(before - 1);
+    const token = await customerToken('reader-2');
+    const res = await fetch(`${sf.system.baseUrl}/storefront/orders/${id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'refunded', paymentStatus: 'refunded' });
+    expect(await onHand()).toBe(before);
+    const call = await waitFor(() =>
+      sf.razorpay.refunds.calls.find((c) => c.params.paymentId === 'pay_CAN000000001'),
+    );
+    const order = await adminOrder(sf.system, id);
+    expect(call.body).toMatchObject({ amount: order.total });
+    const refund = await waitFor(async () =>
+      sf.system.db
+        .selectFrom('storefront_refunds')
+        .selectAll()
+        .where('order_id', '=', id)
+        .where('razorpay_refund_id', 'is not', null)
+        .executeTakeFirst(),
+    );
+    expect(refund.status).toBe('pending');
+    await sendWebhook(
+      sf.system.baseUrl,
+      refundEvent({
+        id: refund.razorpay_refund_id ?? '',
+        paymentId: 'pay_CAN000000001',
+        amount: order.total,
+      }),
+    );
+    await waitFor(async () => {
+      const row = await sf.system.db
+        .selectFrom('storefront_refunds')
+        .select('status')
+        .where('id', '=', refund.id)
+        .executeTakeFirst();
+      return row?.status === 'processed';
+    });
+    expect(order.timeline.map((e) => e.toStatus).filter(Boolean)).toEqual([
+      'pending',
+      'confirmed',
+      'cancelled',
+      'refunded',
+    ]);
+  });
+
+  it('refuses once the order is being processed', async () => {
+    const id = await paidOrder('reader-3', 'pay_CAN000000002');
+    await expectOk(admin(`/admin/orders/${id}/status`, 'PATCH', { status: 'processing' }));
+    const res = await fetch(`${sf.system.baseUrl}/storefront/orders/${id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await customerToken('reader-3')}` },
+    });
+    expect(res.status).toBe(409);
+  });
+});
+
+describe('when an operator refunds part, too much, then the rest', () => {
+  it('keeps the sum within what was paid and moves a full refund to refunded', async () => {
+    const id = await paidOrder('reader-4', 'pay_REF000000001');
+    const { total } = await adminOrder(sf.system, id);
+    const partial = (await expectOk(
+      admin(`/admin/orders/${id}/refund`, 'POST', {
+        amount: 1000,
+        reason: 'damaged cover',
+        initiatePaymentRefund: true,
+      }),
+    )) as { paymentStatus: string; refundedTotal: number };
+    expect(partial).toMatchObject({ paymentStatus: 'partially_refunded', refundedTotal: 1000 });
+    await waitFor(() => sf.razorpay.refunds.calls.find((c) => c.params.paymentId === 'pay_REF000000001'));
+    const tooMuch = await admin(`/admin/orders/${id}/refund`, 'POST', {
+      amount: total,
+      reason: 'everything',
+    });
+    expect(tooMuch.status).toBe(409);
+    const rest = (await expectOk(
+      admin(`/admin/orders/${id}/refund`, 'POST', {
+        amount: total - 1000,
+        reason: 'returned',
+        initiatePaymentRefund: false,
+      }),
+    )) as { status: string; paymentStatus: string };
+    expect(rest).toMatchObject({ status: 'refunded', paymentStatus: 'refunded' });
+  });
+});
+
+describe('when a customer reads orders', () => {
+  it('sees only their own, 404 for another customer’s and 401 without a token', async () => {
+    const id = await paidOrder('reader-5', 'pay_VIEW00000001');
+    await expectOk(
+      admin(`/admin/orders/${id}/notes`, 'POST', { note: 'gift wrap requested', isPublic: false }),
+    );
+    await expectOk(
+      admin(`/admin/orders/${id}/notes`, 'POST', { note: 'Your parcel leaves tomorrow', isPublic: true }),
+    );
+    for (const path of [`/storefront/orders/${id}`, `/storefront/orders/${id}/timeline`]) {
+      expect((await customerGet(sf.system, 'someone-else', path)).status).toBe(404);
+      expect((await fetch(`${sf.system.baseUrl}${path}`)).status).toBe(401);
+    }
+    const timeline = (await (
+      await customerGet(sf.system, 'reader-5', `/storefront/orders/${id}/timeline`)
+    ).json()) as {
+      data: { type: string; message: string }[];
+    };
+    const text = JSON.stringify(timeline);
+    expect(text).toContain('Your parcel leaves tomorrow');
+    expect(text).not.toContain('gift wrap');
+    expect(text).not.toContain('stock');
+    expect(timeline.data.map((e) => e.type)).toEqual(['created', 'status', 'note']);
+
+    const list = (await (
+      await customerGet(sf.system, 'reader-5', '/storefront/orders?status=confirmed&limit=1')
+    ).json()) as {
+      data: { id: string }[];
+      total: number;
+    };
+    expect(list).toMatchObject({ total: 1, data: [{ id }] });
+    const none = (await (
+      await customerGet(sf.system, 'reader-5', '/storefront/orders?status=shipped')
+    ).json()) as {
+      total: number;
+    };
+    expect(none.total).toBe(0);
+  });
+
+  it('records a refund request without moving money', async () => {
+    const id = await paidOrder('reader-6', 'pay_REQ000000001');
+    const res = await fetch(`${sf.system.baseUrl}/storefront/orders/${id}/refund`, {
+      ...json('POST', { amount: 500, reason: 'Damaged product' }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await customerToken('reader-6')}`,
+      },
+    });
+    expect(res.status).toBe(202);
+    const order = await adminOrder(sf.system, id);
+    expect(order).toMatchObject({ refundedTotal: 0, paymentStatus: 'paid' });
+    expect(order.timeline.some((e) => e.type === 'refund_requested')).toBe(true);
+  });
+});
+
+describe('when an operator searches orders', () => {
+  it('filters by partial order number, customer name or email, payment status and shipping status', async () => {
+    const id = await paidOrder('finder-1', 'pay_FIND00000001');
+    const { orderNumber } = await adminOrder(sf.system, id);
+    await expectOk(admin(`/admin/orders/${id}/status`, 'PATCH', { status: 'processing' }));
+    await expectOk(
+      admin(`/admin/orders/${id}/shipments`, 'POST', { carrier: 'Delhivery', trackingNumber: 'DL1' }),
+    );
+    const search = async (query: string) =>
+      (
+        (await expectOk(sf.system.admin(`/admin/orders?channel=storefront&${query}`))) as {
+          data: { id: string }[];
+        }
+      ).data.map((o) => o.id);
+    expect(await search(`q=${orderNumber.slice(-7)}`)).toContain(id);
+    expect(await search('q=asha%20rao')).toContain(id);
+    expect(await search('q=asha@example.in')).toContain(id);
+    expect(await search('q=nobody-by-this-name')).toEqual([]);
+    expect(await search('shippingStatus=shipped&paymentStatus=paid')).toEqual([id]);
+    expect(await search('shippingStatus=unshipped')).not.toContain(id);
+    expect((await sf.system.admin('/admin/orders?shippingStatus=lost')).status).toBe(400);
+  });
+});
+
+describe('for any sequence of refunds of a paid order (property)', () => {
+  it('never refunds more than was paid, and is refunded exactly when all of it was', async () => {
+    const db = sf.system.db;
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 12_000 }), { minLength: 1, maxLength: 6 }),
+        async (amounts) => {
+          const { order } = await createOrder(db, {
+            input: {
+              channel: 'storefront',
+              externalOrderId: `prop-${++n}-${Date.now()}`,
+              status: 'confirmed',
+              paymentStatus: 'paid',
+              currency: 'INR',
+              items: [{ sku: 'X', name: 'X', quantity: 1, unitPrice: 10_000 }],
+              totals: { subtotal: 10_000, tax: 500, total: 10_500 },
+              actor: 'test',
+            },
+          });
+          let accepted = 0;
+          for (const amount of amounts) {
+            try {
+              await db.transaction().execute(async (trx) =>
+                refundPayment(trx, await getOrderForUpdate(trx, order.id), {
+                  actor: 'test',
+                  amount,
+                  reason: 'property',
+                  initiatePaymentRefund: false,
+                }),
+              );
+              accepted += amount;
+            } catch {
+              // Refused: over the refundable remainder.
+              expect(accepted + amount).toBeGreaterThan(10_500);
+            }
+          }
+          const after = await getOrderForUpdate(db, order.id);
+          expect(after.refunded_total).toBe(accepted);
+          expect(after.refunded_total).toBeLessThanOrEqual(after.total);
+          expect(after.status === 'refunded').toBe(after.refunded_total === after.total);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('when an order is still unpaid after the payment window', () => {
+  it('is cancelled and its reserved stock released; a paid order is left alone', async () => {
+    const unpaid = await placeOrder(sf.system, 'slow-payer', [{ sku: 'BOOK-1', quantity: 2 }]);
+    const paid = await paidOrder('fast-payer', 'pay_EXP000000001');
+    const reserved = async () =>
+      (
+        await sf.system.db
+          .selectFrom('stock_levels')
+          .select('reserved')
+          .where('sku', '=', 'BOOK-1')
+          .executeTakeFirstOrThrow()
+      ).reserved;
+    const before = await reserved();
+    expect(await expireUnpaidOrders(sf.system.db, new Date(Date.now() + 1000))).toBe(1);
+    expect(await reserved()).toBe(before - 2);
+    expect((await adminOrder(sf.system, unpaid.orderId)).status).toBe('cancelled');
+    expect((await adminOrder(sf.system, paid)).status).toBe('confirmed');
+    expect(await expireUnpaidOrders(sf.system.db, new Date(Date.now() + 1000))).toBe(0);
+  });
+});
