@@ -38,7 +38,7 @@ const pastAcceptanceDeadline: ChannelCheck = {
       if (await ctx.queues.maintenance.getJob(deadlineJobId(orderId))) continue;
       const order = await findOrderById(ctx.db, orderId);
       if (!order) continue;
-      await ensureDeadline(ctx, orderId, order.created_at);
+      await ensureDeadline(ctx, orderId, { stateBeganAt: null, receivedAt: order.created_at });
       if (await ctx.queues.maintenance.getJob(deadlineJobId(orderId))) repaired.push(orderId);
     }
     return repaired;
