@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flagAttention } from '../../src/orders/attention.js';
 import { withOrderLock } from '../../src/orders/locks.js';
 import { type DeliveryHarness, startDeliveryHarness } from '../durability/delivery-harness.js';
-import { postJson, TEST_ADMIN_TOKEN, waitFor } from '../support/system.js';
+import { postJson, TEST_ADMIN_ACTOR, TEST_ADMIN_TOKEN, waitFor } from '../support/system.js';
 
 interface InterventionDto {
   id: string;
@@ -90,7 +90,7 @@ describe('the interventions queue', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({
         state: 'resolved',
-        resolvedBy: 'admin',
+        resolvedBy: TEST_ADMIN_ACTOR,
         resolutionNote: 'refunded by phone',
       });
       const order = await h.system.db
@@ -100,7 +100,7 @@ describe('the interventions queue', () => {
         .executeTakeFirstOrThrow();
       expect(order.attention_reason).toBeNull();
       const resolved = (await timelineOf(orderId)).find((e) => e.type === 'intervention_resolved');
-      expect(resolved).toMatchObject({ actor: 'admin' });
+      expect(resolved).toMatchObject({ actor: TEST_ADMIN_ACTOR });
       expect(resolved?.message).toContain('refunded by phone');
     });
 

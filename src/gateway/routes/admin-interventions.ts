@@ -6,6 +6,7 @@ import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { pageOffset, pageQuery, parseQuery, readJsonBody, validate } from '../../http/input.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { adminActor } from '../../lib/roles.js';
 import {
   findIntervention,
   type InterventionSource,
@@ -90,7 +91,9 @@ export function registerAdminInterventionRoutes(app: Hono<AppEnv>, deps: Gateway
       const { note } = validate(resolveBody, (await readJsonBody(c)).json);
       const resolved = await deps.db
         .transaction()
-        .execute((trx) => resolveIntervention(trx, { id, actor: 'admin', note, acknowledge }));
+        .execute((trx) =>
+          resolveIntervention(trx, { id, actor: adminActor(c.get('principal')), note, acknowledge }),
+        );
       return c.json(toInterventionDto(resolved));
     });
   }
@@ -108,7 +111,7 @@ export function registerAdminInterventionRoutes(app: Hono<AppEnv>, deps: Gateway
     }
     if (entry.outbox_id !== null) {
       const outboxId = Number(entry.outbox_id);
-      await replayOutboxMessage(deps.db, deps.queues.outbound, outboxId, 'admin');
+      await replayOutboxMessage(deps.db, deps.queues.outbound, outboxId, adminActor(c.get('principal')));
       return c.json({ interventionId: id, outboxId, status: 'pending' }, 202);
     }
     throw new RuleViolation('nothing_to_replay', 'this entry names no event or outbox message to replay', {
