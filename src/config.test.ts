@@ -87,6 +87,28 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('RECONCILE_STUCK_AFTER', () => {
+    it('reads channel:state=duration pairs, with * for every channel', () => {
+      expect(
+        loadConfig({ RECONCILE_STUCK_AFTER: 'gofood:pending=20m, *:shipped=7d,manual:confirmed=90s' })
+          .RECONCILE_STUCK_AFTER,
+      ).toEqual([
+        { channel: 'gofood', status: 'pending', ms: 20 * 60_000 },
+        { channel: '*', status: 'shipped', ms: 7 * 86_400_000 },
+        { channel: 'manual', status: 'confirmed', ms: 90_000 },
+      ]);
+    });
+
+    it.each([['gofood:delivered=1h'], ['gofood:pending=soon'], ['pending=1h']])(
+      'lists %s as a problem (not an open state, no duration, no channel)',
+      (value) => {
+        expect(problemsOf({ RECONCILE_STUCK_AFTER: value }).map((p) => p.split(':')[0])).toEqual([
+          'RECONCILE_STUCK_AFTER',
+        ]);
+      },
+    );
+  });
+
   describe('when several variables are wrong', () => {
     it('lists every problem at once, each naming its variable', () => {
       const problems = problemsOf({

@@ -110,6 +110,31 @@ export const configSchema = z.object({
   RECONCILE_CRON: z.string().min(9).default('*/15 * * * *'),
   /** How far back the first (or a long-delayed) reconciliation run looks. */
   RECONCILE_WINDOW_MS: intFromEnv(2 * 3600_000),
+  /**
+   * Stuck-order thresholds per channel and state, over the channels' own and the defaults:
+   * `channel:state=duration,…` (`*` for every channel; durations like 90s, 15m, 2h, 3d).
+   */
+  RECONCILE_STUCK_AFTER: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const parsed = parseStuckAfter(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  /** A paid order still `pending` after this is reported (paid but not confirmed). */
+  RECONCILE_PAID_UNCONFIRMED_MS: intFromEnv(15 * 60_000),
+  /** A run still `running` after this is taken to be dead (its process crashed) and the next run takes over. */
+  RECONCILE_RUN_TIMEOUT_MS: intFromEnv(30 * 60_000),
+  /** Inbox rows, processed outbox messages and finished reconciliation runs are kept this many days. */
+  RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Cron pattern of the pruning job (UTC). */
+  RETENTION_CRON: z.string().min(9).default('17 * * * *'),
+  /** Rows deleted per statement by the pruning job: small, so no statement holds locks for long. */
+  RETENTION_BATCH: z.coerce.number().int().min(1).max(50_000).default(1000),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
   /**
    * Largest body of a signed provider webhook (read before its signature is checked, so kept small). 512 KiB
@@ -152,6 +177,34 @@ export function defaultQueuePrefix(env: Pick<Config, 'NODE_ENV' | 'REDIS_URL' | 
   if (env.REDIS_URL || env.NODE_ENV !== 'development') return SHARED_QUEUE_PREFIX;
   const dataDir = path.resolve(env.DATA_DIR);
   return `{ordergate-${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}}`;
+}
+
+const stuckStates = ['pending', 'confirmed', 'processing', 'shipped'] as const;
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export interface StuckThreshold {
+  /** A channel, or `*` for every channel. */
+  channel: string;
+  status: (typeof stuckStates)[number];
+  ms: number;
+}
+
+/** `channel:state=duration,…` → thresholds, or a message saying what is wrong. */
+export function parseStuckAfter(value: string): StuckThreshold[] | string {
+  const out: StuckThreshold[] = [];
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([\w.*-]+):(\w+)=(\d+)(ms|s|m|h|d)$/.exec(part);
+    const status = stuckStates.find((s) => s === match?.[2]);
+    const unit = durationUnits[match?.[4] ?? ''];
+    if (!match?.[1] || !status || unit === undefined) {
+      return `"${part}" is not channel:state=duration (state one of ${stuckStates.join(', ')}; duration like 15m, 2h, 3d)`;
+    }
+    out.push({ channel: match[1], status, ms: Number(match[3]) * unit });
+  }
+  return out;
 }
 
 export class ConfigError extends Error {

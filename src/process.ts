@@ -43,7 +43,10 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
   let metricsAddress: { address: string; port: number } | undefined;
   try {
     if (roles.worker) {
-      workers = await startWorkers(services.ctx, integrations, { connection: services.workerConnection });
+      workers = await startWorkers(services.ctx, integrations, {
+        connection: services.workerConnection,
+        metrics: services.metrics,
+      });
       logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'workers started');
     }
     if (roles.web) {

@@ -11,7 +11,8 @@ import { type IngestInput, ingest } from './inbox/ingest.js';
 import { onProviderCall } from './integrations/http.js';
 import type { WorkerContext } from './integrations/types.js';
 import type { Logger } from './lib/logger.js';
-import { createMetrics, type Metrics } from './lib/metrics.js';
+import { createMetrics, endpointLabel, type Metrics } from './lib/metrics.js';
+import { observeOrderMetrics, onOrderObservation } from './lib/order-metrics.js';
 import { createQueues, type Queues } from './queues/index.js';
 import {
   createRedisConnection,
@@ -79,17 +80,30 @@ export async function openServices(
             maxInFlight: Math.max(1, config.INGEST_BATCH_IN_FLIGHT),
           })
         : undefined;
-    const boundIngest = (input: IngestInput) =>
-      ingest(batcher ? { ...ingestDeps, batcher } : ingestDeps, input);
-    const ctx: WorkerContext = { config, db, queues, logger, ingest: boundIngest };
     const metrics = createMetrics();
+    const boundIngest = async (input: IngestInput) => {
+      const result = await ingest(batcher ? { ...ingestDeps, batcher } : ingestDeps, input);
+      metrics.inboxReceived.inc({
+        source: input.source,
+        outcome: result.duplicate ? 'duplicate' : 'accepted',
+      });
+      return result;
+    };
+    const ctx: WorkerContext = { config, db, queues, logger, ingest: boundIngest };
     const stopProviderMetrics = onProviderCall((call) => {
       metrics.providerCalls.observe(
-        { provider: call.provider, method: call.method, outcome: String(call.status) },
+        {
+          provider: call.provider,
+          method: call.method,
+          endpoint: endpointLabel(call.path),
+          outcome: String(call.status),
+        },
         call.durationMs / 1000,
       );
     });
     closers.unshift(async () => stopProviderMetrics());
+    const stopOrderMetrics = onOrderObservation((o) => observeOrderMetrics(metrics, o));
+    closers.unshift(async () => stopOrderMetrics());
     const gatewayDeps: GatewayDeps = {
       metrics,
       config,

@@ -170,7 +170,7 @@ export interface GofoodOutletsTable {
 
 export interface ReconciliationRunsTable {
   id: Generated<string>;
-  trigger: 'schedule' | 'manual';
+  trigger: 'schedule' | 'manual' | 'cli';
   status: ColumnType<'running' | 'succeeded' | 'failed', 'running' | undefined, 'succeeded' | 'failed'>;
   window_start: Timestamp;
   window_end: Timestamp;
@@ -200,6 +200,8 @@ export interface InterventionsTable {
   resolved_at: Timestamp | null;
   resolved_by: string | null;
   resolution_note: string | null;
+  /** A reconciliation finding an operator looked at and found in order: later runs skip it. */
+  acknowledged: Generated<boolean>;
 }
 
 export interface OnebasketProvidersTable {

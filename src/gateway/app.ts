@@ -15,6 +15,7 @@ import { documentGatewayRoutes } from './openapi-catalogue.js';
 import { requiredRole } from './route-roles.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
+import { registerAdminInterventionRoutes } from './routes/admin-interventions.js';
 import { registerMetricsRoute } from './routes/admin-metrics.js';
 import { registerAdminOrderRoutes } from './routes/admin-orders.js';
 import { registerAdminOutboxRoutes } from './routes/admin-outbox.js';
@@ -39,6 +40,14 @@ const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 /** The gateway's composition root: request id, logging, the error envelope, then every route. */
 export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // The integration a push route belongs to: a route path outside /admin naming its source as a segment
+  // (/webhooks/gofood, /api/v2/yemeksepeti/…); /api/orders is the manual channel's.
+  const pushSource = (routePath: string): string | undefined => {
+    if (routePath.startsWith('/admin')) return undefined;
+    if (routePath === '/api/orders') return 'manual';
+    const segments = routePath.split('/');
+    return integrations.find((i) => segments.includes(i.source))?.source;
+  };
 
   app.use(async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -49,6 +58,10 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
     const started = performance.now();
     await next();
     const status = c.res.status;
+    // A push refused before it was stored (authentication, validation): counted as rejected for its source.
+    const source =
+      status >= 400 && status < 500 && c.req.method === 'POST' ? pushSource(c.req.routePath) : undefined;
+    if (source) deps.metrics?.inboxReceived.inc({ source, outcome: 'rejected' });
     deps.metrics?.httpRequests.observe(
       { method: c.req.method, route: c.req.routePath, status: String(status) },
       (performance.now() - started) / 1000,
@@ -100,6 +113,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   registerAdminOrderRoutes(app, deps);
   registerAdminEventRoutes(app, deps);
   registerAdminOutboxRoutes(app, deps);
+  registerAdminInterventionRoutes(app, deps);
   registerAdminActionRoutes(app, deps, integrations);
   registerAdminWarehouseRoutes(app, deps);
   registerQueueDashboard(app, deps);

@@ -13,6 +13,7 @@ import { recoverBody } from '../integrations/yemeksepeti/route.js';
 import { ysOrderSchema } from '../integrations/yemeksepeti/schema.js';
 import { actionParams } from './routes/admin-actions.js';
 import { eventIdParam, eventListQuery } from './routes/admin-events.js';
+import { interventionIdParam, interventionListQuery } from './routes/admin-interventions.js';
 import { orderIdParam, orderListQuery } from './routes/admin-orders.js';
 import { outboxIdParam, outboxListQuery } from './routes/admin-outbox.js';
 import { QUEUE_DASHBOARD_PATH } from './routes/admin-queues.js';
@@ -353,7 +354,55 @@ const operations: OperationDoc[] = [
     body: runBody,
     bodyRequired: false,
     responses: { 200: { description: "The run's report", body: anObject } },
-    errors: [400, 401, 415],
+    errors: [400, 401, 409, 415],
+  },
+  {
+    method: 'get',
+    path: '/admin/interventions',
+    tag: 'operations',
+    summary: 'Everything that needs a person, newest first (filters: state, source, order)',
+    ...admin,
+    query: interventionListQuery,
+    responses: { 200: { description: 'Entries', body: page('interventions') } },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/admin/interventions/:id',
+    tag: 'operations',
+    summary: 'One intervention',
+    ...admin,
+    params: interventionIdParam,
+    responses: { 200: { description: 'The entry', body: anObject } },
+    errors: [400, 401, 404],
+  },
+  ...(['resolve', 'acknowledge'] as const).map(
+    (action): OperationDoc => ({
+      method: 'post',
+      path: `/admin/interventions/:id/${action}`,
+      tag: 'operations',
+      summary:
+        action === 'resolve'
+          ? 'Resolve an intervention with a note (on the order timeline too)'
+          : 'Acknowledge a reconciliation finding: later runs no longer report it',
+      ...admin,
+      params: interventionIdParam,
+      body: resolveBody,
+      responses: { 200: { description: 'The resolved entry', body: anObject } },
+      errors: [400, 401, 404, 409, 415],
+    }),
+  ),
+  {
+    method: 'post',
+    path: '/admin/interventions/:id/replay',
+    tag: 'operations',
+    summary: 'Replay the dead event or outbox message an intervention names',
+    ...admin,
+    params: interventionIdParam,
+    responses: {
+      202: { description: 'Replay requested; the entry resolves when it succeeds', body: anObject },
+    },
+    errors: [400, 401, 404, 409, 503],
   },
   {
     method: 'get',

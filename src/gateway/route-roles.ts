@@ -21,6 +21,13 @@ const routeRoles: readonly RouteRole[] = [
   // Order actions (dispatch, cancel, refund, accept, reject, ready, resolve) and orders entered by hand.
   { method: 'POST', path: /^\/admin\/orders\/[^/]+\/[^/]+\/?$/, role: 'operator' },
   { method: 'POST', path: /^\/api\/orders\/?$/, role: 'operator' },
+  { method: 'PATCH', path: /^\/admin\/orders\/[^/]+\/status\/?$/, role: 'operator' },
+  // Settling what needs a person: resolving, acknowledging or replaying an intervention's cause.
+  {
+    method: 'POST',
+    path: /^\/admin\/interventions\/[^/]+\/(resolve|acknowledge|replay)\/?$/,
+    role: 'operator',
+  },
   // Replays re-run work that already happened once; recovery and reconciliation read providers and flag or
   // repair orders, changing no setting.
   { method: 'POST', path: /^\/admin\/events\/[^/]+\/replay\/?$/, role: 'operator' },

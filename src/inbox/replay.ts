@@ -39,7 +39,15 @@ export async function replayEvent(
     if (state !== undefined && !(await removeIdleJob(inbox, eventId))) throw beingProcessed();
     await trx
       .updateTable('inbound_events')
-      .set({ status: 'received', attempts: 0, outcome: null, processed_at: null, updated_at: sql`now()` })
+      .set({
+        status: 'received',
+        attempts: 0,
+        outcome: null,
+        processed_at: null,
+        updated_at: sql`now()`,
+        // Read by the worker: a replayed event that succeeds settles its dead-event intervention.
+        meta: sql`meta || jsonb_build_object('replayedAt', now())`,
+      })
       .where('id', '=', eventId)
       .execute();
   });

@@ -2,8 +2,10 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../db/index.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { openIntervention } from '../orders/interventions.js';
 import type { InboxJob } from '../queues/index.js';
-import { findUnfinishedEvents, lockInboundEvent, markEvent } from './repository.js';
+import { deadEventIntervention } from './interventions.js';
+import { findInboundEvent, findUnfinishedEvents, lockInboundEvent, markEvent } from './repository.js';
 
 export interface SweepResult {
   checked: number;
@@ -63,10 +65,10 @@ async function markDeadIfStillFailed(db: Db, inbox: Queue<InboxJob>, eventId: st
     if (row?.status !== 'received' && row?.status !== 'failed') return false;
     const job = await inbox.getJob(eventId);
     if (!job || (await job.getState()) !== 'failed') return false;
-    await markEvent(trx, eventId, 'dead', {
-      error: job.failedReason || row.last_error,
-      attempts: job.attemptsMade,
-    });
+    const error = job.failedReason || row.last_error;
+    await markEvent(trx, eventId, 'dead', { error, attempts: job.attemptsMade });
+    const event = await findInboundEvent(trx, eventId);
+    if (event) await openIntervention(trx, deadEventIntervention(event, 'dead', error));
     return true;
   });
 }

@@ -1,7 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import type { Hono } from 'hono';
+import type { RawBuilder } from 'kysely';
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
+import type { Db, Executor } from '../db/index.js';
 import type { InboundEvent, Order } from '../db/schema.js';
 import type { AppEnv, RouteDeps } from '../http/env.js';
 import type { IngestInput, IngestResult } from '../inbox/ingest.js';
@@ -9,6 +10,7 @@ import type { Settled } from '../lib/coalesce.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Trx } from '../orders/locks.js';
+import type { OrderStatus, PaymentStatus } from '../orders/status.js';
 import type { OutboundJob, Queues } from '../queues/index.js';
 
 /** What workers hand to integration code. */
@@ -92,6 +94,50 @@ export interface Schedule {
   data?: Record<string, unknown>;
 }
 
+/** A reconciliation finding: how many rows are in the state, and a sample of their ids for the operator. */
+export interface Finding {
+  count: number;
+  sample: string[];
+}
+
+/** The order states a stuck-order threshold can apply to: the ones an order is meant to leave. */
+export type OpenOrderStatus = 'pending' | 'confirmed' | 'processing' | 'shipped';
+
+/**
+ * A check of the channel's own, run by every reconciliation run inside its read-only snapshot. Orders whose
+ * finding an operator acknowledged must be left out (`notAcknowledged`). What `repair` does not repair
+ * becomes an intervention.
+ */
+export interface ChannelCheck {
+  /** What a found order means, for the operator (the intervention's summary). */
+  describe: string;
+  find(
+    db: Executor,
+    ctx: { config: Config; notAcknowledged: (check: string) => RawBuilder<boolean> },
+  ): Promise<Finding>;
+  /** A safe repair of found orders (re-enqueue a lost job, re-send to the provider); returns those repaired. */
+  repair?(ctx: WorkerContext, orderIds: readonly string[]): Promise<string[]>;
+}
+
+/** What a channel declares to reconciliation about its orders. */
+export interface ChannelReconciliation {
+  /**
+   * Payment status × order status combinations that are normal on this channel (GoFood: an order cancelled
+   * but paid, the money goes to the merchant). The payment consistency checks report only the others.
+   */
+  expectedPaymentStates?: readonly { status: OrderStatus; paymentStatus: PaymentStatus }[];
+  /** How long (ms) an order may stay in a state before it is reported stuck; the defaults apply otherwise. */
+  stuckAfterMs?: Partial<Record<OpenOrderStatus, number>>;
+  /**
+   * The channel ships its orders itself and records the shipment on the order (`attributes.shipment`, with
+   * `deliveredAt` once delivered): shipped orders without one, and delivered ones without a delivery date,
+   * are reported. Marketplaces whose own drivers deliver do not.
+   */
+  recordsShipments?: boolean;
+  /** The channel's own checks, keyed by the finding's name in the report. */
+  checks?: Record<string, ChannelCheck>;
+}
+
 /**
  * What the integration contract suite needs to exercise an integration's push endpoint: every integration
  * that accepts pushes describes one, and the suite then checks it like every other (wrong or missing
@@ -141,6 +187,8 @@ export interface Integration {
    * or throwing, marks the run failed.
    */
   reconcile?(ctx: WorkerContext, window: { since: Date; until: Date }): Promise<Record<string, unknown>>;
+  /** What reconciliation should expect of the channel's orders, and its own checks. */
+  reconciliation?: ChannelReconciliation;
   /** Channel-specific order actions; absent ones fall back to the core behaviour or 409. */
   orderActions?: Partial<Record<OrderActionName, OrderAction>>;
   /** How the contract suite pushes to this integration; required of every integration with a push endpoint. */

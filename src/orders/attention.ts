@@ -3,6 +3,7 @@ import type { Executor } from '../db/index.js';
 import type { Order } from '../db/schema.js';
 import { RuleViolation } from '../lib/errors.js';
 import { changeOrder } from './change.js';
+import { causeKeys, openIntervention, resolveInterventionByCause } from './interventions.js';
 
 export interface FlagAttentionInput {
   order: Order;
@@ -13,12 +14,22 @@ export interface FlagAttentionInput {
 
 /** Flags an order for an operator; the reason is on the order and its timeline. */
 export async function flagAttention(trx: Executor, input: FlagAttentionInput): Promise<void> {
+  const { order, reason } = input;
   await changeOrder(
     trx,
-    input.order.id,
-    { attention_reason: input.reason },
-    { type: 'attention', actor: input.actor, message: input.reason },
+    order.id,
+    { attention_reason: reason },
+    { type: 'attention', actor: input.actor, message: reason },
   );
+  // The order's entry in the interventions queue, in the same transaction as the flag.
+  await openIntervention(trx, {
+    source: 'order_attention',
+    causeKey: causeKeys.orderAttention(order.id),
+    summary: `order ${order.order_number} needs attention: ${reason}`,
+    orderId: order.id,
+    details: { attentionReason: reason, channel: order.channel },
+    actions: ['review_order', 'contact_provider', 'resolve'],
+  });
 }
 
 export interface ResolveAttentionInput {
@@ -37,7 +48,7 @@ export async function resolveAttention(trx: Executor, input: ResolveAttentionInp
   if (reason === null) {
     throw new RuleViolation('no_attention', 'order is not flagged for attention', { orderId: order.id });
   }
-  return changeOrder(
+  const resolved = await changeOrder(
     trx,
     order.id,
     { attention_reason: null },
@@ -48,6 +59,11 @@ export async function resolveAttention(trx: Executor, input: ResolveAttentionInp
       metadata: { reason, note: input.note },
     },
   );
+  await resolveInterventionByCause(trx, causeKeys.orderAttention(order.id), {
+    actor: input.actor,
+    note: input.note,
+  });
+  return resolved;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   lockExternalOrders,
   type Trx,
 } from './locks.js';
+import { observeCreated } from './observe.js';
 import type { CreateOrderInput } from './order-input.js';
 import { allocateOrderNumber } from './order-number.js';
 import { enqueueOutboxMany, type OutboxMessage } from './outbox.js';
@@ -135,6 +136,7 @@ export async function createOrders(db: Db, batch: CreateOrdersInput): Promise<Cr
   }
   return results.map((result) => {
     if (!result) throw new Error('an order of the batch was neither created nor found');
+    if (result.created) observeCreated(result.order);
     return result;
   });
 }

@@ -4,6 +4,7 @@ import type { Order } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import type { CommandContext } from './change.js';
 import { staleOrderError } from './locks.js';
+import { observeTransition } from './observe.js';
 import { canTransition, isOrderStatus, type OrderStatus, transitionPath } from './status.js';
 import { releaseStock } from './stock.js';
 import { addTimelineEvent } from './timeline.js';
@@ -40,6 +41,7 @@ export async function transitionOrder(trx: Executor, input: TransitionInput): Pr
     .returningAll()
     .executeTakeFirst();
   if (!updated) throw staleOrderError(order.id);
+  await observeTransition(trx, updated, from, to, input.actor);
   await addTimelineEvent(trx, {
     orderId: order.id,
     type: to === 'cancelled' ? 'cancelled' : to === 'refunded' ? 'refunded' : 'status_changed',

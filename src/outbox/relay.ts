@@ -7,6 +7,7 @@ import type { Publication, Publisher } from '../integrations/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { clearAttentionReason, setAttentionReason } from '../orders/attention.js';
+import { causeKeys, openIntervention } from '../orders/interventions.js';
 import { addTimelineEvent } from '../orders/timeline.js';
 import { type Queues, removeIdleJob, replayedJobState, withTimeout } from '../queues/index.js';
 
@@ -63,11 +64,27 @@ export async function recordOutboundFailure(
     topic: string;
     attempt: number;
     final: boolean;
+    /** The provider refused the call for good (a 4xx other than 408/429): a rule, not an outage. */
+    refused?: boolean;
     error: string;
   },
 ): Promise<void> {
   const { outboxId, orderId, topic, attempt, final, error } = failure;
-  if (final) await settleOutbox(db, outboxId, 'dead', error);
+  if (final) {
+    await settleOutbox(db, outboxId, 'dead', error);
+    // One entry per message, whoever settles it: a person must replay it or settle it with the provider.
+    await openIntervention(db, {
+      source: failure.refused ? 'rule_refusal' : 'dead_outbox',
+      causeKey: causeKeys.outbox(outboxId),
+      summary: failure.refused
+        ? `the provider refused ${topic}: ${error}`
+        : `${topic} gave up after ${attempt} attempt(s): ${error}`,
+      orderId,
+      outboxId,
+      details: { topic, attempt, error, ...(orderId ? { attentionReason: failedReason(topic, error) } : {}) },
+      actions: ['replay', 'contact_provider', 'resolve'],
+    });
+  }
   if (!orderId) return;
   await addTimelineEvent(db, {
     orderId,

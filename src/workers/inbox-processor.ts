@@ -1,10 +1,12 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { InboundEvent } from '../db/schema.js';
+import { deadEventIntervention } from '../inbox/interventions.js';
 import { type EventMark, findInboundEvents, markEvents } from '../inbox/repository.js';
 import type { HandlerResult, Integration, WorkerContext } from '../integrations/types.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage, isConnectionError } from '../lib/errors.js';
+import { causeKeys, openIntervention, resolveInterventionByCause } from '../orders/interventions.js';
 import { type InboxJob, inboxJobSchema } from '../queues/index.js';
 import { isRetryable, toJobError } from '../queues/retry.js';
 
@@ -141,7 +143,38 @@ async function processBatch(
       if (!result.ok && index !== undefined) outcomes[index] = { ok: false, error: result.error };
     });
   }
+  await recordInterventions(ctx, marks, events);
   return outcomes;
+}
+
+/**
+ * Events that ended dead or needing attention get their intervention; a replayed event that is now processed
+ * settles its own. Only those events cost a statement: the common path (a new event processed) has none.
+ * Not in the marks' statement, so a failure here is logged, not the jobs': reconciliation opens any entry
+ * that is missing.
+ */
+async function recordInterventions(
+  ctx: WorkerContext,
+  marks: readonly EventMark[],
+  events: ReadonlyMap<string, InboundEvent>,
+): Promise<void> {
+  for (const mark of marks) {
+    const event = events.get(mark.id);
+    if (!event) continue;
+    const replayed = typeof (event.meta as { replayedAt?: unknown }).replayedAt === 'string';
+    const done = await settle(async () => {
+      if (mark.status === 'dead' || mark.status === 'attention') {
+        await openIntervention(ctx.db, deadEventIntervention(event, mark.status, mark.error ?? mark.outcome));
+      } else if (mark.status === 'processed' && replayed) {
+        await resolveInterventionByCause(ctx.db, causeKeys.event(event.id), {
+          actor: 'worker',
+          note: `the replayed event was processed${mark.outcome ? `: ${mark.outcome}` : ''}`,
+        });
+      }
+    });
+    if (!done.ok)
+      ctx.logger.warn({ eventId: event.id, err: errorMessage(done.error) }, 'intervention not recorded');
+  }
 }
 
 /** The integration's batch handler when it has one, else one handler run per event, concurrently. */

@@ -3,10 +3,17 @@ import type { Redis } from 'ioredis';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
+import type { Metrics } from '../lib/metrics.js';
 import { type OutboxRelay, startOutboxRelay, sweepOutbox } from '../outbox/relay.js';
 import { QUEUE_NAMES } from '../queues/index.js';
 import { backoffStrategy } from '../queues/retry.js';
-import { nextWindow, RECONCILE_JOB, runReconciliation } from '../reconciliation/run.js';
+import {
+  nextWindow,
+  RECONCILE_JOB,
+  ReconciliationBusyError,
+  runReconciliation,
+} from '../reconciliation/run.js';
+import { pruneExpired, RETENTION_JOB } from '../retention/prune.js';
 import { BATCHES_IN_FLIGHT, createInboxProcessor } from './inbox-processor.js';
 import { createOutboundProcessor, outboundProcessors, publishers } from './outbound-processor.js';
 
@@ -25,6 +32,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Register the integrations' repeatable schedules (reconciliation); one process is enough, more is harmless. */
   schedules?: boolean;
+  /** This process's metrics: each job's duration by queue and outcome. */
+  metrics?: Metrics;
 }
 
 /** The workers' composition root: one BullMQ Worker per queue, each with its processor. */
@@ -42,11 +51,18 @@ export async function startWorkers(
       RECONCILE_JOB,
       async (c) => {
         const window = await nextWindow(c.db, config.RECONCILE_WINDOW_MS);
-        const run = await runReconciliation(c, integrations, { trigger: 'schedule', window });
-        return { runId: run.id, status: run.status };
+        try {
+          const run = await runReconciliation(c, integrations, { trigger: 'schedule', window });
+          return { runId: run.id, status: run.status };
+        } catch (err) {
+          // Runs never overlap: this tick's work is the running one's.
+          if (err instanceof ReconciliationBusyError) return { skipped: err.message };
+          throw err;
+        }
       },
     ],
   ]);
+  maintenance.set(RETENTION_JOB, (c) => pruneExpired(c.db, config, c.logger));
   for (const integration of integrations) {
     for (const [name, processor] of Object.entries(integration.maintenance ?? {})) {
       if (maintenance.has(name)) throw new Error(`maintenance job ${name} is registered twice`);
@@ -67,6 +83,16 @@ export async function startWorkers(
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
+    const { metrics } = options;
+    if (metrics) {
+      const observe = (job: Job | undefined, outcome: 'completed' | 'failed') => {
+        if (job?.processedOn && job.finishedOn) {
+          metrics.jobDuration.observe({ queue: name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+        }
+      };
+      worker.on('completed', (job) => observe(job, 'completed'));
+      worker.on('failed', (job) => observe(job, 'failed'));
+    }
     return worker;
   };
 
@@ -109,6 +135,7 @@ export async function startWorkers(
 
   const schedules: Schedule[] = [
     { name: RECONCILE_JOB, pattern: config.RECONCILE_CRON },
+    { name: RETENTION_JOB, pattern: config.RETENTION_CRON },
     ...integrations.flatMap((integration) => integration.schedules ?? []),
   ];
   const upsertSchedule = (schedule: Schedule) =>

@@ -96,7 +96,8 @@ export function createOutboundProcessor(
     try {
       result = await processor({ ...ctx, logger }, data, job);
     } catch (err) {
-      const final = !isRetryable(err) || attempt >= (job.opts.attempts ?? 1);
+      const refused = !isRetryable(err);
+      const final = refused || attempt >= (job.opts.attempts ?? 1);
       logger.warn({ err: errorMessage(err), attempt, final }, 'outbound call failed');
       // One transaction: a dead row always has its timeline entry and its order's attention flag.
       await ctx.db.transaction().execute((trx) =>
@@ -106,6 +107,7 @@ export function createOutboundProcessor(
           topic: data.topic,
           attempt,
           final,
+          refused,
           error: errorMessage(err),
         }),
       );

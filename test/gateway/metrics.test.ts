@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withOrderLock } from '../../src/orders/locks.js';
+import { transitionOrder } from '../../src/orders/transition.js';
 import { FakeProvider } from '../support/fake-provider.js';
 import { postJson, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
 import { makeDeliveryCall } from './delivery-call.js';
@@ -52,13 +55,88 @@ describe('GET /admin/metrics', () => {
         /ordergate_http_request_duration_seconds_count\{method="POST",route="\/api\/orders",status="202"\} 1/,
       );
       expect(text).toMatch(
-        /ordergate_provider_call_duration_seconds_count\{provider="delivery",method="POST",outcome="202"\} 1/,
+        /ordergate_provider_call_duration_seconds_count\{provider="delivery",method="POST",endpoint="\/deliveries",outcome="202"\} 1/,
       );
       expect(text).toMatch(/ordergate_queue_jobs\{queue="inbox",state="waiting"\} \d+/);
       expect(text).toMatch(/ordergate_inbox_events\{status="dead"\} 0/);
       expect(text).toContain('ordergate_process_cpu_user_seconds_total');
       // Route patterns, not paths: no order ids in label values.
       expect(text).not.toContain(orderId);
+    });
+  });
+
+  describe('after orders are pushed, fulfilled and cancelled', () => {
+    const push = (externalOrderId: string, key: string, body: Record<string, unknown> = {}) =>
+      postJson(
+        `${system.baseUrl}/api/orders`,
+        {
+          externalOrderId,
+          currency: 'TRY',
+          paid: true,
+          items: [{ sku: 'M', name: 'm', quantity: 1, unitPrice: 2500 }],
+          ...body,
+        },
+        { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'idempotency-key': key },
+      );
+    const orderFor = (externalOrderId: string) =>
+      waitFor(() =>
+        system.db
+          .selectFrom('orders')
+          .selectAll()
+          .where('external_order_id', '=', externalOrderId)
+          .executeTakeFirst(),
+      );
+    const action = (id: string, name: string, body: unknown) =>
+      system.admin(`/admin/orders/${id}/${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    it('reads every family: inbox outcomes, job durations, orders by status, durations, cancellations, values', async () => {
+      expect((await push('family-1', 'family-key-0001')).status).toBe(202);
+      expect((await push('family-1', 'family-key-0001')).status).toBe(200);
+      expect((await push('family-bad', 'family-key-0002', { currency: 'not a currency' })).status).toBe(400);
+      expect((await push('family-2', 'family-key-0003')).status).toBe(202);
+      const shipped = await orderFor('family-1');
+      const cancelled = await orderFor('family-2');
+      expect((await action(shipped.id, 'dispatch', {})).status).toBe(200);
+      const dispatched = await system.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('id', '=', shipped.id)
+        .executeTakeFirstOrThrow();
+      await withOrderLock(system.db, 'manual', 'family-1', (trx) =>
+        transitionOrder(trx, { order: dispatched, to: 'delivered', actor: 'channel:manual' }),
+      );
+      expect((await action(cancelled.id, 'cancel', { reason: 'customer changed their mind' })).status).toBe(
+        200,
+      );
+
+      const text = await scrape();
+      expect(text).toMatch(/ordergate_inbox_received_total\{source="manual",outcome="accepted"\} [2-9]/);
+      expect(text).toMatch(/ordergate_inbox_received_total\{source="manual",outcome="duplicate"\} 1/);
+      expect(text).toMatch(/ordergate_inbox_received_total\{source="manual",outcome="rejected"\} 1/);
+      expect(text).toMatch(/ordergate_job_duration_seconds_count\{queue="inbox",outcome="completed"\} [1-9]/);
+      expect(text).toMatch(/ordergate_orders\{channel="manual",status="delivered"\} 1/);
+      expect(text).toMatch(/ordergate_orders\{channel="manual",status="cancelled"\} 1/);
+      expect(text).toMatch(/ordergate_order_processing_duration_seconds_count\{channel="manual"\} 1/);
+      expect(text).toMatch(/ordergate_order_shipping_duration_seconds_count\{channel="manual"\} 1/);
+      expect(text).toMatch(/ordergate_order_delivery_duration_seconds_count\{channel="manual"\} 1/);
+      expect(text).toMatch(
+        /ordergate_order_cancellations_total\{channel="manual",reason_class="operator"\} 1/,
+      );
+      expect(text).toMatch(
+        /ordergate_order_value_minor_units_bucket\{le="5000",channel="manual",currency="TRY"\} [2-9]/,
+      );
+      expect(text).not.toContain(shipped.id);
+    });
+
+    it('reads the finished orders from the planner statistics once the table is analyzed', async () => {
+      await sql`analyze orders`.execute(system.db);
+      const text = await scrape();
+      expect(text).toMatch(/ordergate_orders\{channel="manual",status="delivered"\} 1/);
+      expect(text).toMatch(/ordergate_orders\{channel="manual",status="cancelled"\} 1/);
     });
   });
 });

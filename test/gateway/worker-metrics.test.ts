@@ -67,7 +67,7 @@ describe('when a worker-only process has WORKER_METRICS_PORT', () => {
       return t.includes('provider="delivery"') ? t : undefined;
     });
     expect(text).toMatch(
-      /ordergate_provider_call_duration_seconds_count\{provider="delivery",method="POST",outcome="202"\} 1/,
+      /ordergate_provider_call_duration_seconds_count\{provider="delivery",method="POST",endpoint="\/deliveries",outcome="202"\} 1/,
     );
     expect(text).toContain('ordergate_process_cpu_user_seconds_total');
   });

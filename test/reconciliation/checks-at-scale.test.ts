@@ -1,12 +1,15 @@
 import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
 import type { Database } from '../../src/db/schema.js';
-import { coreChecks } from '../../src/reconciliation/run.js';
+import { integrations } from '../../src/integrations/index.js';
+import { coreChecks } from '../../src/reconciliation/checks.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
 
 const ORDERS = 20_000;
+const config = loadConfig({ NODE_ENV: 'test' });
 
 /**
  * 20,000 orders as a live shop has them: most delivered with their reservations committed, one in ten
@@ -42,6 +45,8 @@ async function seed(db: Db): Promise<void> {
   );
   await sql`update stock_reservations set status = 'reserved'
     where order_id = (select id from orders where order_number = 'RC-21')`.execute(db);
+  // A refund larger than the order.
+  await sql`update orders set refunded_total = total + 1 where order_number = 'RC-43'`.execute(db);
   await sql`analyze`.execute(db);
 }
 
@@ -60,7 +65,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
     const rows = await db
       .selectFrom('orders')
       .select(['id', 'order_number'])
-      .where('order_number', 'in', ['RC-7', 'RC-13', 'RC-21'])
+      .where('order_number', 'in', ['RC-7', 'RC-13', 'RC-21', 'RC-43'])
       .execute();
     ids = Object.fromEntries(rows.map((r) => [r.order_number, r.id]));
     // Counts the statements started and not yet answered.
@@ -76,7 +81,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
         return args.result;
       },
     });
-    report = await coreChecks(counting, { SWEEP_AFTER_MS: 30_000 });
+    report = await coreChecks(counting, config, integrations);
   });
   afterAll(async () => {
     await database.drop();
@@ -87,6 +92,11 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
     // RC-21 is refunded with its money returned; only its reservations are wrong.
     expect(report.cancelledButPaid).toEqual({ count: 1, sample: [ids['RC-13']] });
     expect(report.openReservationsOnFinishedOrders).toEqual({ count: 1, sample: [ids['RC-21']] });
+    expect(report.amountMismatches).toEqual({ count: 1, sample: [ids['RC-43']] });
+    // The open orders (every 200th, pending) last changed i minutes ago: those past the default 24 h,
+    // i = 1,600 … 20,000, are stuck, as manual pending orders.
+    expect(report.stuckOrders.count).toBe(93);
+    expect(report.stuckOrders.byChannelAndState).toEqual({ 'manual:pending': 93 });
   });
 
   it('runs its statements one at a time, so a run never takes both cores from the order path', () => {
@@ -109,7 +119,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
           },
         });
         try {
-          await coreChecks(logged, { SWEEP_AFTER_MS: 30_000 });
+          await coreChecks(logged, config, integrations);
         } finally {
           await logged.destroy();
         }
@@ -133,6 +143,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
       ['orders flagged for attention', /attention_reason/, 'orders_attention', 2],
       ['cancelled orders whose money was kept', /status = 'cancelled'/, 'orders_cancelled_unrefunded', 2],
       ['open reservations on finished orders', /stock_reservations/, 'stock_reservations_reserved', 1],
+      ['refunds that do not add up', /refunded_total > total/, 'orders_payment_mismatch', 2],
     ])('finds %s through its partial index', async (_name, pattern, index, count) => {
       const mine = (await recorded()).filter((q) => pattern.test(q.sql));
       expect(mine).toHaveLength(count);
@@ -144,8 +155,9 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
 
     it('reads neither every order nor every reservation for any check', async () => {
       const touching = (await recorded()).filter((q) => /from "?(orders|stock_reservations)\b/.test(q.sql));
-      // Attention, stale pending, cancelled but paid: a sample and a count each; open reservations: one statement.
-      expect(touching).toHaveLength(7);
+      // Attention, stale pending, cancelled but paid, paid not confirmed, amount mismatches: a sample and a
+      // count each; open reservations and stuck orders: one statement each; GoFood's deadline check: two.
+      expect(touching).toHaveLength(14);
       for (const q of touching) {
         const plan = await planOf(q);
         expect(plan, `${q.sql}\n${plan}`).not.toMatch(/Seq Scan on (orders|stock_reservations)/);

@@ -11,6 +11,8 @@ import * as outboxAdmin from './2026_12_02_1800_outbox_admin.js';
 import * as reconciliationIndexes from './2026_12_04_0500_reconciliation_indexes.js';
 import * as interventions from './2026_12_04_1600_interventions.js';
 import * as orderTextSearch from './2026_12_04_1610_order_text_search.js';
+import * as operations from './2026_12_05_0300_operations.js';
+import * as inboxAutovacuum from './2026_12_05_0310_inbox_autovacuum.js';
 import * as onebasket from './2026_12_05_0400_onebasket.js';
 import * as storefront from './2026_12_05_0500_storefront.js';
 
@@ -31,6 +33,8 @@ const migrations: Record<string, Migration> = {
   '2026_12_04_0500_reconciliation_indexes': reconciliationIndexes,
   '2026_12_04_1600_interventions': interventions,
   '2026_12_04_1610_order_text_search': orderTextSearch,
+  '2026_12_05_0300_operations': operations,
+  '2026_12_05_0310_inbox_autovacuum': inboxAutovacuum,
   '2026_12_05_0400_onebasket': onebasket,
   '2026_12_05_0500_storefront': storefront,
 };

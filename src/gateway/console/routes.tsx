@@ -8,7 +8,7 @@ import { replayEvent } from '../../inbox/replay.js';
 import { type Integration, orderActionNames } from '../../integrations/types.js';
 import { AppError } from '../../lib/errors.js';
 import { adminActor, roleCovers } from '../../lib/roles.js';
-import { resolveIntervention } from '../../orders/interventions.js';
+import { listInterventions, resolveIntervention } from '../../orders/interventions.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
 import { replayOutboxMessage } from '../../outbox/relay.js';
@@ -255,13 +255,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
 
   app.get(`${CONSOLE}/interventions`, async (c) => {
     const state = c.req.query('state') === 'resolved' ? 'resolved' : 'open';
-    const rows = await deps.db
-      .selectFrom('interventions')
-      .selectAll()
-      .where('state', '=', state)
-      .orderBy('last_seen_at', 'desc')
-      .limit(100)
-      .execute();
+    const { rows } = await listInterventions(deps.db, { state }, { limit: 100, offset: 0 });
     return c.html(<InterventionsPage page={await pageContext(c)} state={state} rows={rows} />);
   });
 
@@ -271,7 +265,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
     const actor = adminActor(c.get('principal'));
     return afterForm(c, `${CONSOLE}/interventions`, async () => {
       const { note } = validate(resolveForm, fields);
-      await resolveIntervention(deps.db, { id, actor, note });
+      await deps.db.transaction().execute((trx) => resolveIntervention(trx, { id, actor, note }));
       return `intervention ${id} resolved`;
     });
   });

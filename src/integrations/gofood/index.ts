@@ -5,6 +5,7 @@ import { DEADLINE_JOB, REJECTION_FINAL_JOB, runDeadline, runRejectionFinal } fro
 import { handleGofoodEvent } from './handle.js';
 import { GOFOOD_SOURCE } from './mapping.js';
 import { accept, foodPrepared, reject } from './outbound.js';
+import { gofoodReconciliation } from './reconcile.js';
 import { registerGofoodAdminRoutes, registerGofoodWebhook } from './route.js';
 
 /** GoFood (GoBiz): notifications in, merchant decisions out, acceptance deadlines. See docs/gofood.md. */
@@ -22,4 +23,5 @@ export const gofoodIntegration: Integration = {
   },
   orderActions: gofoodOrderActions,
   contract: gofoodContract,
+  reconciliation: gofoodReconciliation,
 };

@@ -5,6 +5,7 @@ import type { Order } from '../../db/schema.js';
 import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, readOptionalJsonBody, validate } from '../../http/input.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
+import { adminActor } from '../../lib/roles.js';
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { getOrderDetail } from '../../orders/queries.js';
 import { orderStatuses } from '../../orders/status.js';
@@ -27,7 +28,6 @@ export const statusBody = z
 export const deliveryBody = z.object({ note: z.string().trim().min(1).max(500).optional() }).strict();
 
 // Until admin roles land every admin route takes the admin token; the role each needs is noted on it.
-const ACTOR = 'admin';
 
 /**
  * Runs `fn` on the order under its lock and answers the order's admin detail. `storefrontOnly`: the action
@@ -52,7 +52,6 @@ async function onOrder(
 
 /** Catalog and discount configuration, and the storefront's fulfilment and note endpoints. */
 export function registerStorefrontAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps): void {
-  // role: admin (configures)
   app.put('/admin/catalog/:sku', deps.requireAdmin, async (c) => {
     const sku = validate(skuSchema, c.req.param('sku'), 'sku');
     const body = validate(catalogBody, (await readJsonBody(c)).json);
@@ -65,7 +64,6 @@ export function registerStorefrontAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps
     return c.json({ sku: row.sku, name: row.name, price: row.price, gstRate: row.gst_rate_bp / 100 });
   });
 
-  // role: admin (configures)
   app.put('/admin/discounts/:code', deps.requireAdmin, async (c) => {
     const code = validate(discountCodeSchema, c.req.param('code'), 'code');
     const body = validate(discountBody, (await readJsonBody(c)).json);
@@ -85,41 +83,43 @@ export function registerStorefrontAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps
     });
   });
 
-  // role: operator
   app.post('/admin/orders/:id/shipments', deps.requireAdmin, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
     const body = validate(shipmentBody, (await readJsonBody(c)).json);
     return c.json(
-      await onOrder(deps, id, true, (trx, order) => shipOrder(trx, order, { actor: ACTOR, ...body })),
+      await onOrder(deps, id, true, (trx, order) =>
+        shipOrder(trx, order, { actor: adminActor(c.get('principal')), ...body }),
+      ),
     );
   });
 
-  // role: operator
   app.post('/admin/orders/:id/delivery', deps.requireAdmin, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
     const { note } = validate(deliveryBody, await readOptionalJsonBody(c));
     return c.json(
       await onOrder(deps, id, true, (trx, order) =>
-        deliverOrder(trx, order, { actor: ACTOR, ...(note ? { note } : {}) }),
+        deliverOrder(trx, order, { actor: adminActor(c.get('principal')), ...(note ? { note } : {}) }),
       ),
     );
   });
 
-  // role: operator
   app.patch('/admin/orders/:id/status', deps.requireAdmin, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
     const { status, note } = validate(statusBody, (await readJsonBody(c)).json);
     return c.json(
-      await onOrder(deps, id, true, (trx, order) => changeStatus(trx, order, status, { actor: ACTOR, note })),
+      await onOrder(deps, id, true, (trx, order) =>
+        changeStatus(trx, order, status, { actor: adminActor(c.get('principal')), note }),
+      ),
     );
   });
 
-  // role: operator. Any channel's order may carry notes.
   app.post('/admin/orders/:id/notes', deps.requireAdmin, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
     const body = validate(noteBody, (await readJsonBody(c)).json);
     return c.json(
-      await onOrder(deps, id, false, (trx, order) => addNote(trx, order, { actor: ACTOR, ...body })),
+      await onOrder(deps, id, false, (trx, order) =>
+        addNote(trx, order, { actor: adminActor(c.get('principal')), ...body }),
+      ),
       201,
     );
   });

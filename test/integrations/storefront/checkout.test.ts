@@ -267,6 +267,8 @@ describe('when a payment does not match the order', () => {
         .selectFrom('interventions')
         .selectAll()
         .where('order_id', '=', placed.orderId)
+        .where('source', '=', 'payment_mismatch')
+        .orderBy('opened_at')
         .execute();
       return rows.length === 2 ? rows : undefined;
     });
