@@ -1,9 +1,10 @@
-import type { InboundEvent, OutboxRow } from '../../db/schema.js';
 import type { OrderActionName } from '../../integrations/types.js';
 import type { ProviderOrderDto } from '../../orders/provider-orders.js';
 import type { OrderDetailDto, OrderDto } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
-import { Badge, CsrfField, Json, Layout, money, type PageContext, when } from './layout.js';
+import { Badge, Layout, money, type PageContext, when } from './layout.js';
+import type { OrderRecords } from './queries.js';
+import { EventRows, OutboxRows } from './rows.js';
 
 export interface OrderFilters {
   q?: string | undefined;
@@ -34,8 +35,16 @@ export function OrdersPage(props: {
   orders: OrderDto[];
   total: number;
   totalIsEstimate: boolean;
+  pageNumber: number;
+  limit: number;
 }) {
   const { filters: f } = props;
+  const pageLink = (n: number) => {
+    const params = new URLSearchParams(
+      Object.entries({ ...f, page: String(n) }).filter((e): e is [string, string] => Boolean(e[1])),
+    );
+    return `/admin/console/orders?${params.toString()}`;
+  };
   return (
     <Layout title="Orders" page={props.page}>
       <form method="get" action="/admin/console/orders">
@@ -51,7 +60,13 @@ export function OrdersPage(props: {
       </form>
       <p class="muted">
         {props.totalIsEstimate ? 'about ' : ''}
-        {props.total} orders, most recent first
+        {props.total} orders, most recent first{props.pageNumber > 1 ? `, page ${props.pageNumber}` : ''}{' '}
+        {props.pageNumber > 1 ? <a href={pageLink(props.pageNumber - 1)}>newer</a> : ''}{' '}
+        {props.pageNumber * props.limit < props.total ? (
+          <a href={pageLink(props.pageNumber + 1)}>older</a>
+        ) : (
+          ''
+        )}
       </p>
       <table>
         <tr>
@@ -93,11 +108,10 @@ export function OrderPage(props: {
   page: PageContext;
   order: OrderDetailDto;
   providerOrders: ProviderOrderDto[];
-  events: InboundEvent[];
-  outbox: OutboxRow[];
+  records: OrderRecords;
   actions: OrderActionName[];
 }) {
-  const { order: o } = props;
+  const { order: o, records } = props;
   const m = (minor: number) => money(minor, o.currency);
   return (
     <Layout title={`Order ${o.orderNumber}`} page={props.page}>
@@ -175,6 +189,60 @@ export function OrderPage(props: {
         </span>
         <span>refunded {m(o.refundedTotal)}</span>
       </div>
+      {records.payments.length > 0 ? (
+        <table>
+          <tr>
+            <th>payment</th>
+            <th>amount</th>
+            <th>status</th>
+            <th>error</th>
+            <th>updated</th>
+          </tr>
+          {records.payments.map((p) => (
+            <tr>
+              <td>
+                <code>{p.payment_id}</code>
+              </td>
+              <td>{money(p.amount, p.currency)}</td>
+              <td>
+                <Badge value={p.status} />
+              </td>
+              <td>{p.error ?? ''}</td>
+              <td>{when(p.updated_at)}</td>
+            </tr>
+          ))}
+        </table>
+      ) : (
+        ''
+      )}
+      {records.refunds.length > 0 ? (
+        <table>
+          <tr>
+            <th>refund</th>
+            <th>amount</th>
+            <th>status</th>
+            <th>reason</th>
+            <th>by</th>
+            <th>requested</th>
+          </tr>
+          {records.refunds.map((r) => (
+            <tr>
+              <td>
+                <code>{r.razorpay_refund_id ?? r.id}</code>
+              </td>
+              <td>{m(r.amount)}</td>
+              <td>
+                <Badge value={r.status} />
+              </td>
+              <td>{r.reason}</td>
+              <td>{r.actor}</td>
+              <td>{when(r.created_at)}</td>
+            </tr>
+          ))}
+        </table>
+      ) : (
+        ''
+      )}
       <h2>Timeline</h2>
       <table id="timeline">
         <tr>
@@ -245,104 +313,9 @@ export function OrderPage(props: {
         ''
       )}
       <h2>Inbound events</h2>
-      <EventRows events={props.events} page={props.page} withPayload />
+      <EventRows events={records.events} page={props.page} withPayload />
       <h2>Outbox</h2>
-      <OutboxRows messages={props.outbox} page={props.page} />
+      <OutboxRows messages={records.outbox} page={props.page} />
     </Layout>
-  );
-}
-
-/** Inbox states an operator may replay from (the inbox refuses processed events and running jobs). */
-const replayable = new Set(['dead', 'failed', 'attention']);
-
-export function EventRows(props: { events: InboundEvent[]; page: PageContext; withPayload?: boolean }) {
-  return (
-    <table class="events">
-      <tr>
-        <th>received</th>
-        <th>source</th>
-        <th>type</th>
-        <th>external order</th>
-        <th>status</th>
-        <th>attempts</th>
-        <th>error / payload</th>
-      </tr>
-      {props.events.map((e) => (
-        <tr data-event={e.id}>
-          <td>{when(e.received_at)}</td>
-          <td>{e.source}</td>
-          <td>{e.event_type}</td>
-          <td>
-            <code>{e.external_order_id ?? '–'}</code>
-          </td>
-          <td>
-            <Badge value={e.status} />
-          </td>
-          <td>{e.attempts}</td>
-          <td>
-            {e.last_error ? <pre class="error">{e.last_error}</pre> : ''}
-            {replayable.has(e.status) ? (
-              <ReplayForm page={props.page} action={`/admin/console/events/${e.id}/replay`} />
-            ) : (
-              ''
-            )}
-            {props.withPayload ? (
-              <details>
-                <summary>payload</summary>
-                <Json value={e.payload} />
-              </details>
-            ) : (
-              ''
-            )}
-          </td>
-        </tr>
-      ))}
-    </table>
-  );
-}
-
-export function OutboxRows(props: { messages: OutboxRow[]; page: PageContext }) {
-  return (
-    <table class="outbox">
-      <tr>
-        <th>id</th>
-        <th>created</th>
-        <th>topic</th>
-        <th>order</th>
-        <th>status</th>
-        <th>error</th>
-      </tr>
-      {props.messages.map((m) => (
-        <tr data-outbox={String(m.id)}>
-          <td>{String(m.id)}</td>
-          <td>{when(m.created_at)}</td>
-          <td>{m.topic}</td>
-          <td>{m.order_id ? <a href={`/admin/console/orders/${m.order_id}`}>order</a> : '–'}</td>
-          <td>
-            <Badge value={m.status} />
-          </td>
-          <td>
-            {m.last_error ? <pre class="error">{m.last_error}</pre> : ''}
-            {m.status === 'dead' ? (
-              <ReplayForm page={props.page} action={`/admin/console/outbox/${m.id}/replay`} />
-            ) : (
-              ''
-            )}
-          </td>
-        </tr>
-      ))}
-    </table>
-  );
-}
-
-/** Replay acts at once: it only re-runs work that already failed, and is refused for work that succeeded. */
-function ReplayForm({ page, action }: { page: PageContext; action: string }) {
-  return page.canAct ? (
-    <form class="inline" method="post" action={action}>
-      <CsrfField page={page} />
-      <button type="submit">Replay</button>
-    </form>
-  ) : (
-    ''
   );
 }

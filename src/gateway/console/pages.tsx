@@ -2,7 +2,7 @@ import type { InboundEvent, Intervention, OutboxRow } from '../../db/schema.js';
 import type { OrderActionName } from '../../integrations/types.js';
 import type { OrderDetailDto } from '../../orders/queries.js';
 import { Badge, CsrfField, Json, Layout, money, type PageContext, when } from './layout.js';
-import { EventRows, OutboxRows } from './orders.js';
+import { EventRows, OutboxRows, ReplayForm } from './rows.js';
 
 /** The fields each action's body takes (the channel's own rules validate them). */
 const actionFields: Partial<Record<OrderActionName, { name: string; label: string; type?: string }[]>> = {
@@ -114,7 +114,17 @@ export function InterventionsPage(props: { page: PageContext; state: string; row
             </td>
             <td>
               {i.order_id ? <a href={`/admin/console/orders/${i.order_id}`}>order</a> : ''}{' '}
-              {i.event_id ? <code>event {i.event_id}</code> : ''}{' '}
+              {i.event_id ? <code>event {i.event_id}</code> : ''}
+              {i.event_id && i.state === 'open' ? (
+                <ReplayForm page={props.page} action={`/admin/console/events/${i.event_id}/replay`} />
+              ) : (
+                ''
+              )}
+              {i.outbox_id !== null && i.state === 'open' ? (
+                <ReplayForm page={props.page} action={`/admin/console/outbox/${i.outbox_id}/replay`} />
+              ) : (
+                ''
+              )}{' '}
               {i.outbox_id ? <code>outbox {i.outbox_id}</code> : ''}
             </td>
             <td>

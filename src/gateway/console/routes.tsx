@@ -26,6 +26,7 @@ import {
   LoginPage,
   outboxStates,
 } from './pages.js';
+import { eventsInState, orderRecords, outboxInState } from './queries.js';
 
 export const CONSOLE = '/admin/console';
 
@@ -152,6 +153,8 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
         orders={result?.data ?? []}
         total={result?.total ?? 0}
         totalIsEstimate={result?.totalIsEstimate ?? false}
+        pageNumber={parsed.success ? parsed.data.page : 1}
+        limit={parsed.success ? parsed.data.limit : 50}
       />,
     );
   });
@@ -165,17 +168,9 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
   app.get(`${CONSOLE}/orders/:id`, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
     const order = await loadOrder(id);
-    const [providerOrders, events, outbox] = await Promise.all([
+    const [providerOrders, records] = await Promise.all([
       listProviderOrders(deps.db, id),
-      deps.db
-        .selectFrom('inbound_events')
-        .selectAll()
-        .where('source', '=', order.channel)
-        .where('external_order_id', '=', order.externalOrderId)
-        .orderBy('received_at')
-        .limit(200)
-        .execute(),
-      deps.db.selectFrom('outbox').selectAll().where('order_id', '=', id).orderBy('id').limit(200).execute(),
+      orderRecords(deps.db, order),
     ]);
     const actions = channelActionNames(byChannel.get(order.channel));
     const page = await pageContext(c);
@@ -184,8 +179,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
         page={page}
         order={order}
         providerOrders={providerOrders}
-        events={events}
-        outbox={outbox}
+        records={records}
         actions={actions}
       />,
     );
@@ -212,24 +206,8 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
     const states: readonly string[] = kind === 'inbox' ? eventStates : outboxStates;
     const chosen = state && states.includes(state) ? state : 'dead';
     const [events, outbox] = await Promise.all([
-      kind === 'inbox'
-        ? deps.db
-            .selectFrom('inbound_events')
-            .selectAll()
-            .where('status', '=', chosen as (typeof eventStates)[number])
-            .orderBy('received_at', 'desc')
-            .limit(100)
-            .execute()
-        : [],
-      kind === 'outbox'
-        ? deps.db
-            .selectFrom('outbox')
-            .selectAll()
-            .where('status', '=', chosen as (typeof outboxStates)[number])
-            .orderBy('id', 'desc')
-            .limit(100)
-            .execute()
-        : [],
+      kind === 'inbox' ? eventsInState(deps.db, chosen as (typeof eventStates)[number]) : [],
+      kind === 'outbox' ? outboxInState(deps.db, chosen as (typeof outboxStates)[number]) : [],
     ]);
     return c.html(
       <EventsPage page={await pageContext(c)} kind={kind} state={chosen} events={events} outbox={outbox} />,
