@@ -121,11 +121,21 @@ describe('the operator console', () => {
       'simulated integrity violation for console-dead-1',
     );
     await shoot('events');
+    await page.goto(`${system.baseUrl}/admin/console/interventions`);
+    await shoot('interventions');
+    await page.goto(`${system.baseUrl}/admin/console/events?kind=inbox&state=dead`);
     await Promise.all([page.waitForNavigation(), page.click(`${row} button`)]);
     expect(await text()).toContain(`event ${eventId} replayed`);
     await waitFor(async () => ((await eventStatus(eventId)) === 'processed' ? true : undefined));
     await page.goto(`${system.baseUrl}/admin/console/events?kind=inbox&state=processed`);
     expect(await page.$(row)).not.toBeNull();
+  });
+
+  it('signs out: the session is gone and the console asks to sign in again', async () => {
+    await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe('/auth/console');
+    await page.goto(`${system.baseUrl}/admin/console/orders`);
+    expect(new URL(page.url()).pathname).toBe('/auth/console');
   });
 });
 

@@ -63,8 +63,14 @@ export function EventsPage(props: {
   return (
     <Layout title={props.kind === 'inbox' ? 'Inbox events' : 'Outbox messages'} page={props.page}>
       <p>
-        <a href="/admin/console/events?kind=inbox&amp;state=dead">inbox</a> ·{' '}
-        <a href="/admin/console/events?kind=outbox&amp;state=dead">outbox</a> — state:{' '}
+        <a href="/admin/console/events?kind=inbox&amp;state=dead">
+          {props.kind === 'inbox' ? <b>inbox</b> : 'inbox'}
+        </a>{' '}
+        ·{' '}
+        <a href="/admin/console/events?kind=outbox&amp;state=dead">
+          {props.kind === 'outbox' ? <b>outbox</b> : 'outbox'}
+        </a>{' '}
+        — state:{' '}
         {states.map((s) => (
           <>
             <a href={`/admin/console/events?kind=${props.kind}&state=${s}`}>
