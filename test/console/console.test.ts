@@ -231,6 +231,8 @@ describe('the operator console without a browser', () => {
         headers: { authorization: basic },
       });
       expect(read.status).toBe(200);
+      expect(await read.text()).toMatch(/^<!doctype html><html lang="en">/);
+      expect(read.headers.get('x-frame-options')).toBe('DENY');
       const { id } = await openIntervention();
       expect((await resolve(id, { authorization: basic }, '')).status).toBe(403);
       expect(await stateOf(id)).toBe('open');

@@ -1,3 +1,4 @@
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { CSRF_FIELD } from '../sessions.js';
 
@@ -36,41 +37,44 @@ export function CsrfField({ page }: { page: PageContext }) {
 
 export function Layout({ title, page, children }: { title: string; page: PageContext; children: Child }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${title} · ordergate console`}</title>
-        <style>{STYLE}</style>
-      </head>
-      <body>
-        <header>
-          <b>ordergate</b>
-          <a href="/admin/console/orders">Orders</a>
-          <a href="/admin/console/events">Events</a>
-          <a href="/admin/console/interventions">Interventions</a>
-          <a href="/admin/queues">Job dashboard</a>
-          <a href="/docs">API reference</a>
-          {page.csrf ? (
-            <form method="post" action="/admin/console/logout">
-              <CsrfField page={page} />
-              <span class="muted">{page.role} </span>
-              <button type="submit">Sign out</button>
-            </form>
-          ) : (
-            <a style="margin-left:auto" href="/auth/console">
-              Sign in to act
-            </a>
-          )}
-        </header>
-        <main>
-          <h1>{title}</h1>
-          {page.notice ? <p class="notice">{page.notice}</p> : ''}
-          {page.error ? <p class="error">{page.error}</p> : ''}
-          {children}
-        </main>
-      </body>
-    </html>
+    <>
+      {raw('<!doctype html>')}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{`${title} · ordergate console`}</title>
+          <style>{STYLE}</style>
+        </head>
+        <body>
+          <header>
+            <b>ordergate</b>
+            <a href="/admin/console/orders">Orders</a>
+            <a href="/admin/console/events">Events</a>
+            <a href="/admin/console/interventions">Interventions</a>
+            <a href="/admin/queues">Job dashboard</a>
+            <a href="/docs">API reference</a>
+            {page.csrf ? (
+              <form method="post" action="/admin/console/logout">
+                <CsrfField page={page} />
+                <span class="muted">{page.role} </span>
+                <button type="submit">Sign out</button>
+              </form>
+            ) : (
+              <a style="margin-left:auto" href="/auth/console">
+                Sign in to act
+              </a>
+            )}
+          </header>
+          <main>
+            <h1>{title}</h1>
+            {page.notice ? <p class="notice">{page.notice}</p> : ''}
+            {page.error ? <p class="error">{page.error}</p> : ''}
+            {children}
+          </main>
+        </body>
+      </html>
+    </>
   );
 }
 
