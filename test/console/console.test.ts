@@ -114,6 +114,16 @@ describe('the operator console', () => {
     expect(timeline.join('\n')).toMatch(/cancelled.*admin:admin:/);
   });
 
+  it("shows the refusal of an action the order's state forbids, and changes nothing", async () => {
+    const before = await page.$$eval('#timeline tr', (trs) => trs.length);
+    await Promise.all([page.waitForNavigation(), page.click('a[href$="/actions/dispatch"]')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[name=confirm]')]);
+    expect(await page.$eval('.error', (e) => e.textContent ?? '')).toMatch(
+      /^illegal_transition: order cannot move/,
+    );
+    expect(await page.$$eval('#timeline tr', (trs) => trs.length)).toBe(before);
+  });
+
   it('shows a dead event with its error and replays it until it is processed', async () => {
     await page.goto(`${system.baseUrl}/admin/console/events?kind=inbox&state=dead`);
     const row = `tr[data-event="${eventId}"]`;
