@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { sql } from 'kysely';
@@ -243,6 +244,12 @@ describe('the operator console without a browser', () => {
       expect(read.status).toBe(200);
       expect(await read.text()).toMatch(/^<!doctype html><html lang="en">/);
       expect(read.headers.get('x-frame-options')).toBe('DENY');
+      const missing = await fetch(`${system.baseUrl}/admin/console/orders/${randomUUID()}`, {
+        headers: { authorization: basic },
+      });
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await missing.text()).toContain('order not found');
       const { id } = await openIntervention();
       expect((await resolve(id, { authorization: basic }, '')).status).toBe(403);
       expect(await stateOf(id)).toBe('open');

@@ -16,7 +16,7 @@ import { channelActionNames, runOrderAction } from '../order-actions.js';
 import { orderListQuery } from '../routes/admin-orders.js';
 import { outboxIdParam } from '../routes/admin-outbox.js';
 import { CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, type SessionStore } from '../sessions.js';
-import type { PageContext } from './layout.js';
+import { Layout, type PageContext } from './layout.js';
 import { OrderPage, OrdersPage } from './orders.js';
 import {
   ConfirmActionPage,
@@ -129,6 +129,26 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
     responses: { 200: { description: 'HTML', contentType: 'text/html', body: { type: 'string' } } },
     errors: [],
   });
+  // A page that fails (an order that does not exist, a malformed id) answers an HTML page with the error
+  // envelope's status and message, instead of the envelope's JSON.
+  app.use(`${CONSOLE}/*`, async (c, next) => {
+    await next();
+    const err = c.error;
+    if (c.req.method !== 'GET' || !(err instanceof AppError)) return;
+    const page: PageContext = { role: c.get('principal')?.role ?? '', csrf: undefined, canAct: false };
+    const body = await (
+      <Layout title={`${err.status}: ${err.code}`} page={{ ...page, error: err.message }}>
+        <p>
+          <a href="/admin/console/orders">Back to the orders</a>
+        </p>
+      </Layout>
+    ).toString();
+    c.res = new Response(body, {
+      status: err.status,
+      headers: { 'content-type': 'text/html; charset=UTF-8' },
+    });
+  });
+
   app.get('/auth/console', (c) =>
     c.html(<LoginPage next={consolePath.parse(c.req.query('next'))} error={c.req.query('error')} />),
   );
