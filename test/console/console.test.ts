@@ -206,6 +206,11 @@ describe('the operator console without a browser', () => {
       const page = await fetch(`${system.baseUrl}/admin/console/orders`, { redirect: 'manual' });
       expect(page.status).toBe(303);
       expect(page.headers.get('location')).toBe('/auth/console?next=%2Fadmin%2Fconsole%2Forders');
+      const prompt = await fetch(`${system.baseUrl}/admin/console/orders?prompt=basic`, {
+        headers: { accept: 'text/html' },
+      });
+      expect(prompt.status).toBe(401);
+      expect(prompt.headers.get('www-authenticate')).toMatch(/^Basic /);
       const { id } = await openIntervention();
       expect((await resolve(id, {}, 'x')).status).toBe(401);
       expect(await stateOf(id)).toBe('open');
@@ -238,6 +243,10 @@ describe('the operator console without a browser', () => {
   describe('when a form is posted with Basic credentials only', () => {
     it('changes nothing, though Basic credentials read the page', async () => {
       const basic = `Basic ${Buffer.from(`ops:${TEST_ADMIN_TOKEN}`).toString('base64')}`;
+      const orders = await fetch(`${system.baseUrl}/admin/console/orders?prompt=basic`, {
+        headers: { authorization: basic },
+      });
+      expect(await orders.text()).not.toContain('class="error"');
       const read = await fetch(`${system.baseUrl}/admin/console/interventions`, {
         headers: { authorization: basic },
       });

@@ -169,7 +169,9 @@ export function LoginPage({ next, error }: { next: string; error?: string | unde
         <button type="submit">Sign in</button>
       </form>
       <p class="muted">
-        Pages that only read also accept the token as the password of the browser's Basic prompt.
+        To read without signing in,{' '}
+        <a href={`${next}${next.includes('?') ? '&' : '?'}prompt=basic`}>use the browser's prompt</a> (any
+        user name, the token as the password); acting needs a signed-in session.
       </p>
     </Layout>
   );

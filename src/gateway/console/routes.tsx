@@ -38,6 +38,8 @@ const consolePath = z
   .catch(`${CONSOLE}/orders`);
 
 const idParam = z.object({ id: z.uuid() });
+/** The orders list's form fields, handed to the admin search (the page's own parameters are not). */
+const searchFields = new Set(['q', 'channel', 'status', 'paymentStatus', 'from', 'to', 'page']);
 const actionParam = z.object({ id: z.uuid(), action: z.enum(orderActionNames) });
 const flash = z.object({ notice: z.string().max(300).optional(), error: z.string().max(300).optional() });
 /** Empty form fields are absent; everything else is the action body the channel's rules validate. */
@@ -55,11 +57,12 @@ export interface ConsoleOptions {
 
 /**
  * Sends a browser that opens a console page without any credential to the sign-in page, instead of the
- * admin guard's 401. Placed before the guard; a request with credentials goes on to the guard, which decides.
+ * admin guard's 401 (whose `WWW-Authenticate` makes the browser prompt for Basic credentials). Placed before the guard; a request with credentials goes on to the guard, which decides.
  */
 export function consoleSignIn(sessions: SessionStore): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (c.req.method === 'GET' && !c.req.header('authorization')) {
+    // `?prompt=basic` (a link on the sign-in page) lets the guard's 401 ask for Basic credentials instead.
+    if (c.req.method === 'GET' && !c.req.header('authorization') && c.req.query('prompt') !== 'basic') {
       const id = getCookie(c, SESSION_COOKIE);
       if (!id || !(await sessions.read(id))) {
         const url = new URL(c.req.url);
@@ -158,7 +161,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
   app.get(`${CONSOLE}/orders`, async (c) => {
     const page = await pageContext(c);
     const raw = Object.fromEntries(
-      Object.entries(c.req.query()).filter(([k, v]) => v !== '' && k !== 'notice' && k !== 'error'),
+      Object.entries(c.req.query()).filter(([k, v]) => v !== '' && searchFields.has(k)),
     );
     const filters = { ...raw };
     const parsed = orderListQuery.safeParse({ ...raw, ...(raw.to ? { to: `${raw.to}T23:59:59.999Z` } : {}) });
