@@ -9,7 +9,7 @@ import { lazyChild } from '../lib/logger.js';
 import { adminAuth, credentialsFromConfig } from './auth.js';
 import { authFailureLimit } from './auth-limit.js';
 import { bodyLimit } from './body-limit.js';
-import { CONSOLE, consoleSignIn, registerConsole } from './console/routes.js';
+import { CONSOLE, consoleSignIn, consoleSignInFailure, registerConsole } from './console/routes.js';
 import { refuseCrossSite } from './cross-site.js';
 import { documentGatewayRoutes } from './openapi-catalogue.js';
 import { requiredRole } from './route-roles.js';
@@ -106,6 +106,7 @@ export function createApp({ deps, integrations, adminToken }: AppOptions): Hono<
   app.use(`${CONSOLE}/*`, consoleSignIn(sessions));
   app.use('/admin/*', requireAdmin);
   app.use('/auth/*', crossSite);
+  app.use('/auth/session', consoleSignInFailure());
   registerSessionRoutes(app, deps, { credentials, sessions, ...limit });
   registerLogoutRoute(app, deps, sessions, authenticate);
 

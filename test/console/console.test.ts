@@ -77,10 +77,17 @@ describe('the operator console', () => {
 
   const text = () => page.$eval('body', (b) => b.textContent ?? '');
 
-  it('sends a browser without a session to the sign-in page, then signs in with the admin token', async () => {
+  it('sends a browser without a session to the sign-in page, refuses a wrong token, signs in with the right one', async () => {
     await page.goto(`${system.baseUrl}/admin/console`);
     expect(new URL(page.url()).pathname).toBe('/auth/console');
     await shoot('login');
+    await page.type('input[name=token]', 'not-the-admin-token-at-all');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe('/auth/console');
+    expect(await page.$eval('.error', (e) => e.textContent ?? '')).toContain(
+      'a valid admin token is required',
+    );
+    expect(await browser.cookies()).toEqual([]);
     await page.type('input[name=token]', TEST_ADMIN_TOKEN);
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(new URL(page.url()).pathname).toBe('/admin/console/orders');

@@ -73,6 +73,23 @@ export function consoleSignIn(sessions: SessionStore): MiddlewareHandler<AppEnv>
   };
 }
 
+/**
+ * A sign-in from the console's form that fails (a wrong token, too many failures) goes back to the form with
+ * the reason, instead of the error envelope's JSON. Placed before the session routes.
+ */
+export function consoleSignInFailure(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    const err = c.error;
+    if (c.req.method !== 'POST' || !(err instanceof AppError)) return;
+    if (!/^application\/x-www-form-urlencoded\b/i.test(c.req.header('content-type') ?? '')) return;
+    const target = (await c.req.parseBody()).next;
+    if (typeof target !== 'string' || !target.startsWith(CONSOLE)) return;
+    const to = `/auth/console?next=${encodeURIComponent(consolePath.parse(target))}&error=${encodeURIComponent(err.message)}`;
+    c.res = new Response(null, { status: 303, headers: { location: to } });
+  };
+}
+
 /** Form fields as a body: empty ones dropped, `amount` as an integer (minor units). */
 function actionBody(form: Record<string, string>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
