@@ -254,8 +254,11 @@ describe('the default queue prefix', () => {
   it('is the shared {ordergate} outside development', () => {
     expect(loadConfig({ NODE_ENV: 'test', DATA_DIR: '/a' }).QUEUE_PREFIX).toBe('{ordergate}');
     expect(
-      loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a-production-token-0123', DATA_DIR: '/a' })
-        .QUEUE_PREFIX,
+      loadConfig({
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: 'a-production-admin-token-0123456789abcdef',
+        DATA_DIR: '/a',
+      }).QUEUE_PREFIX,
     ).toBe('{ordergate}');
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../support/system.js';
+import { TEST_ADMIN_ACTOR, waitFor } from '../../support/system.js';
 import { CHAIN_ID, MARKET_VENDOR, withStatus, ysOrder } from './fixtures.js';
 import { adminPost, deliver, detail, orderIdFor, setStock, startYs, type YsHarness } from './helpers.js';
 
@@ -236,7 +236,9 @@ describe('ORDER_CONFIRMED is set where BiSU confirms an order', () => {
       const d = await detail(h.system, id);
       expect(d.status).toBe('confirmed');
       expect(d.attributes).toMatchObject({ yemeksepeti: { bisuStatus: 'ORDER_CONFIRMED' } });
-      expect(d.timeline.some((e) => e.actor === 'admin' && e.message.includes('ORDER_CONFIRMED'))).toBe(true);
+      expect(
+        d.timeline.some((e) => e.actor === TEST_ADMIN_ACTOR && e.message.includes('ORDER_CONFIRMED')),
+      ).toBe(true);
       const topics = (await outboxOf(id)).map((r) => r.topic);
       expect(topics).not.toContain('yemeksepeti.order.update');
 
