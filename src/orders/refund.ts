@@ -41,6 +41,7 @@ export async function refundOrder(trx: Executor, input: RefundInput): Promise<Or
       retryable: false,
     });
   }
+  if (input.items?.length) await assertRefundItemsOrdered(trx, order.id, input.items);
   const refunded = order.refunded_total + input.amount;
   const full = refunded === order.total;
   // Compare-and-set on the refunded total: two refunds from stale copies cannot both count.
@@ -74,4 +75,34 @@ export async function refundOrder(trx: Executor, input: RefundInput): Promise<Or
     });
   }
   return updated;
+}
+
+/** Refunded items must be the order's own lines, each at most the quantity ordered (400, nothing changed). */
+async function assertRefundItemsOrdered(
+  trx: Executor,
+  orderId: string,
+  items: readonly { sku: string; quantity: number }[],
+): Promise<void> {
+  const lines = await trx
+    .selectFrom('order_items')
+    .select(['sku', 'quantity'])
+    .where('order_id', '=', orderId)
+    .execute();
+  const ordered = new Map<string, number>();
+  for (const line of lines) ordered.set(line.sku, (ordered.get(line.sku) ?? 0) + line.quantity);
+  const requested = new Map<string, number>();
+  for (const item of items) requested.set(item.sku, (requested.get(item.sku) ?? 0) + item.quantity);
+  const wrong = [...requested]
+    .filter(([sku, quantity]) => quantity > (ordered.get(sku) ?? 0))
+    .map(([sku, quantity]) => ({ sku, requested: quantity, ordered: ordered.get(sku) ?? 0 }));
+  if (wrong.length > 0) {
+    throw new AppError(
+      'validation_failed',
+      'refund items must be lines of the order, at most as many as ordered',
+      {
+        details: wrong,
+        retryable: false,
+      },
+    );
+  }
 }

@@ -256,6 +256,25 @@ describe("admin actions and Yemeksepeti's rules", () => {
   });
 
   describe('refunds', () => {
+    it('refund items must be lines of the order, at most as many as ordered: otherwise 400 and nothing refunded', async () => {
+      const { id } = await created();
+      for (const items of [[{ sku: 'NOT-ON-THE-ORDER', quantity: 1 }], [{ sku: 'SU-19L', quantity: 3 }]]) {
+        const res = await adminPost(h.system, `/admin/orders/${id}/refund`, {
+          amount: 100,
+          reason: 'yanlış ürün',
+          items,
+        });
+        expect(await errorOf(res)).toEqual({ status: 400, code: 'validation_failed' });
+      }
+      expect((await detail(h.system, id)).refundedTotal).toBe(0);
+      const ok = await adminPost(h.system, `/admin/orders/${id}/refund`, {
+        amount: 4_550,
+        reason: 'bir damacana eksik',
+        items: [{ sku: 'SU-19L', quantity: 1 }],
+      });
+      expect(ok.status).toBe(200);
+    });
+
     it('the first partial refund is recorded; a second is 409 rule_refund_once', async () => {
       const { id } = await created();
       const first = await adminPost(h.system, `/admin/orders/${id}/refund`, {
