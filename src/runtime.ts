@@ -8,7 +8,7 @@ import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/index.j
 import type { GatewayDeps } from './http/env.js';
 import { createInboxBatcher } from './inbox/batcher.js';
 import { type IngestInput, ingest } from './inbox/ingest.js';
-import { onProviderCall } from './integrations/http.js';
+import { onProviderCall } from './integrations/provider-calls.js';
 import type { WorkerContext } from './integrations/types.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, endpointLabel, type Metrics } from './lib/metrics.js';

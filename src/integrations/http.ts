@@ -8,12 +8,11 @@
  */
 import type { z } from 'zod';
 import { AppError } from '../lib/errors.js';
+import { summarizeErrorBody } from './error-body.js';
+import { emitCall } from './provider-calls.js';
+import { isRetryableStatus, ProviderError, parseRetryAfter } from './provider-error.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** Longest Retry-After we honour; a provider asking for more gets re-asked after this. */
-export const MAX_RETRY_AFTER_MS = 10 * 60_000;
-/** Characters of the summary of a provider's response body kept on a ProviderError. */
-export const RESPONSE_BODY_LIMIT = 1024;
 
 /**
  * One path segment of a provider URL built from an id we were given (an outlet, chain, vendor or order id):
@@ -65,126 +64,13 @@ export async function readCapped(
   }
   return { text: Buffer.concat(chunks, total).toString('utf8'), oversized: false };
 }
-/** Characters kept of one error field. */
-export const ERROR_FIELD_LIMIT = 200;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** What went wrong: an HTTP answer we refuse, no answer in time, no connection, or an unusable 2xx. */
-export type ProviderFailure = 'http' | 'timeout' | 'network' | 'invalid_response';
-
-export interface ProviderErrorInit {
-  provider: string;
-  method: string;
-  path: string;
-  reason: ProviderFailure;
-  message: string;
-  retryable: boolean;
-  httpStatus?: number;
-  responseBody?: string;
-  retryAfterMs?: number;
-  cause?: unknown;
-}
-
-/**
- * A call to a provider failed. `retryable` is the verdict the workers act on; `retryAfterMs` is the
- * provider's own Retry-After, when it sent one.
- */
-export class ProviderError extends AppError {
-  readonly provider: string;
-  readonly method: string;
-  readonly path: string;
-  readonly reason: ProviderFailure;
-  /** Undefined when no HTTP answer arrived (timeout, connection error). */
-  readonly httpStatus?: number;
-  /**
-   * What the provider said, reduced to its known error fields (summarizeErrorBody): safe to put on the
-   * timeline and in logs. Undefined when the body was empty.
-   */
-  readonly responseBody?: string;
-
-  constructor(init: ProviderErrorInit) {
-    super(init.retryable ? 'unavailable' : 'provider_rejected', init.message, {
-      retryable: init.retryable,
-      cause: init.cause,
-      details: { provider: init.provider, method: init.method, path: init.path, httpStatus: init.httpStatus },
-      ...(init.retryAfterMs === undefined ? {} : { retryAfterMs: init.retryAfterMs }),
-    });
-    this.name = 'ProviderError';
-    this.provider = init.provider;
-    this.method = init.method;
-    this.path = init.path;
-    this.reason = init.reason;
-    if (init.httpStatus !== undefined) this.httpStatus = init.httpStatus;
-    if (init.responseBody !== undefined) this.responseBody = init.responseBody;
-  }
-}
-
-/** 5xx, 408 and 429 can succeed later; any other 4xx will fail the same way again. */
-export function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
-}
-
-/**
- * Parses a Retry-After header (delay-seconds or HTTP-date) into milliseconds from `now`, capped at
- * MAX_RETRY_AFTER_MS. A date in the past gives 0; anything unparseable gives undefined.
- */
-export function parseRetryAfter(
-  header: string | null | undefined,
-  now: number = Date.now(),
-): number | undefined {
-  if (header === null || header === undefined) return undefined;
-  const value = header.trim();
-  if (value === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.min(Math.round(Number(value) * 1000), MAX_RETRY_AFTER_MS);
-  // Only a date may follow: bare or signed numbers that failed the check above are garbage, not years.
-  if (!/[a-z]/i.test(value)) return undefined;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return undefined;
-  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
-}
 
 /** `Authorization` value for HTTP basic auth (e.g. Razorpay key id : key secret). */
 export function basicAuthHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Call hook
-
-export interface ProviderCallEvent {
-  provider: string;
-  method: string;
-  /** URL path without the query string (queries can carry ids and tokens). */
-  path: string;
-  status: number | 'timeout' | 'network';
-  durationMs: number;
-}
-
-export type ProviderCallListener = (event: ProviderCallEvent) => void;
-
-const listeners = new Set<ProviderCallListener>();
-
-/** Subscribes to every provider call (one event per HTTP attempt). Returns the unsubscribe function. */
-export function onProviderCall(listener: ProviderCallListener): () => void {
-  listeners.add(listener);
-  return () => {
-    listeners.delete(listener);
-  };
-}
-
-function emitCall(event: ProviderCallEvent): void {
-  for (const listener of listeners) {
-    try {
-      listener(event);
-    } catch {
-      // Metrics must never turn a successful provider call into a failed one.
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Requests
 
 export interface ProviderRequestBase {
   /** Provider name used in errors and call events, e.g. 'yemeksepeti'. */
@@ -228,100 +114,6 @@ export function providerRequest(
 export function providerRequest(opts: ProviderRequestOptions<unknown>): Promise<ProviderResponse<unknown>>;
 export function providerRequest(opts: ProviderRequestOptions<unknown>): Promise<ProviderResponse<unknown>> {
   return send(opts);
-}
-
-/**
- * The fields of a provider's error body worth keeping: codes and messages, also inside `error` / `errors`.
- * Everything else is dropped, since providers echo the request back (customer names, phones, addresses).
- */
-const errorFields = new Set([
-  'code',
-  'errorCode',
-  'error_code',
-  'error',
-  'errors',
-  'error_description',
-  'message',
-  'status',
-  'title',
-  'detail',
-  'reason',
-]);
-
-const emailPattern = /[^\s@"'<>()]+@[^\s@"'<>()]+\.[^\s@"'<>()]+/g;
-/** A run of 7 or more digits, possibly split by spaces, dots, dashes or brackets: a phone or card number. */
-const longNumberPattern = /\+?\d[\d\s().-]*\d/g;
-
-/** One kept string: known secrets, e-mail addresses and phone-like numbers removed, then truncated. */
-function cleanErrorText(value: string, secrets: readonly string[]): string {
-  let out = value;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  // Cut before the patterns run, so a huge field cannot make them slow.
-  out = out
-    .slice(0, ERROR_FIELD_LIMIT * 2)
-    .replace(emailPattern, '[email]')
-    .replace(longNumberPattern, (run) => (run.replace(/\D/g, '').length >= 7 ? '[number]' : run));
-  return out.length > ERROR_FIELD_LIMIT ? `${out.slice(0, ERROR_FIELD_LIMIT)}…` : out;
-}
-
-/** The allow-listed part of a parsed error body, or undefined when nothing in it is kept. */
-function pickErrorFields(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') return cleanErrorText(value, secrets);
-  // Small integers are status and error codes; longer ones could be phone numbers or ids.
-  if (typeof value === 'number')
-    return Number.isInteger(value) && Math.abs(value) < 1_000_000 ? value : undefined;
-  if (depth >= 3 || value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) {
-    const items = value
-      .slice(0, 5)
-      .map((item) => pickErrorFields(item, secrets, depth + 1))
-      .filter((item) => item !== undefined);
-    return items.length > 0 ? items : undefined;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (!errorFields.has(key)) continue;
-    const kept = pickErrorFields(item, secrets, depth + 1);
-    if (kept !== undefined) out[key] = kept;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-/**
- * What a ProviderError keeps of a response body: the known error fields of a JSON body (strings cleaned and
- * truncated, small integers), as JSON; of anything else only its size. Undefined for an empty body.
- */
-export function summarizeErrorBody(text: string, secrets: readonly string[] = []): string | undefined {
-  if (text.trim() === '') return undefined;
-  const bytes = Buffer.byteLength(text);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return `non-JSON body (${bytes} bytes)`;
-  }
-  const kept = typeof parsed === 'object' ? pickErrorFields(parsed, secrets) : undefined;
-  if (kept === undefined) return `JSON body without known error fields (${bytes} bytes)`;
-  const out = JSON.stringify(kept);
-  return out.length > RESPONSE_BODY_LIMIT ? `${out.slice(0, RESPONSE_BODY_LIMIT)}…[truncated]` : out;
-}
-
-/**
- * For outbound processors: a provider's final refusal (not retryable) with its summarized answer in the
- * message, so the timeline entry and the attention reason show the provider's error code. Anything else is
- * returned unchanged.
- */
-export function withProviderAnswer(err: unknown): unknown {
-  if (err instanceof ProviderError && !err.retryable && err.responseBody) {
-    return new AppError('provider_rejected', `${err.message}: ${err.responseBody}`, {
-      retryable: false,
-      cause: err,
-      details: err.details,
-    });
-  }
-  return err;
 }
 
 function secretsOf(headers: Headers, extra: readonly string[] | undefined): string[] {

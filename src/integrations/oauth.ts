@@ -1,12 +1,7 @@
 /** OAuth2 client-credentials tokens for provider clients, on the one outbound HTTP layer (`http.ts`). */
 import { z } from 'zod';
-import {
-  basicAuthHeader,
-  ProviderError,
-  type ProviderRequestBase,
-  type ProviderResponse,
-  providerRequest,
-} from './http.js';
+import { basicAuthHeader, type ProviderRequestBase, type ProviderResponse, providerRequest } from './http.js';
+import { ProviderError } from './provider-error.js';
 
 export interface OAuthClientCredentialsOptions {
   provider: string;

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ProviderError } from '../integrations/http.js';
+import { ProviderError } from '../integrations/provider-error.js';
 import { AppError, RuleViolation } from '../lib/errors.js';
 import { toMinorUnits } from '../orders/money.js';
 import { StockShortageError } from '../orders/stock.js';

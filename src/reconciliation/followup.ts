@@ -15,7 +15,7 @@ import {
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../orders/locks.js';
 import { releaseStock } from '../orders/stock.js';
 import { addTimelineEvent } from '../orders/timeline.js';
-import { sweepOutbox } from '../outbox/relay.js';
+import { sweepOutbox } from '../outbox/sweeper.js';
 import { type CoreReport, type Finding, type OrderFindingName, SAMPLE } from './checks.js';
 
 const ACTOR = 'reconciliation';

@@ -4,7 +4,8 @@ import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Metrics } from '../lib/metrics.js';
-import { type OutboxRelay, startOutboxRelay, sweepOutbox } from '../outbox/relay.js';
+import { type OutboxRelay, startOutboxRelay } from '../outbox/relay.js';
+import { sweepOutbox } from '../outbox/sweeper.js';
 import { QUEUE_NAMES } from '../queues/index.js';
 import { backoffStrategy } from '../queues/retry.js';
 import {

@@ -4,12 +4,8 @@ import { z } from 'zod';
 import type { Integration, OutboundProcessor, Publisher, WorkerContext } from '../integrations/types.js';
 import { createCoalescer } from '../lib/coalesce.js';
 import { errorMessage } from '../lib/errors.js';
-import {
-  type DeliveredMessage,
-  outboundJobId,
-  recordOutboundFailure,
-  settleDelivered,
-} from '../outbox/relay.js';
+import { outboundJobId } from '../outbox/jobs.js';
+import { type DeliveredMessage, recordOutboundFailure, settleDelivered } from '../outbox/settle.js';
 import { type OutboundJob, outboundJobSchema } from '../queues/index.js';
 import { isRetryable, toJobError } from '../queues/retry.js';
 

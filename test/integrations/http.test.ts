@@ -2,17 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  ERROR_FIELD_LIMIT,
-  MAX_RETRY_AFTER_MS,
-  onProviderCall,
-  type ProviderCallEvent,
-  ProviderError,
-  parseRetryAfter,
-  providerRequest,
-  RESPONSE_BODY_LIMIT,
-} from '../../src/integrations/http.js';
+import { ERROR_FIELD_LIMIT, RESPONSE_BODY_LIMIT } from '../../src/integrations/error-body.js';
+import { providerRequest } from '../../src/integrations/http.js';
 import { OAuthClientCredentials } from '../../src/integrations/oauth.js';
+import { onProviderCall, type ProviderCallEvent } from '../../src/integrations/provider-calls.js';
+import { MAX_RETRY_AFTER_MS, ProviderError, parseRetryAfter } from '../../src/integrations/provider-error.js';
 import { FakeProvider } from '../support/fake-provider.js';
 
 const CLIENT_ID = 'ordergate-client';

@@ -11,7 +11,7 @@ import { adminActor, roleCovers } from '../../lib/roles.js';
 import { listInterventions, resolveIntervention } from '../../orders/interventions.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
 import { getOrderDetail, searchOrders } from '../../orders/queries.js';
-import { replayOutboxMessage } from '../../outbox/relay.js';
+import { replayOutboxMessage } from '../../outbox/replay.js';
 import { channelActionNames, runOrderAction } from '../order-actions.js';
 import { orderListQuery } from '../routes/admin-orders.js';
 import { outboxIdParam } from '../routes/admin-outbox.js';

@@ -13,7 +13,7 @@ import {
   listInterventions,
   resolveIntervention,
 } from '../../orders/interventions.js';
-import { replayOutboxMessage } from '../../outbox/relay.js';
+import { replayOutboxMessage } from '../../outbox/replay.js';
 
 const sources = [
   'order_attention',

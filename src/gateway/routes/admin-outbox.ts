@@ -5,7 +5,7 @@ import type { AppEnv, GatewayDeps } from '../../http/env.js';
 import { listPage, pageQuery, parseQuery, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
 import { adminActor } from '../../lib/roles.js';
-import { replayOutboxMessage } from '../../outbox/relay.js';
+import { replayOutboxMessage } from '../../outbox/replay.js';
 
 const outboxStatuses = ['pending', 'enqueued', 'delivered', 'dead'] as const;
 

@@ -1,6 +1,6 @@
 /** The outbox topics that tell GoBiz the merchant's decisions, one provider call each. */
 import { z } from 'zod';
-import { withProviderAnswer } from '../http.js';
+import { withProviderAnswer } from '../provider-error.js';
 import type { OutboundProcessor } from '../types.js';
 import { outboundPayloadSchema } from './actions.js';
 import { gobizClientFor, rejectReasonCodes } from './client.js';

@@ -4,7 +4,8 @@
  * retries: the outbound queue does. A provider's refusal is an answer, not an error: it comes back as
  * `{ refused: reason }`.
  */
-import { ProviderError, providerRequest } from '../http.js';
+import { providerRequest } from '../http.js';
+import { ProviderError } from '../provider-error.js';
 import { providerOrderAnswer, refusalBody } from './schema.js';
 
 export interface ProviderTarget {

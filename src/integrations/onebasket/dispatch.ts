@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
-import { withProviderAnswer } from '../http.js';
+import { withProviderAnswer } from '../provider-error.js';
 import type { OutboundProcessor } from '../types.js';
 import { sendOrder } from './client.js';
 import { stepFor } from './mapping.js';

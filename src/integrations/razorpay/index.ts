@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors.js';
-import { withProviderAnswer } from '../http.js';
+import { withProviderAnswer } from '../provider-error.js';
 import { handlePaymentEvent } from '../storefront/payment.js';
 import type { Integration, OutboundProcessor } from '../types.js';
 import { razorpayClient } from './client.js';

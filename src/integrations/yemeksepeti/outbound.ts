@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
-import { withProviderAnswer } from '../http.js';
+import { withProviderAnswer } from '../provider-error.js';
 import type { OutboundProcessor } from '../types.js';
 import { type YemeksepetiApi, type YsOrderUpdate, yemeksepetiClient } from './client.js';
 import { outboundStatuses } from './mapping.js';

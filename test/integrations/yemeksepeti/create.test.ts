@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outboundJobId } from '../../../src/outbox/relay.js';
+import { outboundJobId } from '../../../src/outbox/jobs.js';
 import { FakeProvider } from '../../support/fake-provider.js';
 import { waitFor } from '../../support/system.js';
 import { CHAIN_ID, MARKET_STORE, SU_STORE, withStatus, ysOrder } from './fixtures.js';
