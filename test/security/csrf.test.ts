@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrder } from '../../src/orders/create.js';
 import { rawRequest } from '../fuzz/support.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
+import { confirmedOrder } from './orders.js';
 
 const basic = `Basic ${Buffer.from(`ops:${TEST_ADMIN_TOKEN}`).toString('base64')}`;
 /** What a browser adds to a form another site submits to us. */
@@ -17,22 +17,6 @@ afterAll(async () => {
 });
 
 const outbound = () => system.process.services.queues.outbound;
-
-async function confirmedOrder(ext: string) {
-  const { order } = await createOrder(system.db, {
-    input: {
-      actor: 'test',
-      channel: 'manual',
-      externalOrderId: ext,
-      status: 'confirmed',
-      currency: 'TRY',
-      customer: { externalId: `C-${ext}`, name: 'Deniz' },
-      items: [{ sku: 'SKU-1', name: 'Peynir', quantity: 1, unitPrice: 1_000 }],
-    },
-    announce: false,
-  });
-  return order;
-}
 
 /** An outbox row in a given state, written as the relay would leave it. */
 async function outboxRow(topic: string, payload: object, status: 'enqueued' | 'delivered') {
@@ -100,7 +84,7 @@ describe('when another site posts a text/plain form to the dashboard to add an o
 
 describe('when another site posts a form to /admin/orders/:id/dispatch', () => {
   it('is refused and the order stays where it was', async () => {
-    const order = await confirmedOrder('CSRF-1');
+    const order = await confirmedOrder(system.db, 'CSRF-1');
     const form = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '0' };
     const path = `/admin/orders/${order.id}/dispatch`;
     const withBasic = await rawRequest(system.baseUrl, { path, headers: { ...form, authorization: basic } });
@@ -137,7 +121,7 @@ describe('when an operator signs in for a browser session', () => {
   });
 
   it('refuses a state change that does not echo the CSRF token, and accepts one that does', async () => {
-    const order = await confirmedOrder('CSRF-2');
+    const order = await confirmedOrder(system.db, 'CSRF-2');
     const { cookie, csrfToken } = await login();
     const path = `/admin/orders/${order.id}/dispatch`;
     const without = await rawRequest(system.baseUrl, { path, headers: { cookie, 'content-length': '0' } });

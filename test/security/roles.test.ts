@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { tokenFingerprint } from '../../src/gateway/auth.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createOrder } from '../../src/orders/create.js';
 import { resolveAdminToken } from '../../src/runtime.js';
 import { rawRequest } from '../fuzz/support.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../support/system.js';
+import { confirmedOrder } from './orders.js';
 
 const VIEWER = 'viewer-token-0123456789abcdef-0123';
 const OPERATOR = 'operator-token-0123456789abcdef-01';
@@ -39,22 +39,6 @@ const call = (token: string, method: string, pathname: string, body?: unknown) =
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
-async function confirmedOrder(ext: string) {
-  const { order } = await createOrder(system.db, {
-    input: {
-      actor: 'test',
-      channel: 'manual',
-      externalOrderId: ext,
-      status: 'confirmed',
-      currency: 'TRY',
-      customer: { externalId: `C-${ext}`, name: 'Deniz' },
-      items: [{ sku: 'SKU-1', name: 'Peynir', quantity: 1, unitPrice: 1_000 }],
-    },
-    announce: false,
-  });
-  return order;
-}
-
 describe('when a viewer token is used', () => {
   it('reads orders, events, outbox and the dashboard', async () => {
     for (const pathname of ['/admin/orders', '/admin/events', '/admin/outbox', '/admin/queues/api/queues']) {
@@ -63,7 +47,7 @@ describe('when a viewer token is used', () => {
   });
 
   it('cannot act on an order (403) and the order does not move', async () => {
-    const order = await confirmedOrder('ROLE-V-1');
+    const order = await confirmedOrder(system.db, 'ROLE-V-1');
     const res = await call(VIEWER, 'POST', `/admin/orders/${order.id}/dispatch`);
     expect(res.status).toBe(403);
     expect(JSON.parse(res.text)).toMatchObject({ error: { code: 'forbidden' } });
@@ -72,7 +56,7 @@ describe('when a viewer token is used', () => {
 
 describe('when an operator token is used', () => {
   it('acts on orders, and the timeline names the operator role and its token', async () => {
-    const order = await confirmedOrder('ROLE-O-1');
+    const order = await confirmedOrder(system.db, 'ROLE-O-1');
     const res = await call(OPERATOR, 'POST', `/admin/orders/${order.id}/dispatch`);
     expect(res.status, res.text).toBe(200);
     const actors = await system.db
