@@ -1,11 +1,39 @@
 import type { InboundEvent } from '../../db/schema.js';
-import { createOrder } from '../../orders/create.js';
+import { type CreateOrderInput, type CreateOrderResult, createOrder } from '../../orders/create.js';
 import { StockShortageError } from '../../orders/stock.js';
 import { type ChannelRef, channelOrderInput } from '../kit/orders.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
-import { MANUAL_SOURCE, manualOrderSchema } from './schema.js';
+import { MANUAL_SOURCE, type ManualOrder, manualOrderSchema } from './schema.js';
 
 const MANUAL: ChannelRef = { channel: MANUAL_SOURCE, actor: 'channel:manual' };
+
+/** A manual order as the core creates it: as sent, confirmed and paid when it says it is paid. */
+export function manualOrderInput(event: InboundEvent, order: ManualOrder): CreateOrderInput {
+  return channelOrderInput(MANUAL, event, {
+    externalOrderId: order.externalOrderId,
+    status: order.paid ? 'confirmed' : 'pending',
+    paymentStatus: order.paid ? 'paid' : 'pending',
+    currency: order.currency,
+    customer: order.customer,
+    items: order.items.map((item) => ({ ...item })),
+    totals: { shipping: order.shippingTotal ?? 0, discount: order.discountTotal ?? 0 },
+    warehouseCode: order.warehouse ?? null,
+  });
+}
+
+/** The outcome of a manual creation, alone or in a batch. */
+export function createdOutcome({ order, created }: CreateOrderResult): HandlerResult {
+  return {
+    status: 'processed',
+    orderId: order.id,
+    outcome: created ? `created ${order.order_number}` : `order ${order.order_number} already existed`,
+  };
+}
+
+export const unknownWarehouse = (code: string): HandlerResult => ({
+  status: 'attention',
+  outcome: `unknown warehouse ${code}; no order created`,
+});
 
 /** A storefront or operator order: created as sent, all or nothing (a stock shortage creates no order). */
 export async function createManualOrder(ctx: WorkerContext, event: InboundEvent): Promise<HandlerResult> {
@@ -16,28 +44,10 @@ export async function createManualOrder(ctx: WorkerContext, event: InboundEvent)
       .select('code')
       .where('code', '=', order.warehouse)
       .executeTakeFirst();
-    if (!warehouse) {
-      return { status: 'attention', outcome: `unknown warehouse ${order.warehouse}; no order created` };
-    }
+    if (!warehouse) return unknownWarehouse(order.warehouse);
   }
   try {
-    const { order: created, created: isNew } = await createOrder(ctx.db, {
-      input: channelOrderInput(MANUAL, event, {
-        externalOrderId: order.externalOrderId,
-        status: order.paid ? 'confirmed' : 'pending',
-        paymentStatus: order.paid ? 'paid' : 'pending',
-        currency: order.currency,
-        customer: order.customer,
-        items: order.items.map((item) => ({ ...item })),
-        totals: { shipping: order.shippingTotal ?? 0, discount: order.discountTotal ?? 0 },
-        warehouseCode: order.warehouse ?? null,
-      }),
-    });
-    return {
-      status: 'processed',
-      orderId: created.id,
-      outcome: isNew ? `created ${created.order_number}` : `order ${created.order_number} already existed`,
-    };
+    return createdOutcome(await createOrder(ctx.db, { input: manualOrderInput(event, order) }));
   } catch (err) {
     // All or nothing: no order and no reservation. An operator restocks (or edits the order) and replays
     // the event; retrying on its own would only fail the same way.

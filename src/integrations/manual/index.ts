@@ -1,5 +1,6 @@
 import { coreOrderActions } from '../core-actions.js';
 import type { Integration } from '../types.js';
+import { createManualOrders } from './batch.js';
 import { manualContract } from './contract.js';
 import { createManualOrder } from './create.js';
 import { registerManualRoutes } from './route.js';
@@ -11,5 +12,6 @@ export const manualIntegration: Integration = {
   registerRoutes: registerManualRoutes,
   orderActions: coreOrderActions,
   handleEvent: createManualOrder,
+  handleEvents: createManualOrders,
   contract: manualContract,
 };

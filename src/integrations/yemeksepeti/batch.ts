@@ -1,11 +1,10 @@
 import type { InboundEvent } from '../../db/schema.js';
-import { type Settled, settle } from '../../lib/coalesce.js';
-import { errorMessage } from '../../lib/errors.js';
-import { createOrders } from '../../orders/create.js';
+import type { Settled } from '../../lib/coalesce.js';
 import { findOrdersByExternalIds } from '../../orders/locks.js';
 import { allocateOrderNumber } from '../../orders/order-number.js';
 import { availableAtStores, shortagesIn } from '../../orders/stock.js';
 import { findWarehousesForStores } from '../../orders/warehouses.js';
+import { createTogether } from '../kit/batch.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { type CreatePlan, createdOutcome, createRequest } from './create.js';
 import { handleYemeksepetiEvent } from './handle.js';
@@ -32,35 +31,20 @@ export async function handleYemeksepetiEvents(
   ctx: WorkerContext,
   events: readonly InboundEvent[],
 ): Promise<Settled<HandlerResult>[]> {
-  const results: (Settled<HandlerResult> | undefined)[] = events.map(() => undefined);
   const planned = await planBatchCreates(ctx, events);
-  if (planned.length > 1) {
-    const created = await settle(
-      createOrders(ctx.db, {
-        requests: planned.map(({ plan }) => createRequest(plan)),
-        existenceChecked: true,
-      }),
-    );
-    if (created.ok) {
-      planned.forEach(({ index, plan }, n) => {
-        const result = created.value[n];
-        if (result?.created) results[index] = { ok: true, value: createdOutcome(plan, result.order) };
-      });
-    } else {
-      ctx.logger.info(
-        { err: errorMessage(created.error), orders: planned.length },
-        'batch creation failed; creating the orders one by one',
-      );
-    }
-  }
-  await Promise.all(
-    events.map(async (event, index) => {
-      if (results[index]) return;
-      const logger = ctx.logger.child({ eventId: event.id, externalOrderId: event.external_order_id });
-      results[index] = await settle(handleYemeksepetiEvent({ ...ctx, logger }, event));
-    }),
+  return createTogether(
+    ctx,
+    events,
+    planned.map(({ index, plan }) => ({
+      index,
+      request: createRequest(plan),
+      // An order that exists after all runs alone: the single path syncs it.
+      outcome: (result) => (result.created ? createdOutcome(plan, result.order) : undefined),
+    })),
+    handleYemeksepetiEvent,
+    // planBatchCreates looked the orders up just before.
+    { existenceChecked: true },
   );
-  return results.map((r) => r ?? { ok: false, error: new Error('event left unhandled') });
 }
 
 /** The batch's creations that need nothing but the clean path: one statement per lookup for all of them. */

@@ -5,6 +5,7 @@ import type { HandlerResult } from '../../../src/integrations/types.js';
 import { handleYemeksepetiEvents } from '../../../src/integrations/yemeksepeti/batch.js';
 import { handleYemeksepetiEvent } from '../../../src/integrations/yemeksepeti/handle.js';
 import type { Settled } from '../../../src/lib/coalesce.js';
+import { handled, reserved as reservedIn } from '../../support/batch.js';
 import { waitFor } from '../../support/system.js';
 import { withStatus, ysOrder } from './fixtures.js';
 import { sendYs, setStock, startYs, type YsHarness } from './helpers.js';
@@ -33,11 +34,6 @@ async function stored(body: Json): Promise<InboundEvent> {
     .executeTakeFirstOrThrow();
 }
 
-function handled(result: Settled<HandlerResult> | undefined): HandlerResult {
-  if (!result?.ok) throw new Error(`event failed: ${String(result?.error)}`);
-  return result.value;
-}
-
 async function ordersOf(orderId: unknown) {
   return h.system.db
     .selectFrom('orders')
@@ -58,15 +54,7 @@ async function outboxTopics(orderId: string): Promise<string[]> {
   return rows.map((r) => r.topic);
 }
 
-async function reserved(sku: string): Promise<number> {
-  const row = await h.system.db
-    .selectFrom('stock_levels')
-    .select('reserved')
-    .where('warehouse_code', '=', 'IST-KDK')
-    .where('sku', '=', sku)
-    .executeTakeFirstOrThrow();
-  return row.reserved;
-}
+const reserved = (sku: string) => reservedIn(h.system.db, 'IST-KDK', sku);
 
 describe('when one batch mixes clean creations with every case the single path decides', () => {
   const bodies: Record<string, Json> = {};
