@@ -231,14 +231,17 @@ function escapeLike(text: string): string {
  */
 function textMatches(db: Executor, q: string) {
   const contains = `%${escapeLike(q)}%`;
-  const anyRefEquals = `$.* ? (@ == ${JSON.stringify(q)})`;
   return db
     .selectFrom('orders')
     .select('id')
     .where('order_number', 'ilike', contains)
     .union(db.selectFrom('orders').select('id').where('external_order_id', '=', q))
     .union(
-      db.selectFrom('orders').select('id').where(sql<boolean>`external_refs @? ${anyRefEquals}::jsonpath`),
+      db
+        .selectFrom('orders')
+        .select('id')
+        // The expression of the `orders_external_refs` index: the references' values, whatever their keys.
+        .where(sql<boolean>`jsonb_path_query_array(external_refs, '$.*') @> jsonb_build_array(${q}::text)`),
     )
     .union(customerOrders(db, (eb) => eb('customers.name', 'ilike', contains)))
     .union(customerOrders(db, (eb) => eb(eb.fn('lower', ['customers.email']), '=', q.toLowerCase())))

@@ -45,6 +45,9 @@ beforeAll(async () => {
     where o.external_order_id like 'ext-%' and c.channel = 'manual' and c.external_id = 'filler-' || substring(o.external_order_id from 5)`.execute(
     database.handle.db,
   );
+  await sql`
+    update orders set external_refs = jsonb_build_object('storeId', 'store-1', 'orderCode', 'c-' || external_order_id)
+    where external_order_id like 'ext-%'`.execute(database.handle.db);
   await sql`analyze orders`.execute(database.handle.db);
   await sql`analyze customers`.execute(database.handle.db);
 }, 60_000);
@@ -180,4 +183,41 @@ describe('when customer service searches with free text q', () => {
       }
     },
   );
+
+  // Every seeded order has references here (the filler ones share a store id), as a channel's orders do.
+  it.skipIf(!usingPostgres)(
+    'finds an order by a reference through the index entries of that value, not every order with references',
+    async () => {
+      const query = orderSearchPageQuery(
+        database.handle.db,
+        { page: 1, limit: 10, q: 'YS-778899' },
+        true,
+      ).compile();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query('set enable_seqscan = off');
+        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `explain (analyze, format json) ${query.sql}`,
+          [...query.parameters],
+        );
+        const scans: { rows: number }[] = [];
+        const walk = (node: PlanNode) => {
+          if (node['Index Name'] === 'orders_external_refs') scans.push({ rows: node['Actual Rows'] ?? -1 });
+          for (const child of node.Plans ?? []) walk(child);
+        };
+        const explained = rows[0]?.['QUERY PLAN'][0];
+        if (explained) walk(explained.Plan);
+        expect(scans).toEqual([{ rows: 1 }]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 });
+
+interface PlanNode {
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  Plans?: PlanNode[];
+}
