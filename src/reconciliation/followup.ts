@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/index.js';
-import { deadEventIntervention } from '../inbox/interventions.js';
+import { openEventIntervention } from '../inbox/interventions.js';
 import { findInboundEvents } from '../inbox/repository.js';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, WorkerContext } from '../integrations/types.js';
@@ -177,10 +177,8 @@ export async function openFindings(
   ]);
   for (const event of events) {
     if (event.status !== 'dead' && event.status !== 'attention') continue;
-    await open({
-      ...deadEventIntervention(event, event.status, event.last_error ?? event.outcome),
-      refresh: false,
-    });
+    const reason = event.last_error ?? event.outcome;
+    if (await openEventIntervention(ctx.db, event, event.status, reason, { refresh: false })) opened++;
   }
   for (const id of report.deadOutbox.sample) {
     const row = await ctx.db.selectFrom('outbox').selectAll().where('id', '=', Number(id)).executeTakeFirst();

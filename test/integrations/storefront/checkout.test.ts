@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openInboxQueue } from '../../durability/helpers.js';
 import { paymentEvent, sendWebhook } from '../../support/fake-razorpay.js';
 import { waitFor } from '../../support/system.js';
 import {
@@ -276,6 +277,54 @@ describe('when a payment does not match the order', () => {
     const order = await adminOrder(sf.system, placed.orderId);
     expect(order).toMatchObject({ status: 'pending', paymentStatus: 'pending' });
     expect(order.attentionReason).toMatch(/does not match/);
+  });
+});
+
+describe('when one payment does not match the order', () => {
+  it('opens exactly one open intervention, of source payment_mismatch, whose resolution clears the flag', async () => {
+    await stock(sf.system, [{ sku: 'MIS-2', price: 20_000, gstRate: 0, onHand: 5 }]);
+    const placed = await placeOrder(sf.system, 'payer-4', [{ sku: 'MIS-2', quantity: 1 }]);
+    const rz = await razorpayOrderOf(sf, placed.orderId);
+    const paymentId = 'pay_ONEMIS000001';
+    await sendWebhook(
+      sf.system.baseUrl,
+      paymentEvent('payment.captured', { paymentId, razorpayOrderId: rz.id, amount: rz.amount - 1 }),
+    );
+    const event = await waitFor(() =>
+      sf.system.db
+        .selectFrom('inbound_events')
+        .select(['id', 'status'])
+        .where('outcome', 'like', `%${paymentId}%`)
+        .executeTakeFirst(),
+    );
+    expect(event.status).toBe('attention');
+    // The worker records an event's entry before it completes the event's job.
+    const inbox = await openInboxQueue(sf.system.config.QUEUE_PREFIX);
+    try {
+      await waitFor(async () => (await (await inbox.queue.getJob(event.id))?.getState()) === 'completed');
+    } finally {
+      await inbox.close();
+    }
+    const open = () =>
+      sf.system.db
+        .selectFrom('interventions')
+        .select(['id', 'source'])
+        .where('state', '=', 'open')
+        .where((eb) => eb.or([eb('order_id', '=', placed.orderId), eb('event_id', '=', event.id)]))
+        .execute();
+    const [entry, ...others] = await open();
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({ source: 'payment_mismatch' });
+    // A reconciliation run finds the flagged order and the event needing attention: both have their entry.
+    expect((await sf.system.admin('/admin/reconciliation/runs', { method: 'POST' })).status).toBe(201);
+    expect(await open()).toEqual([entry]);
+
+    const resolved = await sf.system.admin(
+      `/admin/interventions/${entry?.id}/resolve`,
+      json('POST', { note: 'refunded the short payment' }),
+    );
+    expect(resolved.status).toBe(200);
+    expect((await adminOrder(sf.system, placed.orderId)).attentionReason).toBeNull();
   });
 });
 
