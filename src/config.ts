@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { integrationEnvShape } from './integrations/env.js';
+import { integrationEnvProblems, integrationEnvShape } from './integrations/env.js';
 import { optionalEnv } from './lib/env.js';
 import { parseRoleTokens } from './lib/roles.js';
 import { secretProblems } from './secrets.js';
@@ -229,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'WORKER_LOCK_RENEW_MS: must be shorter than WORKER_LOCK_MS, or locks expire between renewals',
     );
   }
+  if (parsed.success) problems.push(...integrationEnvProblems(parsed.data));
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     const { ADMIN_TOKEN, ADMIN_TOKENS } = parsed.data;
     if (!ADMIN_TOKEN && ADMIN_TOKENS && !ADMIN_TOKENS.some((t) => t.role === 'admin')) {
