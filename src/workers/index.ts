@@ -81,6 +81,7 @@ export async function startWorkers(
       lockDuration: config.WORKER_LOCK_MS,
       lockRenewTime: config.WORKER_LOCK_RENEW_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
     const { metrics } = options;
