@@ -232,9 +232,10 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
     }
     for (const g of gateways) await g.stop();
 
-    // 4. Every 2xx is a row in Postgres and a job in Redis, for ordergate and for the hand-written handler.
+    // 4. Every 2xx is a row in Postgres, and for the hand-written handler a job in Redis too. ordergate's
+    // gateway does not touch Redis: the workers' enqueuer turns the rows into jobs (none runs here), which
+    // the e2e section measures.
     const stored = await countRows(env, route, externalIdPattern(route, runId));
-    const jobs = await env.redis.llen(`${env.queuePrefix}:inbox:wait`);
     const handwrittenRows = await countRows(
       env,
       HANDWRITTEN_SOURCE,
@@ -292,7 +293,7 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
           ],
         },
         {
-          title: 'Every 2xx stored and enqueued',
+          title: 'Every 2xx stored (and, for the hand-written handler, enqueued)',
           headers: [
             'server',
             '2xx answered (incl. warm-up for ordergate)',
@@ -300,7 +301,7 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
             'jobs waiting in Redis',
           ],
           rows: [
-            ['ordergate', fmt(accepted), fmt(stored), fmt(jobs)],
+            ['ordergate', fmt(accepted), fmt(stored), 'added by the workers'],
             [
               'hand-written handler (timed runs)',
               fmt(handwrittenAccepted),
@@ -328,9 +329,12 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
         },
         {
           target:
-            'every 2xx is stored and enqueued (rows and jobs ≥ 2xx; the surplus is requests in flight when a timed run ended)',
-          measured: `ordergate ${fmt(accepted)} 2xx, ${fmt(stored)} rows, ${fmt(jobs)} jobs; hand-written ${fmt(handwrittenAccepted)} 2xx, ${fmt(handwrittenRows)} rows, ${fmt(handwrittenJobs)} jobs`,
-          met: stored >= accepted && jobs >= accepted,
+            'every 2xx is stored (rows ≥ 2xx, and hand-written jobs ≥ 2xx; the surplus is requests in flight when a timed run ended)',
+          measured: `ordergate ${fmt(accepted)} 2xx, ${fmt(stored)} rows; hand-written ${fmt(handwrittenAccepted)} 2xx, ${fmt(handwrittenRows)} rows, ${fmt(handwrittenJobs)} jobs`,
+          met:
+            stored >= accepted &&
+            handwrittenRows >= handwrittenAccepted &&
+            handwrittenJobs >= handwrittenAccepted,
         },
       ],
       notes: [
