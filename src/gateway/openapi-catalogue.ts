@@ -14,7 +14,7 @@ import { ysOrderSchema } from '../integrations/yemeksepeti/schema.js';
 import { actionParams } from './routes/admin-actions.js';
 import { eventIdParam, eventListQuery } from './routes/admin-events.js';
 import { interventionIdParam, interventionListQuery } from './routes/admin-interventions.js';
-import { orderIdParam, orderListQuery } from './routes/admin-orders.js';
+import { orderIdParam, orderItemsQuery, orderListQuery } from './routes/admin-orders.js';
 import { outboxIdParam, outboxListQuery } from './routes/admin-outbox.js';
 import { QUEUE_DASHBOARD_PATH } from './routes/admin-queues.js';
 import { runBody, runIdParam, runListQuery } from './routes/admin-reconciliation.js';
@@ -47,6 +47,26 @@ const page = (of: string) => ({
 });
 
 const admin = { security: ['admin' as const] };
+
+/** An order's detail: the order, the first page of its items and where the rest are. */
+const orderDetail = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: anObject, description: 'The first 100 items, in line order' },
+    itemsPage: {
+      type: 'object',
+      properties: {
+        limit: { type: 'integer', description: 'Items inlined in `items`' },
+        total: { type: 'integer', description: 'Lines of the order' },
+        next: {
+          type: ['string', 'null'],
+          description:
+            'Path of the next page of items (`/admin/orders/{id}/items?page=2&limit=100`); null when `items` holds them all',
+        },
+      },
+    },
+  },
+};
 
 const operations: OperationDoc[] = [
   {
@@ -202,10 +222,25 @@ const operations: OperationDoc[] = [
     method: 'get',
     path: '/admin/orders/:id',
     tag: 'orders',
-    summary: 'An order with items, timeline, external refs and channel status history',
+    summary: 'An order with its first 100 items, timeline, external refs and channel status history',
+    description:
+      '`items` holds the first 100 lines; `itemsPage` says how many there are (`total`) and, when there are more, where the next page is (`next`, a `GET /admin/orders/{id}/items` path).',
     ...admin,
     params: orderIdParam,
-    responses: { 200: { description: 'The order', body: anObject } },
+    responses: { 200: { description: 'The order', body: orderDetail } },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
+    path: '/admin/orders/:id/items',
+    tag: 'orders',
+    summary: "A page of an order's items, in line order",
+    description:
+      'Pages of `limit` items (default 100, at most 500); `total` is the number of lines of the order.',
+    ...admin,
+    params: orderIdParam,
+    query: orderItemsQuery,
+    responses: { 200: { description: 'Items', body: page('order items') } },
     errors: [400, 401, 404],
   },
   {

@@ -1,6 +1,13 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Executor } from '../db/index.js';
 import type { Customer, Database, Order, OrderChannelStatus, OrderEvent, OrderItem } from '../db/schema.js';
+import {
+  countOrderItems,
+  detailItemsPage,
+  type ItemsPageDto,
+  ORDER_DETAIL_ITEMS,
+  orderItemsPage,
+} from './order-items.js';
 import type { OrderStatus, PaymentStatus } from './status.js';
 
 /** The order as the admin API shows it: camelCase, money in minor units. */
@@ -53,6 +60,8 @@ export interface OrderItemDto {
 }
 
 export interface OrderDetailDto extends OrderDto {
+  /** The first page of `items` (which holds only that page) and where the rest are. */
+  itemsPage: ItemsPageDto;
   timeline: TimelineDto[];
   channelStatusHistory: ChannelStatusDto[];
 }
@@ -370,16 +379,18 @@ export async function searchOrders(
 export async function getOrderDetail(db: Executor, id: string): Promise<OrderDetailDto | undefined> {
   const order = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   if (!order) return undefined;
-  const [customer, items, timeline, history] = await Promise.all([
+  const [customer, items, itemCount, timeline, history] = await Promise.all([
     order.customer_id
       ? db.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirst()
       : Promise.resolve(undefined),
-    db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
+    orderItemsPage(db, id, ORDER_DETAIL_ITEMS, 0),
+    countOrderItems(db, id),
     db.selectFrom('order_events').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     db.selectFrom('order_channel_statuses').selectAll().where('order_id', '=', id).orderBy('id').execute(),
   ]);
   return {
     ...toOrderDto(order, customer, items),
+    itemsPage: detailItemsPage(id, Number(itemCount.total)),
     timeline: timeline.map(toTimelineDto),
     channelStatusHistory: history.map(toChannelStatusDto),
   };

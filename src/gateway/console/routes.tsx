@@ -9,8 +9,9 @@ import { type Integration, orderActionNames } from '../../integrations/types.js'
 import { AppError } from '../../lib/errors.js';
 import { adminActor, roleCovers } from '../../lib/roles.js';
 import { listInterventions, resolveIntervention } from '../../orders/interventions.js';
+import { ORDER_DETAIL_ITEMS, orderItemsPage } from '../../orders/order-items.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
-import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { getOrderDetail, searchOrders, toItemDto } from '../../orders/queries.js';
 import { replayOutboxMessage } from '../../outbox/relay.js';
 import { channelActionNames, runOrderAction } from '../order-actions.js';
 import { orderListQuery } from '../routes/admin-orders.js';
@@ -45,6 +46,8 @@ const flash = z.object({ notice: z.string().max(300).optional(), error: z.string
 /** Empty form fields are absent; everything else is the action body the channel's rules validate. */
 const actionForm = z.record(z.string(), z.string());
 const resolveForm = z.object({ note: z.string().trim().min(3).max(500) });
+/** Which page of its items an order's page shows; a malformed one shows the first. */
+const orderPageQuery = z.object({ items: z.coerce.number().int().min(1).max(100).catch(1) });
 const eventsQuery = z.object({
   kind: z.enum(['inbox', 'outbox']).catch('inbox'),
   state: z.string().max(20).optional(),
@@ -207,7 +210,18 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
 
   app.get(`${CONSOLE}/orders/:id`, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
-    const order = await loadOrder(id);
+    const { items: itemsPage } = orderPageQuery.parse(c.req.query());
+    const detail = await loadOrder(id);
+    // The detail holds the first page of items; another page replaces them.
+    const order =
+      itemsPage === 1
+        ? detail
+        : {
+            ...detail,
+            items: (
+              await orderItemsPage(deps.db, id, ORDER_DETAIL_ITEMS, (itemsPage - 1) * ORDER_DETAIL_ITEMS)
+            ).map(toItemDto),
+          };
     const [providerOrders, records] = await Promise.all([
       listProviderOrders(deps.db, id),
       orderRecords(deps.db, order),
@@ -218,6 +232,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
       <OrderPage
         page={page}
         order={order}
+        itemsPage={itemsPage}
         providerOrders={providerOrders}
         records={records}
         actions={actions}
