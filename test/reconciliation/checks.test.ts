@@ -181,15 +181,13 @@ describe('reconciliation rules', () => {
   describe('shipments, on the storefront (it records them in order_shipments)', () => {
     const storefront = (status: CreateOrderInput['status']) => order({ channel: 'storefront', status });
     const ship = (id: string) =>
-      system.db
-        .transaction()
-        .execute(async (trx) =>
-          shipOrder(trx, await getOrderForUpdate(trx, id), {
-            actor: 'test',
-            carrier: 'X',
-            trackingNumber: id,
-          }),
-        );
+      system.db.transaction().execute(async (trx) =>
+        shipOrder(trx, await getOrderForUpdate(trx, id), {
+          actor: 'test',
+          carrier: 'X',
+          trackingNumber: id,
+        }),
+      );
     const deliver = (id: string) =>
       system.db
         .transaction()
