@@ -103,7 +103,21 @@ export const providerOrderJsonSchema = z.object({
   ),
 });
 
+/** Where the rest of an order's items are, and how many there are. */
+export const itemsPageDtoSchema = z.object({
+  limit: z.int().describe('Items inlined in the detail (the first `limit` lines)'),
+  total: z.int().describe('Lines of the order'),
+  next: z
+    .string()
+    .nullable()
+    .describe(
+      'Path of the next page of items (`/admin/orders/{id}/items?page=2&limit=100`); null when `items` holds them all',
+    ),
+});
+
 export const orderDetailDtoSchema = orderDtoSchema.extend({
+  items: z.array(orderItemDtoSchema).describe('The first page of items, in line order'),
+  itemsPage: itemsPageDtoSchema,
   timeline: z.array(timelineDtoSchema),
   channelStatusHistory: z.array(channelStatusDtoSchema),
 });
@@ -122,3 +136,4 @@ export type OrderDto = z.output<typeof orderDtoSchema>;
 export type TimelineDto = z.output<typeof timelineDtoSchema>;
 export type ChannelStatusDto = z.output<typeof channelStatusDtoSchema>;
 export type OrderDetailDto = z.output<typeof orderDetailDtoSchema>;
+export type ItemsPageDto = z.output<typeof itemsPageDtoSchema>;

@@ -9,6 +9,7 @@ import type {
   OrderItemDto,
   TimelineDto,
 } from './dto.js';
+import { countOrderItems, detailItemsPage, ORDER_DETAIL_ITEMS, orderItemsPage } from './order-items.js';
 import type { OrderStatus, PaymentStatus } from './status.js';
 
 export function toCustomerDto(c: Customer): CustomerDto {
@@ -304,16 +305,18 @@ export async function searchOrders(
 export async function getOrderDetail(db: Executor, id: string): Promise<OrderDetailDto | undefined> {
   const order = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   if (!order) return undefined;
-  const [customer, items, timeline, history] = await Promise.all([
+  const [customer, items, itemCount, timeline, history] = await Promise.all([
     order.customer_id
       ? db.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirst()
       : Promise.resolve(undefined),
-    db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
+    orderItemsPage(db, id, ORDER_DETAIL_ITEMS, 0),
+    countOrderItems(db, id),
     db.selectFrom('order_events').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     db.selectFrom('order_channel_statuses').selectAll().where('order_id', '=', id).orderBy('id').execute(),
   ]);
   return {
     ...toOrderDto(order, customer, items),
+    itemsPage: detailItemsPage(id, Number(itemCount.total)),
     timeline: timeline.map(toTimelineDto),
     channelStatusHistory: history.map(toChannelStatusDto),
   };

@@ -78,6 +78,7 @@ describe("the OpenAPI document's response schemas", () => {
     const adminAnswers = [
       ['get', '/admin/orders', [200]],
       ['get', '/admin/orders/{id}', [200]],
+      ['get', '/admin/orders/{id}/items', [200]],
       ['post', '/admin/orders/{id}/{action}', [200]],
       ['get', '/admin/events', [200]],
       ['get', '/admin/events/{id}', [200]],
@@ -138,6 +139,8 @@ describe("the OpenAPI document's response schemas", () => {
     expect(detail.status).toBe(200);
     expect((detail.json as { items: unknown[] }).items).toHaveLength(1);
     expect(problems(documented('get', '/admin/orders/{id}', 200), detail.json)).toEqual([]);
+    const items = await admin('GET', `/admin/orders/${id}/items`);
+    expect(problems(documented('get', '/admin/orders/{id}/items', 200), items.json)).toEqual([]);
   });
 
   describe('when an answer differs from its documented schema', () => {

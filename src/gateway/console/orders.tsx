@@ -86,12 +86,33 @@ export function OrdersPage(props: {
   );
 }
 
+/** Which of an order's items the page shows, with links to the pages before and after, when they do not fit one. */
+function ItemsPager({ order, page }: { order: OrderDetailDto; page: number }) {
+  const { limit, total } = order.itemsPage;
+  if (total <= limit) return '';
+  const first = (page - 1) * limit + 1;
+  const link = (n: number, label: string) => (
+    <a href={`/admin/console/orders/${order.id}?items=${n}`}>{label}</a>
+  );
+  return (
+    <p class="muted">
+      {order.items.length > 0
+        ? `items ${first}–${first + order.items.length - 1} of ${total}`
+        : `no items past the ${total}th`}{' '}
+      {page > 1 ? link(Math.min(page - 1, Math.ceil(total / limit)), 'previous') : ''}{' '}
+      {page * limit < total ? link(page + 1, 'next') : ''}
+    </p>
+  );
+}
+
 export function OrderPage(props: {
   page: PageContext;
   order: OrderDetailDto;
   providerOrders: ProviderOrderDto[];
   records: OrderRecords;
   actions: OrderActionName[];
+  /** The page of items shown (of `order.itemsPage.limit` each). */
+  itemsPage: number;
 }) {
   const { order: o, records } = props;
   const m = (minor: number) => money(minor, o.currency);
@@ -128,6 +149,7 @@ export function OrderPage(props: {
         ))}
       </p>
       <h2>Items</h2>
+      <ItemsPager order={o} page={props.itemsPage} />
       <table>
         <tr>
           <th>#</th>

@@ -9,8 +9,9 @@ import { type Integration, orderActionNames } from '../../integrations/types.js'
 import { AppError } from '../../lib/errors.js';
 import { adminActor, roleCovers } from '../../lib/roles.js';
 import { listInterventions, resolveIntervention } from '../../orders/interventions.js';
+import { ORDER_DETAIL_ITEMS, orderItemsPage } from '../../orders/order-items.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
-import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { getOrderDetail, searchOrders, toItemDto } from '../../orders/queries.js';
 import { replayOutboxMessage } from '../../outbox/relay.js';
 import { channelActionNames, runOrderAction } from '../order-actions.js';
 import { listEvents } from '../routes/admin-events.js';
@@ -51,6 +52,8 @@ const resolveForm = z.object({ note: z.string().trim().min(3).max(500) });
 const CONSOLE_ROWS = 100;
 /** A list's page number; a malformed one opens the first page. */
 const pageParam = z.coerce.number().int().min(1).max(100_000).catch(1);
+/** Which page of its items an order's page shows; a malformed one shows the first. */
+const orderPageQuery = z.object({ items: z.coerce.number().int().min(1).max(100).catch(1) });
 const eventsQuery = z.object({
   kind: z.enum(['inbox', 'outbox']).catch('inbox'),
   state: z.string().max(20).optional(),
@@ -224,7 +227,18 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
 
   app.get(`${CONSOLE}/orders/:id`, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
-    const order = await loadOrder(id);
+    const { items: itemsPage } = orderPageQuery.parse(c.req.query());
+    const detail = await loadOrder(id);
+    // The detail holds the first page of items; another page replaces them.
+    const order =
+      itemsPage === 1
+        ? detail
+        : {
+            ...detail,
+            items: (
+              await orderItemsPage(deps.db, id, ORDER_DETAIL_ITEMS, (itemsPage - 1) * ORDER_DETAIL_ITEMS)
+            ).map(toItemDto),
+          };
     const [providerOrders, records] = await Promise.all([
       listProviderOrders(deps.db, id),
       orderRecords(deps.db, order),
@@ -235,6 +249,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
       <OrderPage
         page={page}
         order={order}
+        itemsPage={itemsPage}
         providerOrders={providerOrders}
         records={records}
         actions={actions}

@@ -4,7 +4,12 @@ import { listPageAnswerSchema, pageAnswerSchema } from '../../http/input.js';
 import type { OperationDoc } from '../../http/openapi.js';
 import { rejectBody } from '../../integrations/gofood/actions.js';
 import { basketParams } from '../../integrations/onebasket/route.js';
-import { orderDetailAnswerSchema, orderDetailDtoSchema, orderDtoSchema } from '../../orders/dto.js';
+import {
+  orderDetailAnswerSchema,
+  orderDetailDtoSchema,
+  orderDtoSchema,
+  orderItemDtoSchema,
+} from '../../orders/dto.js';
 import { actionParams } from '../routes/admin-actions.js';
 import {
   eventDetailDtoSchema,
@@ -13,7 +18,7 @@ import {
   eventListQuery,
   eventReplayAnswerSchema,
 } from '../routes/admin-events.js';
-import { orderIdParam, orderListQuery } from '../routes/admin-orders.js';
+import { orderIdParam, orderItemsQuery, orderListQuery } from '../routes/admin-orders.js';
 import {
   outboxDetailDtoSchema,
   outboxDtoSchema,
@@ -54,10 +59,25 @@ export const orderOperations: OperationDoc[] = [
     method: 'get',
     path: '/admin/orders/:id',
     tag: 'orders',
-    summary: 'An order with items, timeline, external refs and channel status history',
+    summary: 'An order with its first 100 items, timeline, external refs and channel status history',
+    description:
+      '`items` holds the first 100 lines; `itemsPage` says how many there are (`total`) and, when there are more, where the next page is (`next`, a `GET /admin/orders/{id}/items` path).',
     ...admin,
     params: orderIdParam,
     responses: { 200: { description: 'The order', body: orderDetailAnswerSchema } },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
+    path: '/admin/orders/:id/items',
+    tag: 'orders',
+    summary: "A page of an order's items, in line order",
+    description:
+      'Pages of `limit` items (default 100, at most 500); `total` is the number of lines of the order.',
+    ...admin,
+    params: orderIdParam,
+    query: orderItemsQuery,
+    responses: { 200: { description: 'Items', body: listPageAnswerSchema(orderItemDtoSchema) } },
     errors: [400, 401, 404],
   },
   {

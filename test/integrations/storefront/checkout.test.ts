@@ -127,6 +127,30 @@ describe('when a customer checks out a priced cart with a discount code', () => 
   });
 });
 
+describe('when Razorpay creates the order but its answer is lost', () => {
+  it('adopts that order on the retry, found by its receipt, instead of creating a second', async () => {
+    await stock(sf.system, [{ sku: 'LOST-1', price: 2500, gstRate: 18, onHand: 5 }]);
+    const create = sf.razorpay.orders.handler;
+    sf.razorpay.orders.handler = async (req) => {
+      sf.razorpay.orders.handler = create;
+      await create(req);
+      return { status: 502, body: { error: { code: 'SERVER_ERROR', description: 'bad gateway' } } };
+    };
+    const placed = await placeOrder(sf.system, 'cust-lost', [{ sku: 'LOST-1', quantity: 1 }]);
+    const { orderNumber } = await adminOrder(sf.system, placed.orderId);
+    const recorded = await waitFor(() =>
+      sf.system.db
+        .selectFrom('razorpay_orders')
+        .select('razorpay_order_id')
+        .where('order_id', '=', placed.orderId)
+        .executeTakeFirst(),
+    );
+    const made = [...sf.razorpay.created].filter(([, order]) => order.receipt === orderNumber);
+    expect(made.map(([id]) => id)).toEqual([recorded.razorpay_order_id]);
+    expect(sf.razorpay.orderList.calls.some((call) => call.query.receipt === orderNumber)).toBe(true);
+  });
+});
+
 describe('when the cart names an unknown sku or an unusable code', () => {
   it('fails the checkout with its reason at the status URL and creates nothing', async () => {
     const unknown = await placeOrder(sf.system, 'cust-c', [{ sku: 'NOPE', quantity: 1 }]);
