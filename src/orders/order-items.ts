@@ -1,20 +1,11 @@
 import type { Executor } from '../db/index.js';
+import type { ItemsPageDto } from './dto.js';
 
 /**
  * Items an order's detail carries inline. An order may hold hundreds of lines: the rest are read page by
  * page (`GET /admin/orders/:id/items`), so one detail answer stays small whatever the order.
  */
 export const ORDER_DETAIL_ITEMS = 100;
-
-/** Where the rest of an order's items are, and how many there are. */
-export interface ItemsPageDto {
-  /** Items inlined in the detail (the first `limit` lines). */
-  limit: number;
-  /** Lines of the order. */
-  total: number;
-  /** The admin API path of the next page of items; null when the detail holds them all. */
-  next: string | null;
-}
 
 /** The order's lines in line order, `limit` of them from `offset`. */
 export function orderItemsPage(db: Executor, orderId: string, limit: number, offset: number) {

@@ -1,90 +1,16 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Executor } from '../db/index.js';
 import type { Customer, Database, Order, OrderChannelStatus, OrderEvent, OrderItem } from '../db/schema.js';
-import {
-  countOrderItems,
-  detailItemsPage,
-  type ItemsPageDto,
-  ORDER_DETAIL_ITEMS,
-  orderItemsPage,
-} from './order-items.js';
+import type {
+  ChannelStatusDto,
+  CustomerDto,
+  OrderDetailDto,
+  OrderDto,
+  OrderItemDto,
+  TimelineDto,
+} from './dto.js';
+import { countOrderItems, detailItemsPage, ORDER_DETAIL_ITEMS, orderItemsPage } from './order-items.js';
 import type { OrderStatus, PaymentStatus } from './status.js';
-
-/** The order as the admin API shows it: camelCase, money in minor units. */
-export interface OrderDto {
-  id: string;
-  orderNumber: string;
-  channel: string;
-  externalOrderId: string;
-  status: string;
-  channelStatus: string | null;
-  paymentStatus: string;
-  currency: string;
-  subtotal: number;
-  discountTotal: number;
-  shippingTotal: number;
-  taxTotal: number;
-  total: number;
-  refundedTotal: number;
-  warehouseCode: string | null;
-  externalRefs: Record<string, string>;
-  attributes: Record<string, unknown>;
-  attentionReason: string | null;
-  customer: CustomerDto | null;
-  items: OrderItemDto[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CustomerDto {
-  id: string;
-  externalId: string | null;
-  name: string | null;
-  phone: string | null;
-  email: string | null;
-}
-
-export interface OrderItemDto {
-  lineNo: number;
-  sku: string;
-  name: string;
-  quantity: number;
-  weightGrams: number | null;
-  pricingType: string;
-  unitPrice: number;
-  totalPrice: number;
-  taxRateBp: number | null;
-  status: string;
-  externalId: string | null;
-  metadata: Record<string, unknown>;
-}
-
-export interface OrderDetailDto extends OrderDto {
-  /** The first page of `items` (which holds only that page) and where the rest are. */
-  itemsPage: ItemsPageDto;
-  timeline: TimelineDto[];
-  channelStatusHistory: ChannelStatusDto[];
-}
-
-export interface TimelineDto {
-  id: number;
-  type: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  actor: string;
-  message: string;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
-
-export interface ChannelStatusDto {
-  channelStatus: string;
-  applied: boolean;
-  note: string | null;
-  eventId: string | null;
-  occurredAt: string | null;
-  recordedAt: string;
-}
 
 export function toCustomerDto(c: Customer): CustomerDto {
   return { id: c.id, externalId: c.external_id, name: c.name, phone: c.phone, email: c.email };

@@ -1,8 +1,8 @@
 import type { OrderActionName } from '../../integrations/types.js';
+import type { OrderDetailDto, OrderDto } from '../../orders/dto.js';
 import type { ProviderOrderDto } from '../../orders/provider-orders.js';
-import type { OrderDetailDto, OrderDto } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
-import { Badge, Layout, money, type PageContext, when } from './layout.js';
+import { Badge, Layout, money, type PageContext, Pager, type Paging, when } from './layout.js';
 import type { OrderRecords } from './queries.js';
 import { EventRows, OutboxRows } from './rows.js';
 
@@ -33,18 +33,9 @@ export function OrdersPage(props: {
   filters: OrderFilters;
   channels: readonly string[];
   orders: OrderDto[];
-  total: number;
-  totalIsEstimate: boolean;
-  pageNumber: number;
-  limit: number;
+  paging: Paging;
 }) {
   const { filters: f } = props;
-  const pageLink = (n: number) => {
-    const params = new URLSearchParams(
-      Object.entries({ ...f, page: String(n) }).filter((e): e is [string, string] => Boolean(e[1])),
-    );
-    return `/admin/console/orders?${params.toString()}`;
-  };
   return (
     <Layout title="Orders" page={props.page}>
       <form method="get" action="/admin/console/orders">
@@ -58,16 +49,7 @@ export function OrdersPage(props: {
           <a href="/admin/console/orders">clear</a>
         </fieldset>
       </form>
-      <p class="muted">
-        {props.totalIsEstimate ? 'about ' : ''}
-        {props.total} orders, most recent first{props.pageNumber > 1 ? `, page ${props.pageNumber}` : ''}{' '}
-        {props.pageNumber > 1 ? <a href={pageLink(props.pageNumber - 1)}>newer</a> : ''}{' '}
-        {props.pageNumber * props.limit < props.total ? (
-          <a href={pageLink(props.pageNumber + 1)}>older</a>
-        ) : (
-          ''
-        )}
-      </p>
+      <Pager paging={props.paging} />
       <table>
         <tr>
           <th>order</th>
