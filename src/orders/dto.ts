@@ -115,6 +115,12 @@ export const itemsPageDtoSchema = z.object({
     ),
 });
 
+/** An order as a list shows it: its first lines inline, and where the rest are. */
+export const listedOrderDtoSchema = orderDtoSchema.extend({
+  items: z.array(orderItemDtoSchema).describe('The first 20 items, in line order'),
+  itemsPage: itemsPageDtoSchema,
+});
+
 export const orderDetailDtoSchema = orderDtoSchema.extend({
   items: z.array(orderItemDtoSchema).describe('The first page of items, in line order'),
   itemsPage: itemsPageDtoSchema,
@@ -137,3 +143,4 @@ export type TimelineDto = z.output<typeof timelineDtoSchema>;
 export type ChannelStatusDto = z.output<typeof channelStatusDtoSchema>;
 export type OrderDetailDto = z.output<typeof orderDetailDtoSchema>;
 export type ItemsPageDto = z.output<typeof itemsPageDtoSchema>;
+export type ListedOrderDto = z.output<typeof listedOrderDtoSchema>;

@@ -4,12 +4,20 @@ import type { Customer, Database, Order, OrderChannelStatus, OrderEvent, OrderIt
 import type {
   ChannelStatusDto,
   CustomerDto,
+  ListedOrderDto,
   OrderDetailDto,
   OrderDto,
   OrderItemDto,
   TimelineDto,
 } from './dto.js';
-import { countOrderItems, detailItemsPage, ORDER_DETAIL_ITEMS, orderItemsPage } from './order-items.js';
+import {
+  countOrderItems,
+  detailItemsPage,
+  firstItemsOfOrders,
+  ORDER_DETAIL_ITEMS,
+  ORDER_LIST_ITEMS,
+  orderItemsPage,
+} from './order-items.js';
 import type { OrderStatus, PaymentStatus } from './status.js';
 
 export function toCustomerDto(c: Customer): CustomerDto {
@@ -255,7 +263,7 @@ async function estimateMatches(db: Executor, search: Omit<OrderSearch, 'page' | 
 export async function searchOrders(
   db: Executor,
   search: OrderSearch,
-): Promise<{ data: OrderDto[]; total: number; totalIsEstimate: boolean }> {
+): Promise<{ data: ListedOrderDto[]; total: number; totalIsEstimate: boolean }> {
   // The capped count first: it is cheap whatever the filter, and it decides the page's plan.
   const count = await orderSearchCappedCountQuery(db, search).executeTakeFirstOrThrow();
   const rows = await orderSearchPageQuery(db, search, count.total <= EXACT_TOTAL_LIMIT).execute();
@@ -270,33 +278,29 @@ export async function searchOrders(
   const orderIds = rows.map((r) => r.id);
   const customerIds = [...new Set(rows.map((r) => r.customer_id).filter((id): id is string => id !== null))];
   const [items, customers] = await Promise.all([
-    orderIds.length
-      ? db
-          .selectFrom('order_items')
-          .selectAll()
-          .where('order_id', 'in', orderIds)
-          .orderBy('line_no')
-          .execute()
-      : Promise.resolve([]),
+    orderIds.length ? firstItemsOfOrders(db, orderIds) : Promise.resolve([]),
     customerIds.length
       ? db.selectFrom('customers').selectAll().where('id', 'in', customerIds).execute()
       : Promise.resolve([]),
   ]);
   const customerById = new Map(customers.map((c) => [c.id, c]));
   const itemsByOrder = new Map<string, OrderItem[]>();
-  for (const item of items) {
+  const lineCounts = new Map<string, number>();
+  for (const { rank: _, line_count, ...item } of items) {
     const list = itemsByOrder.get(item.order_id) ?? [];
     list.push(item);
     itemsByOrder.set(item.order_id, list);
+    lineCounts.set(item.order_id, Number(line_count));
   }
   return {
-    data: rows.map((o) =>
-      toOrderDto(
+    data: rows.map((o) => ({
+      ...toOrderDto(
         o,
         o.customer_id ? customerById.get(o.customer_id) : undefined,
         itemsByOrder.get(o.id) ?? [],
       ),
-    ),
+      itemsPage: detailItemsPage(o.id, lineCounts.get(o.id) ?? 0, ORDER_LIST_ITEMS),
+    })),
     total,
     totalIsEstimate,
   };

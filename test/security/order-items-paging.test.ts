@@ -64,6 +64,23 @@ describe('when an order has 250 items', () => {
     });
   });
 
+  it('lists it with its first 20 items and the link to the rest, and a small order with all of its own', async () => {
+    const small = await orderWithItems(3);
+    const list = await json<{ data: ({ id: string } & Detail)[] }>(
+      await system.admin(`/admin/orders?channel=manual&limit=200`),
+    );
+    const big = list.data.find((o) => o.id === id);
+    expect(lineNos(big?.items ?? [])).toEqual(range(1, 20));
+    expect(big?.itemsPage).toEqual({
+      limit: 20,
+      total: 250,
+      next: `/admin/orders/${id}/items?page=2&limit=20`,
+    });
+    const few = list.data.find((o) => o.id === small);
+    expect(lineNos(few?.items ?? [])).toEqual(range(1, 3));
+    expect(few?.itemsPage).toEqual({ limit: 20, total: 3, next: null });
+  });
+
   it('serves the rest page by page from the next link, in line order', async () => {
     const detail = await json<Detail>(await system.admin(`/admin/orders/${id}`));
     const second = await json<ItemsPage>(await system.admin(detail.itemsPage.next ?? ''));

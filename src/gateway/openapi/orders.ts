@@ -5,9 +5,9 @@ import type { OperationDoc } from '../../http/openapi.js';
 import { rejectBody } from '../../integrations/gofood/actions.js';
 import { basketParams } from '../../integrations/onebasket/route.js';
 import {
+  listedOrderDtoSchema,
   orderDetailAnswerSchema,
   orderDetailDtoSchema,
-  orderDtoSchema,
   orderItemDtoSchema,
 } from '../../orders/dto.js';
 import { actionParams } from '../routes/admin-actions.js';
@@ -29,7 +29,7 @@ import {
 import { admin, anObject } from './shared.js';
 
 /** `GET /admin/orders`: past EXACT_TOTAL_LIMIT matches, `total` is the planner's estimate. */
-const orderListAnswerSchema = pageAnswerSchema(orderDtoSchema).extend({
+const orderListAnswerSchema = pageAnswerSchema(listedOrderDtoSchema).extend({
   totalIsEstimate: z.boolean().describe("`total` is the planner's estimate, not an exact count"),
 });
 
