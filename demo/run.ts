@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: plays a realistic mix of traffic through every channel against a running instance
  * (`npm run start:demo`, which is `npm start` with demo/demo.env), with the providers' systems faked locally,
- * then prints what happened and where to look. A channel is one function in demo/channels/.
+ * then prints what happened and where to look (demo/report.ts). A channel is one function in demo/channels/.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { manualChannel } from './channels/manual.js';
 import { onebasketChannel } from './channels/onebasket.js';
 import { yemeksepetiChannel } from './channels/yemeksepeti.js';
 import { createDemo, type Demo, demoEnv, portOf } from './lib.js';
+import { report } from './report.js';
 
 const base = (process.env.BASE ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
 const env = demoEnv();
@@ -91,61 +92,6 @@ async function configure(demo: Demo): Promise<void> {
   );
 }
 
-type Page = { data: Record<string, unknown>[]; total: number };
-
-async function report(demo: Demo): Promise<void> {
-  const orders: Record<string, unknown>[] = [];
-  for (let page = 1; page <= 20; page++) {
-    const { json } = await demo.admin(
-      'GET',
-      `/admin/orders?limit=200&page=${page}&from=${new Date(Date.now() - 3600_000).toISOString()}`,
-    );
-    const rows = (json as Page).data ?? [];
-    orders.push(...rows);
-    if (rows.length < 200) break;
-  }
-  const mine = orders.filter(
-    (o) => String(o.externalOrderId).includes(demo.run) || String(o.createdAt) >= started,
-  );
-  const counts = new Map<string, number>();
-  for (const o of mine) {
-    const key = `${o.channel} ${o.status}${o.attentionReason ? ' (attention)' : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  process.stdout.write('\nOrders of this run, by channel and status:\n');
-  for (const [key, n] of [...counts].sort()) process.stdout.write(`  ${String(n).padStart(3)}  ${key}\n`);
-  const attention = mine.filter((o) => o.attentionReason);
-  if (attention.length) {
-    process.stdout.write('\nFlagged for attention:\n');
-    for (const o of attention)
-      process.stdout.write(`  ${o.channel} ${o.externalOrderId}: ${String(o.attentionReason)}\n`);
-  }
-  const listed = async (pathname: string) => ((await demo.admin('GET', pathname)).json as Page).data ?? [];
-  const attentionEvents = await listed('/admin/events?status=attention&limit=20');
-  if (attentionEvents.length) {
-    process.stdout.write('\nInbox events needing a person (attention):\n');
-    for (const e of attentionEvents)
-      process.stdout.write(`  ${e.source} ${e.externalOrderId}: ${String(e.outcome)}\n`);
-  }
-  const deadEvents = await listed('/admin/events?status=dead&limit=20');
-  const deadOutbox = await listed('/admin/outbox?status=dead&limit=20');
-  process.stdout.write(
-    `\nDead: ${deadEvents.length} inbox event(s), ${deadOutbox.length} outbox message(s)\n`,
-  );
-  for (const m of deadOutbox)
-    process.stdout.write(`  outbox ${m.id} ${m.topic}: ${String(m.lastError ?? '')}\n`);
-  process.stdout.write(`
-Where to look:
-  API reference      ${base}/docs
-  job dashboard      ${base}/admin/queues   (any user name, the admin token as password)
-  orders             curl -s -H "Authorization: Bearer $TOKEN" '${base}/admin/orders?limit=20'
-  one order          curl -s -H "Authorization: Bearer $TOKEN" ${base}/admin/orders/<id>   (timeline, channel statuses)
-  attention          curl -s -H "Authorization: Bearer $TOKEN" '${base}/admin/events?status=attention'
-  dead messages      curl -s -H "Authorization: Bearer $TOKEN" '${base}/admin/outbox?status=dead'
-  replay one         curl -s -X POST -H "Authorization: Bearer $TOKEN" ${base}/admin/outbox/<id>/replay
-`);
-}
-
 const started = new Date().toISOString();
 
 /** Every channel's scenario; a new channel adds one function here. */
@@ -183,7 +129,7 @@ try {
   }
   process.stdout.write('\nWaiting for the workers to finish…\n');
   await demo.settle();
-  await report(demo);
+  await report(demo, started);
 } finally {
   await ys.close();
   await gobiz.close();

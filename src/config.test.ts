@@ -210,6 +210,89 @@ describe('loadConfig', () => {
       const config = loadConfig({ NODE_ENV: 'production', ADMIN_TOKENS: `${admin}:admin` });
       expect(config.ADMIN_TOKENS).toEqual([{ token: admin, role: 'admin' }]);
     });
+
+    describe('and DELIVERY_WEBHOOK_URL is set', () => {
+      const signed = { DELIVERY_WEBHOOK_SECRET: 'delivery-signing-key-0123' };
+
+      it('refuses an http URL, naming the variable', () => {
+        expect(
+          problemsOf({
+            NODE_ENV: 'production',
+            ADMIN_TOKEN: admin,
+            DELIVERY_WEBHOOK_URL: 'http://delivery.internal/deliveries',
+            ...signed,
+          }),
+        ).toEqual(['DELIVERY_WEBHOOK_URL: must be https when NODE_ENV=production']);
+      });
+
+      it('refuses to send unsigned: DELIVERY_WEBHOOK_SECRET is required', () => {
+        expect(
+          problemsOf({
+            NODE_ENV: 'production',
+            ADMIN_TOKEN: admin,
+            DELIVERY_WEBHOOK_URL: 'https://delivery.example/deliveries',
+          }),
+        ).toEqual([
+          'DELIVERY_WEBHOOK_SECRET: required when DELIVERY_WEBHOOK_URL is set and NODE_ENV=production',
+        ]);
+      });
+
+      it('refuses a signing key shorter than 16 characters, or one that serves another purpose', () => {
+        const url = { DELIVERY_WEBHOOK_URL: 'https://delivery.example/deliveries' };
+        expect(
+          problemsOf({
+            NODE_ENV: 'production',
+            ADMIN_TOKEN: admin,
+            ...url,
+            DELIVERY_WEBHOOK_SECRET: 'x'.repeat(15),
+          }),
+        ).toEqual(['DELIVERY_WEBHOOK_SECRET: must be at least 16 characters in production']);
+        expect(
+          problemsOf({
+            NODE_ENV: 'production',
+            ADMIN_TOKEN: admin,
+            ...url,
+            GOFOOD_NOTIFICATION_SECRET: 'password12345678',
+            DELIVERY_WEBHOOK_SECRET: 'password12345678',
+          }),
+        ).toEqual([
+          'GOFOOD_NOTIFICATION_SECRET: the same value as DELIVERY_WEBHOOK_SECRET; every secret must serve one purpose',
+        ]);
+        expect(
+          problemsOf({ NODE_ENV: 'production', ADMIN_TOKEN: admin, ...url, DELIVERY_WEBHOOK_SECRET: admin }),
+        ).toEqual([
+          'DELIVERY_WEBHOOK_SECRET: the same value as ADMIN_TOKEN; every secret must serve one purpose',
+        ]);
+      });
+
+      it('accepts an https URL with its own signing key, and the next key of a rotation', () => {
+        const config = loadConfig({
+          NODE_ENV: 'production',
+          ADMIN_TOKEN: admin,
+          DELIVERY_WEBHOOK_URL: 'https://delivery.example/deliveries',
+          ...signed,
+          DELIVERY_WEBHOOK_SECRET_NEXT: 'delivery-signing-key-next',
+        });
+        expect(config.DELIVERY_WEBHOOK_URL).toBe('https://delivery.example/deliveries');
+      });
+    });
+  });
+
+  describe('when NODE_ENV is development and DELIVERY_WEBHOOK_URL is set', () => {
+    it('allows http and an unsigned webhook', () => {
+      const config = loadConfig({ DELIVERY_WEBHOOK_URL: 'http://127.0.0.1:4000/deliveries' });
+      expect(config.DELIVERY_WEBHOOK_URL).toBe('http://127.0.0.1:4000/deliveries');
+      expect(config.DELIVERY_WEBHOOK_SECRET).toBeUndefined();
+    });
+
+    it('refuses a URL that is not http(s), and a next key without a current one', () => {
+      expect(
+        problemsOf({ DELIVERY_WEBHOOK_URL: 'ftp://delivery.example/x' }).map((p) => p.split(':')[0]),
+      ).toEqual(['DELIVERY_WEBHOOK_URL']);
+      expect(problemsOf({ DELIVERY_WEBHOOK_SECRET_NEXT: 'delivery-signing-key-next' })).toEqual([
+        'DELIVERY_WEBHOOK_SECRET_NEXT: set DELIVERY_WEBHOOK_SECRET too (the key being rotated away)',
+      ]);
+    });
   });
 
   describe('when ADMIN_TOKENS is malformed', () => {

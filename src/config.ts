@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { integrationEnvShape } from './integrations/env.js';
+import { integrationEnvProblems, integrationEnvShape } from './integrations/env.js';
 import { optionalEnv } from './lib/env.js';
 import { parseRoleTokens } from './lib/roles.js';
 import { secretProblems } from './secrets.js';
@@ -106,6 +106,13 @@ export const configSchema = z.object({
   WORKER_LOCK_MS: intFromEnv(8_000),
   WORKER_LOCK_RENEW_MS: intFromEnv(2_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(2_000),
+  /**
+   * How many times a job may go back to the queue because its worker died or lost its lock before BullMQ
+   * fails it ("job stalled more than allowable limit", and the sweeper settles its event as dead). Handlers
+   * are idempotent, so a job caught by several crashes in a row is simply run again; a job that itself kills
+   * the worker (out of memory on a huge payload) stops after this many restarts instead of crash-looping.
+   */
+  WORKER_MAX_STALLED_COUNT: intFromEnv(5),
   /** Cron pattern of the scheduled reconciliation run (UTC). */
   RECONCILE_CRON: z.string().min(9).default('*/15 * * * *'),
   /** How far back the first (or a long-delayed) reconciliation run looks. */
@@ -229,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'WORKER_LOCK_RENEW_MS: must be shorter than WORKER_LOCK_MS, or locks expire between renewals',
     );
   }
+  if (parsed.success) problems.push(...integrationEnvProblems(parsed.data));
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     const { ADMIN_TOKEN, ADMIN_TOKENS } = parsed.data;
     if (!ADMIN_TOKEN && ADMIN_TOKENS && !ADMIN_TOKENS.some((t) => t.role === 'admin')) {

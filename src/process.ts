@@ -46,6 +46,7 @@ export async function startProcess(config: Config, logger: Logger, roles: Roles)
       workers = await startWorkers(services.ctx, integrations, {
         connection: services.workerConnection,
         metrics: services.metrics,
+        listen: services.database.listen,
       });
       logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'workers started');
     }

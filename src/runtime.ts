@@ -72,7 +72,7 @@ export async function openServices(
     });
 
     const db = database.db;
-    const ingestDeps = { db, inboxQueue: queues.inbox, logger };
+    const ingestDeps = { db, logger };
     const batcher =
       config.INGEST_BATCH_MAX > 1
         ? createInboxBatcher(ingestDeps, {

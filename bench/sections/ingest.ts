@@ -9,6 +9,7 @@ import {
 import { type LoadResult, runLoad, runLoadSpread, runOpenLoop } from '../lib/load.js';
 import { fmt, type SectionResult } from '../lib/report.js';
 import {
+  type BenchEnv,
   cpuMeter,
   createBenchEnv,
   freePort,
@@ -17,16 +18,32 @@ import {
   machineFacts,
   type Proc,
   procfileNodeArgs,
+  REDIS_URL,
   startGateway,
   startNode,
 } from '../lib/system.js';
 import type { BenchSettings } from './settings.js';
 
 const ECHO_PATH = '/echo';
+/** The hand-written handler's rows and queue (bench/handwritten-server.ts). */
+const HANDWRITTEN_SOURCE = 'handwritten';
+const HANDWRITTEN_QUEUE = 'handwritten-inbox';
 
-function row(name: string, r: LoadResult, cpu: Record<string, number>, server: string): (string | number)[] {
+/** The issue's targets, as ratios measured in one run. */
+const TARGET_VS_HANDWRITTEN = 2;
+const TARGET_VS_ECHO = 0.25;
+const TARGET_P99_VS_ECHO = 3;
+
+interface Measured {
+  name: string;
+  r: LoadResult;
+  cpu: Record<string, number>;
+}
+
+function row(m: Measured, server: string): (string | number)[] {
+  const { r, cpu } = m;
   return [
-    name,
+    m.name,
     fmt(r.okPerSec),
     fmt(r.p50, 2),
     fmt(r.p99, 2),
@@ -42,87 +59,139 @@ function row(name: string, r: LoadResult, cpu: Record<string, number>, server: s
   ];
 }
 
+/**
+ * A baseline server in its own node process (the gateway's runtime flags, so it differs from the gateway
+ * only in the work per request): warm-up, closed-loop maximum, then the fixed offered rate.
+ */
+async function measureBaseline(
+  label: string,
+  entry: string,
+  env: Record<string, string>,
+  request: (seq: number) => PushRequest,
+  settings: BenchSettings,
+): Promise<{ max: Measured; rated: Measured; label: string }> {
+  const port = await freePort();
+  const proc = await startNode(
+    label,
+    entry,
+    { ...env, PORT: String(port) },
+    {
+      port,
+      nodeArgs: procfileNodeArgs('web'),
+    },
+  );
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const load = { url, request, connections: settings.connections };
+    await runLoad({ ...load, durationSec: settings.warmupSec });
+    let meter = cpuMeter([{ name: label, pid: proc.pid }]);
+    const max = await runLoad({ ...load, durationSec: settings.durationSec });
+    const maxCpu = meter.stop();
+    log(
+      `ingest: ${label} ${fmt(max.okPerSec)}/s p99 ${fmt(max.p99, 2)} ms ${JSON.stringify(max.statusCounts)}`,
+    );
+    meter = cpuMeter([{ name: label, pid: proc.pid }]);
+    const rated = await runOpenLoop({
+      ...load,
+      durationSec: settings.durationSec,
+      rate: settings.ingestRate,
+    });
+    const ratedCpu = meter.stop();
+    log(`ingest: ${label} @ ${fmt(settings.ingestRate)}/s p99 ${fmt(rated.p99, 2)} ms`);
+    return {
+      max: { name: `${label}, max`, r: max, cpu: maxCpu },
+      rated: { name: `${label} @ ${fmt(settings.ingestRate)}/s offered`, r: rated, cpu: ratedCpu },
+      label,
+    };
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function countRows(env: BenchEnv, source: string, pattern: string): Promise<number> {
+  const stored = await env.handle.db
+    .selectFrom('inbound_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('source', '=', source)
+    .where('external_order_id', 'like', pattern)
+    .executeTakeFirstOrThrow();
+  return Number(stored.n);
+}
+
+/** ordergate's gateway runs: 1 process (the target's), N processes and the group commit off, as asked. */
+function gatewayRuns(route: Route, settings: BenchSettings) {
+  const runs: { name: string; extra: Record<string, string>; rate?: number; gateways?: number }[] = [
+    { name: `ordergate ${route} push, max`, extra: {} },
+    {
+      name: `ordergate ${route} push @ ${fmt(settings.ingestRate)}/s offered`,
+      extra: {},
+      rate: settings.ingestRate,
+    },
+  ];
+  if (settings.ingestGateways > 1) {
+    // Web processes scale horizontally: the same push load spread over N gateways.
+    const n = settings.ingestGateways;
+    runs.push(
+      { name: `ordergate ${route} push, max, ${n} gateway processes`, extra: {}, gateways: n },
+      {
+        name: `ordergate ${route} push @ ${fmt(settings.ingestRate)}/s offered, ${n} gateway processes`,
+        extra: {},
+        gateways: n,
+        rate: settings.ingestRate,
+      },
+    );
+  }
+  if (settings.compareUnbatched) {
+    runs.push({ name: `ordergate ${route} push, max, group commit OFF`, extra: { INGEST_BATCH_MAX: '1' } });
+  }
+  return runs;
+}
+
 export async function ingestSection(settings: BenchSettings): Promise<SectionResult> {
   const loadBefore = loadAverage();
   const machine = machineFacts();
   const runId = newRunId();
+  const handwrittenRunId = newRunId();
   const env = await createBenchEnv('ingest');
   const procs: Proc[] = [];
   const connections = settings.connections;
   const duration = settings.durationSec;
   let route: Route = 'manual';
   try {
-    // 1. The bare baseline: Hono JSON echo, same bodies, same load generator.
-    const echoPort = await freePort();
-    const echo = await startNode(
-      'echo',
-      'bench/echo-server.ts',
-      { PORT: String(echoPort) },
-      // The gateway's runtime flags, so the baseline differs from it only in the work per request.
-      { port: echoPort, nodeArgs: procfileNodeArgs('web') },
-    );
-    procs.push(echo);
-    const echoUrl = `http://127.0.0.1:${echoPort}`;
-    // Decide the route first (from a gateway), so the echo gets the same body shape.
+    // Decide the route first (from a gateway), so the baselines get the same body shape.
     const probeGateway = await startGateway(env);
     route = await pickRoute(`http://127.0.0.1:${probeGateway.port}`);
     await probeGateway.stop();
     log(`ingest: route ${route}`);
-    const echoRequest = (seq: number): PushRequest => ({
-      ...pushRequest(route, seq, runId),
-      path: ECHO_PATH,
-    });
-    await runLoad({ url: echoUrl, request: echoRequest, connections, durationSec: settings.warmupSec });
-    let meter = cpuMeter([{ name: 'echo', pid: echo.pid }]);
-    const echoMax = await runLoad({ url: echoUrl, request: echoRequest, connections, durationSec: duration });
-    const echoCpu = meter.stop();
-    log(`ingest: echo ${fmt(echoMax.okPerSec)}/s`);
-    meter = cpuMeter([{ name: 'echo', pid: echo.pid }]);
-    const echoRated = await runOpenLoop({
-      url: echoUrl,
-      request: echoRequest,
-      connections,
-      durationSec: duration,
-      rate: settings.ingestRate,
-    });
-    const echoRatedCpu = meter.stop();
-    await echo.stop();
 
-    // 2. Our path: the gateway process (web role only: no workers competing for the cores).
-    const results: { name: string; r: LoadResult; cpu: Record<string, number> }[] = [];
+    // 1. The bare baseline: Hono JSON echo, same bodies, same load generator.
+    const echo = await measureBaseline(
+      'bare Hono JSON echo',
+      'bench/echo-server.ts',
+      {},
+      (seq) => ({ ...pushRequest(route, seq, runId), path: ECHO_PATH }),
+      settings,
+    );
+    // 2. The hand-written handler: the same durable work per request, without ordergate.
+    const ysRequest = pushRequest('yemeksepeti', 0, handwrittenRunId);
+    const token = (ysRequest.headers.authorization ?? '').replace(/^Bearer /, '');
+    const handwritten = await measureBaseline(
+      'hand-written handler (Hono + pg + BullMQ)',
+      'bench/handwritten-server.ts',
+      { DATABASE_URL: env.url, REDIS_URL, QUEUE_PREFIX: env.queuePrefix, HANDWRITTEN_TOKEN: token },
+      (seq) => pushRequest('yemeksepeti', seq, handwrittenRunId),
+      settings,
+    );
+    const handwrittenAccepted = handwritten.max.r.ok2xx + handwritten.rated.r.ok2xx;
+
+    // 3. Our path: the gateway process (web role only: no workers competing for the cores).
+    const results: Measured[] = [];
     let seqBase = 1_000_000;
-    const ourRuns: { name: string; extra: Record<string, string>; rate?: number; gateways?: number }[] = [
-      { name: `ordergate ${route} push, max`, extra: {} },
-      {
-        name: `ordergate ${route} push @ ${fmt(settings.ingestRate)}/s offered`,
-        extra: {},
-        rate: settings.ingestRate,
-      },
-    ];
-    if (settings.ingestGateways > 1) {
-      // Web processes scale horizontally: the same push load spread over N gateways.
-      const n = settings.ingestGateways;
-      ourRuns.push(
-        { name: `ordergate ${route} push, max, ${n} gateway processes`, extra: {}, gateways: n },
-        {
-          name: `ordergate ${route} push @ ${fmt(settings.ingestRate)}/s offered, ${n} gateway processes`,
-          extra: {},
-          gateways: n,
-          rate: settings.ingestRate,
-        },
-      );
-    }
-    if (settings.compareUnbatched) {
-      ourRuns.push({
-        name: `ordergate ${route} push, max, group commit OFF`,
-        extra: { INGEST_BATCH_MAX: '1' },
-      });
-    }
     let gateways: Proc[] = [];
     let gatewayKey = '';
     let accepted = 0;
     const urls = () => gateways.map((g) => `http://127.0.0.1:${g.port}`);
-    for (const run of ourRuns) {
+    for (const run of gatewayRuns(route, settings)) {
       const key = JSON.stringify([run.extra, run.gateways ?? 1]);
       if (key !== gatewayKey) {
         for (const g of gateways) await g.stop();
@@ -163,24 +232,26 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
     }
     for (const g of gateways) await g.stop();
 
-    // 3. Every 2xx is a row in Postgres and a job in Redis.
-    const prefix = externalIdPattern(route, runId);
-    const stored = await env.handle.db
-      .selectFrom('inbound_events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('external_order_id', 'like', prefix)
-      .executeTakeFirstOrThrow();
-    const jobs = await env.redis.llen(`${env.queuePrefix}:inbox:wait`);
+    // 4. Every 2xx is a row in Postgres, and for the hand-written handler a job in Redis too. ordergate's
+    // gateway does not touch Redis: the workers' enqueuer turns the rows into jobs (none runs here), which
+    // the e2e section measures.
+    const stored = await countRows(env, route, externalIdPattern(route, runId));
+    const handwrittenRows = await countRows(
+      env,
+      HANDWRITTEN_SOURCE,
+      externalIdPattern('yemeksepeti', handwrittenRunId),
+    );
+    const handwrittenJobs = await env.redis.llen(`${env.queuePrefix}:${HANDWRITTEN_QUEUE}:wait`);
 
-    // Each target is shown for 1 and for N gateway processes; a verdict is "met" when one of them meets it.
-    const configs = [{ name: '1 gateway process', max: results[0], rated: results[1] }];
-    if (settings.ingestGateways > 1) {
-      configs.push({
-        name: `${settings.ingestGateways} gateway processes`,
-        max: results[2],
-        rated: results[3],
-      });
-    }
+    const [oneMax, oneRated, manyMax, manyRated] = results;
+    if (!oneMax || !oneRated) throw new Error('the gateway runs did not complete');
+    const n = settings.ingestGateways;
+    const pct = (x: number) => `${fmt(x * 100, 1)}%`;
+    const times = (x: number) => `${fmt(x, 2)}×`;
+    const vsHandwritten = oneMax.r.okPerSec / handwritten.max.r.okPerSec;
+    const vsEcho = oneMax.r.okPerSec / echo.max.r.okPerSec;
+    const p99VsEcho = oneRated.r.p99 / echo.rated.r.p99;
+    const also = (text: string) => (manyMax && manyRated ? `; ${n} gateway processes: ${text}` : '');
     const headers = [
       'server',
       '2xx/s',
@@ -203,62 +274,72 @@ export async function ingestSection(settings: BenchSettings): Promise<SectionRes
       loadAfter: loadAverage(),
       setup: [
         `Route: ${route === 'yemeksepeti' ? 'POST /api/v2/yemeksepeti/order/create (Bearer market token)' : 'POST /api/orders (manual channel; the Yemeksepeti route was not in this build)'}, a unique ~${fmt(pushRequest(route, 1, runId).body.length)}-byte order per request.`,
-        'Processes: the load generator (autocannon, in the bench process), the server under test (its own node process: the echo, or `src/web.ts` with the web role only), Postgres and Redis share the 2 cores; CPU columns are shares of one core (100% = one core busy).',
+        'Servers, one at a time, each its own node process with the `web` flags of the Procfile: the bare Hono JSON echo (`bench/echo-server.ts`: parse, answer); the hand-written handler (`bench/handwritten-server.ts`: plain Hono, a pg pool of 20 and a BullMQ queue; per request the bearer token, the provider schema, one `insert … on conflict do nothing returning id` into the inbox table and one `queue.add`, then 202); ordergate (`src/web.ts`, web role only).',
+        'The load generator (in the bench process), the server under test, Postgres and Redis share the 2 cores; CPU columns are shares of one core (100% = one core busy).',
         `Max: autocannon closed loop, ${connections} keep-alive connections for ${duration} s after ${settings.warmupSec} s of warm-up; latency send → response per request (plus autocannon's own histogram, whole ms).`,
         `Rated: an open-loop generator in the bench process (node:http keep-alive agent, up to ${connections} connections) sends ${fmt(settings.ingestRate)} requests/s evenly spaced (autocannon's rate limit releases each second's quota as a burst); latency runs from the moment each request was due, so queueing is included (no coordinated omission).`,
+        `The ratios compare one ordergate gateway process with one process of each baseline, measured in this run in the order echo → hand-written → ordergate; the ${n > 1 ? `${n}-gateway figures are shown beside them` : 'ratios use one gateway'}.`,
       ],
       tables: [
         {
           title: 'Accepted pushes (closed loop and at a fixed offered rate)',
           headers,
           rows: [
-            row('bare Hono JSON echo, max', echoMax, echoCpu, 'echo'),
-            row(
-              `bare Hono JSON echo @ ${fmt(settings.ingestRate)}/s offered`,
-              echoRated,
-              echoRatedCpu,
-              'echo',
-            ),
-            ...results.map((x) => row(x.name, x.r, x.cpu, 'gateway')),
+            row(echo.max, echo.label),
+            row(echo.rated, echo.label),
+            row(handwritten.max, handwritten.label),
+            row(handwritten.rated, handwritten.label),
+            ...results.map((x) => row(x, 'gateway')),
           ],
         },
         {
-          title: 'Every 2xx stored and enqueued',
-          headers: ['2xx answered (incl. warm-up)', 'inbox rows', 'inbox jobs waiting in Redis'],
-          rows: [[fmt(accepted), fmt(stored.n), fmt(jobs)]],
+          title: 'Every 2xx stored (and, for the hand-written handler, enqueued)',
+          headers: [
+            'server',
+            '2xx answered (incl. warm-up for ordergate)',
+            'inbox rows',
+            'jobs waiting in Redis',
+          ],
+          rows: [
+            ['ordergate', fmt(accepted), fmt(stored), 'added by the workers'],
+            [
+              'hand-written handler (timed runs)',
+              fmt(handwrittenAccepted),
+              fmt(handwrittenRows),
+              fmt(handwrittenJobs),
+            ],
+          ],
         },
       ],
       targets: [
         {
-          target: '≥ 5,000 accepted pushes/s',
-          measured: configs.map((c) => `${c.name}: ${fmt(c.max?.r.okPerSec ?? 0)}/s`).join('; '),
-          met: configs.some((c) => (c.max?.r.okPerSec ?? 0) >= 5000),
+          target: `≥ ${TARGET_VS_HANDWRITTEN}× the hand-written handler's accepted pushes/s`,
+          measured: `1 gateway process: ${fmt(oneMax.r.okPerSec)} / ${fmt(handwritten.max.r.okPerSec)} = ${times(vsHandwritten)}${also(times((manyMax?.r.okPerSec ?? 0) / handwritten.max.r.okPerSec))}`,
+          met: vsHandwritten >= TARGET_VS_HANDWRITTEN,
         },
         {
-          target: '≥ 35% of the bare echo',
-          measured: configs
-            .map((c) => `${c.name}: ${fmt(((c.max?.r.okPerSec ?? 0) / echoMax.okPerSec) * 100, 1)}%`)
-            .join('; '),
-          met: configs.some((c) => (c.max?.r.okPerSec ?? 0) / echoMax.okPerSec >= 0.35),
+          target: `≥ ${pct(TARGET_VS_ECHO)} of the bare echo's accepted pushes/s`,
+          measured: `1 gateway process: ${fmt(oneMax.r.okPerSec)} / ${fmt(echo.max.r.okPerSec)} = ${pct(vsEcho)}${also(pct((manyMax?.r.okPerSec ?? 0) / echo.max.r.okPerSec))}`,
+          met: vsEcho >= TARGET_VS_ECHO,
         },
         {
-          target: `p99 ≤ 20 ms at ${fmt(settings.ingestRate)}/s offered`,
-          measured: `${configs
-            .map(
-              (c) =>
-                `${c.name}: p50 ${fmt(c.rated?.r.p50 ?? Number.NaN, 2)} ms, p99 ${fmt(c.rated?.r.p99 ?? Number.NaN, 2)} ms`,
-            )
-            .join('; ')} (bare echo at the same rate: p99 ${fmt(echoRated.p99, 2)} ms)`,
-          met: configs.some((c) => (c.rated?.r.p99 ?? Number.POSITIVE_INFINITY) <= 20),
+          target: `p99 at ${fmt(settings.ingestRate)}/s offered ≤ ${TARGET_P99_VS_ECHO}× the echo's p99 at the same rate`,
+          measured: `1 gateway process: p99 ${fmt(oneRated.r.p99, 2)} ms / echo ${fmt(echo.rated.r.p99, 2)} ms = ${times(p99VsEcho)} (p50 ${fmt(oneRated.r.p50, 2)} ms)${also(`p99 ${fmt(manyRated?.r.p99 ?? Number.NaN, 2)} ms = ${times((manyRated?.r.p99 ?? Number.NaN) / echo.rated.r.p99)}`)}; hand-written handler: p99 ${fmt(handwritten.rated.r.p99, 2)} ms`,
+          met: p99VsEcho <= TARGET_P99_VS_ECHO && oneRated.r.ok2xx > 0,
         },
         {
           target:
-            'every 2xx is stored and enqueued (rows and jobs ≥ 2xx; the surplus is requests in flight when a timed run ended)',
-          measured: `${fmt(accepted)} 2xx, ${fmt(stored.n)} rows, ${fmt(jobs)} jobs`,
-          met: Number(stored.n) >= accepted && jobs >= accepted,
+            'every 2xx is stored (rows ≥ 2xx, and hand-written jobs ≥ 2xx; the surplus is requests in flight when a timed run ended)',
+          measured: `ordergate ${fmt(accepted)} 2xx, ${fmt(stored)} rows; hand-written ${fmt(handwrittenAccepted)} 2xx, ${fmt(handwrittenRows)} rows, ${fmt(handwrittenJobs)} jobs`,
+          met:
+            stored >= accepted &&
+            handwrittenRows >= handwrittenAccepted &&
+            handwrittenJobs >= handwrittenAccepted,
         },
       ],
-      notes: [],
+      notes: [
+        `Absolute figures move with the machine's phase (the echo alone has varied 2× within an hour on these 2-core VMs); the ratios are what the targets judge.`,
+      ],
     };
   } finally {
     for (const p of procs) await p.stop().catch(() => {});

@@ -16,6 +16,10 @@ export interface BenchSettings {
   e2eWarmupSec: number;
   /** Orders for the memory section (target: 100,000). */
   memoryOrders: number;
+  /** Which memory measurements `memory` runs: the worker on Postgres, `npm start` embedded, or both. */
+  memoryMode: 'worker' | 'embedded' | 'both';
+  /** Orders pushed through `npm start` on embedded defaults (target: 10,000). */
+  embeddedOrders: number;
   /** Memory section: also report the worker's heap after a full GC per chunk (`BENCH_HEAP_PROBE=1`). */
   heapProbe: boolean;
   /** Orders seeded for the query section (target: 1,000,000). */
@@ -33,6 +37,12 @@ const num = (name: string, fallback: number): number => {
   return value;
 };
 
+function memoryMode(raw: string | undefined): BenchSettings['memoryMode'] {
+  if (raw === undefined || raw === '') return 'both';
+  if (raw === 'worker' || raw === 'embedded' || raw === 'both') return raw;
+  throw new Error('BENCH_MEMORY_MODE must be worker, embedded or both');
+}
+
 export function loadSettings(): BenchSettings {
   return {
     durationSec: num('BENCH_DURATION', 15),
@@ -45,6 +55,8 @@ export function loadSettings(): BenchSettings {
     e2eRate: num('BENCH_E2E_RATE', 500),
     e2eWarmupSec: num('BENCH_E2E_WARMUP', 10),
     memoryOrders: num('BENCH_MEMORY_ORDERS', 100_000),
+    memoryMode: memoryMode(process.env.BENCH_MEMORY_MODE),
+    embeddedOrders: num('BENCH_EMBEDDED_ORDERS', 10_000),
     heapProbe: process.env.BENCH_HEAP_PROBE === '1',
     queryOrders: num('BENCH_QUERY_ORDERS', 1_000_000),
     queryRepeats: num('BENCH_QUERY_REPEATS', 40),

@@ -21,11 +21,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Yemeksepeti Mahalle: creations, a duplicate push, a status before its order, a cancellation from the
- * platform, a dispatch sent to the partner API, and an operator cancel the partner API refuses.
+ * platform, a push whose processing fails for good, a dispatch sent to the partner API, and an operator
+ * cancel the partner API refuses.
  */
 export async function yemeksepetiChannel(demo: Demo, api: FakeYemeksepeti): Promise<void> {
   const order = () => ysOrder({ order_id: randomUUID() });
-  const [a, b, c, d, e] = [order(), order(), order(), order(), order()];
+  const [a, b, c, d, e, f] = [order(), order(), order(), order(), order(), order()];
   const id = (o: Json) => String(o.order_id);
 
   demo.say(`order A created (RECEIVED) → ${await push(demo, a)}`);
@@ -44,6 +45,12 @@ export async function yemeksepetiChannel(demo: Demo, api: FakeYemeksepeti): Prom
   });
   demo.say(`order D cancelled by the customer on the platform → ${await push(demo, cancel)}`);
   demo.say(`order E created → ${await push(demo, e)}`);
+  // A total no order can have (more kuruş than a safe integer holds): the push is stored, and its
+  // processing fails the same way on every attempt, so the event is dead at once and waits for a person.
+  const corrupt = { ...f, payment: { ...(f.payment as Json), order_total: '99999999999999999.99' } };
+  demo.say(
+    `order F arrives with a corrupt total (99999999999999999.99 lira) → ${await push(demo, corrupt)}; its processing fails for good: a dead event`,
+  );
 
   const dispatched = await demo.admin(
     'POST',

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { type ListenHandlers, listenOnPglite, listenOnPostgres, type Subscription } from './listen.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPglite } from './pglite.js';
 import { preparingPool } from './prepared.js';
@@ -23,6 +24,8 @@ pg.types.setTypeParser(INT8_OID, (value: string) => Number.parseInt(value, 10));
 export interface DatabaseHandle {
   db: Db;
   kind: 'pg' | 'pglite';
+  /** LISTEN on `channel` (see src/db/listen.ts): NOTIFYs from any process on this database arrive here. */
+  listen(channel: string, handlers: ListenHandlers): Promise<Subscription>;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       client.on('error', () => {});
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
-    return { db, kind: 'pg', close: () => db.destroy() };
+    const url = options.databaseUrl;
+    return {
+      db,
+      kind: 'pg',
+      listen: async (channel, handlers) => listenOnPostgres(url, channel, handlers),
+      close: () => db.destroy(),
+    };
   }
   let dataDir: string | undefined;
   if (!options.inMemory) {
@@ -71,6 +80,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     db,
     kind: 'pglite',
+    listen: (channel, handlers) => listenOnPglite(pglite, channel, handlers),
     close: async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

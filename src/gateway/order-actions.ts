@@ -4,8 +4,9 @@ import { validate } from '../http/input.js';
 import type { Integration, OrderAction, OrderActionName } from '../integrations/types.js';
 import { AppError, RuleViolation } from '../lib/errors.js';
 import { resolveAttention } from '../orders/attention.js';
+import type { OrderDetailDto } from '../orders/dto.js';
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../orders/locks.js';
-import { getOrderDetail, type OrderDetailDto } from '../orders/queries.js';
+import { getOrderDetail } from '../orders/queries.js';
 
 /** Actions that are the same on every channel: no integration's rules apply. */
 const everyChannelActions: Partial<Record<OrderActionName, OrderAction>> = {

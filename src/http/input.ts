@@ -1,11 +1,26 @@
 import type { Context } from 'hono';
+import { type Expression, type Kysely, sql } from 'kysely';
 import { z } from 'zod';
-import { AppError } from '../lib/errors.js';
+import { AppError, errorStatus } from '../lib/errors.js';
 import { assertStorableJson, MAX_JSON_DEPTH } from '../lib/json.js';
 
-export interface ErrorEnvelope {
-  error: { code: string; message: string; requestId: string; details?: unknown };
-}
+/** Every error answer, whatever the route (rendered as the OpenAPI document's `ErrorEnvelope`). */
+export const errorEnvelopeSchema = z
+  .object({
+    error: z.object({
+      code: z
+        .union([z.literal(Object.keys(errorStatus)), z.string().regex(/^rule_[a-z0-9_]+$/)])
+        .describe('Machine-readable; `rule_<name>` (409) names a business rule that refused the action.'),
+      message: z.string(),
+      requestId: z.string().describe('Also in the X-Request-Id header; quote it to an operator.'),
+      details: z
+        .unknown()
+        .optional()
+        .describe('Per code: `[{path, message}]` for validation_failed, an object otherwise.'),
+    }),
+  })
+  .describe('Every error answer, whatever the route.');
+export type ErrorEnvelope = z.output<typeof errorEnvelopeSchema>;
 
 export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
@@ -117,6 +132,25 @@ export function pageOffset(q: { page: number; limit: number }): number {
   return (q.page - 1) * q.limit;
 }
 
+/** The answer of a paged list around its rows' schema: `{ data, page, limit, total }`. */
+export function pageAnswerSchema<Row extends z.ZodType>(row: Row) {
+  return z.object({
+    data: z.array(row),
+    page: z.int().min(1),
+    limit: z.int().min(1),
+    total: z.int().min(0),
+  });
+}
+
+/** `listPage`'s answer around its rows' schema. */
+export function listPageAnswerSchema<Row extends z.ZodType>(row: Row) {
+  return pageAnswerSchema(row).extend({
+    totalIsCapped: z
+      .boolean()
+      .describe(`The filter matches more than ${MAX_LIST_COUNT}: total says ${MAX_LIST_COUNT}`),
+  });
+}
+
 /**
  * The answer of a paged admin list, `{ data, page, limit, total, totalIsCapped }`: the page's rows (`rows`
  * gets the limit and offset) and the filter's total, read side by side. A page past MAX_LIST_OFFSET is a
@@ -148,6 +182,19 @@ export async function listPage<Row, Dto>(
     limit: q.limit,
     total: totalIsCapped ? MAX_LIST_COUNT : counted,
     totalIsCapped,
+  };
+}
+
+/**
+ * `listPage`'s `countUpTo` for a Kysely list: counts at most `cap` of the rows that `matches(cap)` selects
+ * (the list's filtered query with `limit(cap)`), so a broad filter never counts a whole table.
+ */
+export function countMatches<DB>(db: Kysely<DB>, matches: (cap: number) => Expression<unknown>) {
+  return async (cap: number) => {
+    const { rows } = await sql<{
+      total: number;
+    }>`select count(*)::int as total from (${matches(cap)}) as matches`.execute(db);
+    return rows[0] ?? { total: 0 };
   };
 }
 

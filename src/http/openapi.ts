@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { errorDescriptions, errorStatus } from '../lib/errors.js';
 import type { AppEnv } from './env.js';
+import { errorEnvelopeSchema } from './input.js';
 
 /**
  * The OpenAPI 3.1 document of the gateway, built from the zod schemas the routes validate with. A route is
@@ -218,33 +219,6 @@ function errorResponse(status: number) {
   };
 }
 
-const errorEnvelopeSchema = {
-  type: 'object',
-  description: 'Every error answer, whatever the route.',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'requestId'],
-      properties: {
-        code: {
-          description: 'Machine-readable; `rule_<name>` (409) names a business rule that refused the action.',
-          anyOf: [
-            { type: 'string', enum: Object.keys(errorStatus) },
-            { type: 'string', pattern: '^rule_[a-z0-9_]+$' },
-          ],
-        },
-        message: { type: 'string' },
-        requestId: {
-          type: 'string',
-          description: 'Also in the X-Request-Id header; quote it to an operator.',
-        },
-        details: { description: 'Per code: `[{path, message}]` for validation_failed, an object otherwise.' },
-      },
-    },
-  },
-};
-
 export interface DocumentInfo {
   title: string;
   version: string;
@@ -310,6 +284,6 @@ export function openApiDocument(app: Hono<AppEnv>, info: DocumentInfo): JsonSche
     info,
     tags: [...tags].sort().map((name) => ({ name })),
     paths,
-    components: { securitySchemes, schemas: { ErrorEnvelope: errorEnvelopeSchema } },
+    components: { securitySchemes, schemas: { ErrorEnvelope: jsonSchema(errorEnvelopeSchema, 'output') } },
   };
 }

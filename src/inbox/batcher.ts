@@ -1,14 +1,13 @@
-import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { PREPARED } from '../db/prepared.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
-import { errorMessage, isConnectionError } from '../lib/errors.js';
+import { isConnectionError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { type InboxJob, withTimeout } from '../queues/index.js';
 import {
   dedupKeyFor,
   eventStoreUnavailable,
+  INBOX_CHANNEL,
   type IngestInput,
   type IngestResult,
   ingestOne,
@@ -17,11 +16,11 @@ import {
 
 /**
  * Group commit for the inbox. Concurrent `ingest` calls are coalesced into one multi-row
- * `insert ... on conflict do nothing returning` and one BullMQ `addBulk`, so the gateway pays one Postgres
- * commit (one WAL flush) and one Redis round trip per batch instead of per request. The per-request contract
- * is unchanged: each caller's promise resolves only after its row is committed (and its job added, or the
- * enqueue failure logged for the sweeper); a duplicate, also within one batch, gets the first event's id and
- * `duplicate: true`; a database outage rejects every caller of the batch with the 503 `unavailable` error.
+ * `insert ... on conflict do nothing returning` that also announces the new ids (NOTIFY, delivered at its
+ * commit), so the gateway pays one Postgres commit (one WAL flush) per batch instead of per request. The
+ * per-request contract is unchanged: each caller's promise resolves only after its row is committed; a
+ * duplicate, also within one batch, gets the first event's id and `duplicate: true`; a database outage
+ * rejects every caller of the batch with the 503 `unavailable` error.
  *
  * There is no fixed linger: the first call schedules a flush for the end of the current event-loop turn
  * (so requests parsed in the same turn share it), and while `maxInFlight` flushes are running, new calls
@@ -39,9 +38,7 @@ export interface InboxBatcherOptions {
 
 export interface InboxBatcherDeps {
   db: Db;
-  inboxQueue: Pick<Queue<InboxJob>, 'add' | 'addBulk'>;
   logger: Logger;
-  enqueueTimeoutMs?: number;
 }
 
 export interface InboxBatcher {
@@ -82,7 +79,7 @@ export function createInboxBatcher(deps: InboxBatcherDeps, options: InboxBatcher
   };
 }
 
-/** Stores and enqueues one batch; every caller gets its own outcome. */
+/** Stores and announces one batch; every caller gets its own outcome. */
 async function flush(deps: InboxBatcherDeps, batch: readonly Pending[]): Promise<Settled<IngestResult>[]> {
   const outcomes: Settled<IngestResult>[] = batch.map(() => ({ ok: false, error: new Error('not settled') }));
   const groups = new Map<string, Group>();
@@ -98,7 +95,7 @@ async function flush(deps: InboxBatcherDeps, batch: readonly Pending[]): Promise
       outcomes[position] =
         n === 0 || !result.ok
           ? result
-          : { ok: true, value: { eventId: result.value.eventId, duplicate: true, enqueued: false } };
+          : { ok: true, value: { eventId: result.value.eventId, duplicate: true } };
     });
   };
 
@@ -115,26 +112,6 @@ async function flush(deps: InboxBatcherDeps, batch: readonly Pending[]): Promise
     return outcomes;
   }
 
-  const fresh: string[] = [];
-  for (const row of stored.values()) if (row.inserted) fresh.push(row.id);
-  let enqueued = true;
-  if (fresh.length > 0) {
-    try {
-      await withTimeout(
-        deps.inboxQueue.addBulk(
-          fresh.map((eventId) => ({ name: 'inbound', data: { eventId }, opts: { jobId: eventId } })),
-        ),
-        deps.enqueueTimeoutMs ?? 2000,
-        'enqueue',
-      );
-    } catch (err) {
-      enqueued = false;
-      deps.logger.warn(
-        { events: fresh.length, err: errorMessage(err) },
-        'events stored but not enqueued; the sweeper will retry',
-      );
-    }
-  }
   for (const [id, group] of groups) {
     const row = stored.get(id);
     settleGroup(
@@ -142,7 +119,7 @@ async function flush(deps: InboxBatcherDeps, batch: readonly Pending[]): Promise
       row
         ? {
             ok: true,
-            value: { eventId: row.id, duplicate: !row.inserted, enqueued: row.inserted ? enqueued : false },
+            value: { eventId: row.id, duplicate: !row.inserted },
           }
         : // Cannot happen (every key was inserted or selected); never leave a caller hanging.
           {
@@ -155,7 +132,8 @@ async function flush(deps: InboxBatcherDeps, batch: readonly Pending[]): Promise
 }
 
 /**
- * Inserts the batch in one statement; keys that already existed are looked up in a second one. The rows go
+ * Inserts the batch in one statement, which also NOTIFYs each new row's id on INBOX_CHANNEL; keys that
+ * already existed are looked up in a second one. The rows go
  * in as one array per column through `unnest` (the JSON columns as one JSON array each, concatenated from the
  * already serialised documents, so nothing is escaped twice), so the statement text (and Postgres' plan) is the same
  * whatever the batch size, and building it costs the same for 1 row or 128.
@@ -177,13 +155,17 @@ async function storeGroups(db: Db, groups: Group[]): Promise<Map<string, { id: s
   }
   // A named prepared statement (src/db/prepared.ts): Postgres plans it once per connection, not per batch.
   const { rows: inserted } = await sql<{ id: string; source: string; dedup_key: string }>`${sql.raw(PREPARED)}
-    insert into inbound_events (source, dedup_key, event_type, external_order_id, payload, meta)
-    select s, k, t, o, p, m
-    from rows from (unnest(${sources}::text[]), unnest(${keys}::text[]), unnest(${types}::text[]),
-      unnest(${orders}::text[]), json_array_elements(${`[${payloads.join(',')}]`}::json),
-      jsonb_array_elements(${`[${metas.join(',')}]`}::jsonb)) as r(s, k, t, o, p, m)
-    on conflict (source, dedup_key) do nothing
-    returning id, source, dedup_key`.execute(db);
+    with inserted as (
+      insert into inbound_events (source, dedup_key, event_type, external_order_id, payload, meta)
+      select s, k, t, o, p, m
+      from rows from (unnest(${sources}::text[]), unnest(${keys}::text[]), unnest(${types}::text[]),
+        unnest(${orders}::text[]), json_array_elements(${`[${payloads.join(',')}]`}::json),
+        jsonb_array_elements(${`[${metas.join(',')}]`}::jsonb)) as r(s, k, t, o, p, m)
+      on conflict (source, dedup_key) do nothing
+      returning id, source, dedup_key
+    )
+    select id, source, dedup_key, pg_notify(${INBOX_CHANNEL}, id::text)::text as announced
+    from inserted`.execute(db);
   const result = new Map<string, { id: string; inserted: boolean }>();
   for (const row of inserted) {
     result.set(`${row.source}${KEY_SEPARATOR}${row.dedup_key}`, { id: row.id, inserted: true });

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { sha256Hex } from '../lib/crypto.js';
 import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
@@ -29,21 +30,23 @@ export interface IngestInput {
 export interface IngestResult {
   eventId: string;
   duplicate: boolean;
-  /** False when Redis refused the job; the sweeper enqueues the stored row later. */
-  enqueued: boolean;
 }
 
 export interface IngestDeps {
   db: Db;
-  inboxQueue: Pick<Queue<InboxJob>, 'add'>;
   logger: Logger;
-  enqueueTimeoutMs?: number;
   /**
    * Group commit (see `createInboxBatcher`): when set, calls are coalesced with concurrent ones into one
-   * insert and one enqueue, with the same contract.
+   * insert, with the same contract.
    */
   batcher?: { ingest(input: IngestInput): Promise<IngestResult> };
 }
+
+/**
+ * The channel a stored event's id is announced on (NOTIFY, sent when the insert commits). The workers'
+ * inbox enqueuer (src/inbox/enqueuer.ts) listens and adds the jobs; the sweeper adds any it missed.
+ */
+export const INBOX_CHANNEL = 'ordergate_inbox';
 
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -74,14 +77,16 @@ export function dedupKeyFor(input: Pick<IngestInput, 'dedupKey' | 'rawBody' | 'p
 
 /**
  * The ingestion contract every integration uses: store the event in the inbox (unique on source + dedup
- * key), then enqueue a job whose id is the inbox id. A 2xx may be sent once this returns: the row is in
- * Postgres. A duplicate returns the first event's id and is not enqueued again.
+ * key) and announce its id on INBOX_CHANNEL. A 2xx may be sent once this returns: the row is in Postgres.
+ * Redis is not on this path: the workers turn announced rows into jobs (job id = inbox id), so a push is
+ * acknowledged while Redis is down, and the sweeper enqueues rows whose announcement nobody heard. A duplicate
+ * returns the first event's id and is not announced again.
  */
 export function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
   return deps.batcher ? deps.batcher.ingest(input) : ingestOne(deps, input);
 }
 
-/** The unbatched path: one insert (plus a select for a duplicate) and one `add`. */
+/** The unbatched path: one insert (plus a select for a duplicate) and its announcement. */
 export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
   const dedupKey = dedupKeyFor(input);
   let inserted: { id: string } | undefined;
@@ -107,20 +112,26 @@ export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<I
         .where('source', '=', input.source)
         .where('dedup_key', '=', dedupKey)
         .executeTakeFirstOrThrow();
-      return { eventId: existing.id, duplicate: true, enqueued: false };
+      return { eventId: existing.id, duplicate: true };
     }
   } catch (err) {
     if (isConnectionError(err)) throw eventStoreUnavailable(err);
     throw err;
   }
   const eventId = inserted.id;
-  const enqueued = await enqueueInboxJob(deps, eventId);
-  return { eventId, duplicate: false, enqueued };
+  await sql`select pg_notify(${INBOX_CHANNEL}, ${eventId})`.execute(deps.db).catch((err: unknown) => {
+    // The row is stored: the sender gets its 2xx, and the sweeper enqueues the unannounced row.
+    deps.logger.warn(
+      { eventId, err: errorMessage(err) },
+      'event stored but not announced; the sweeper will enqueue it',
+    );
+  });
+  return { eventId, duplicate: false };
 }
 
-/** Adds the inbox job; a Redis failure is logged and left to the sweeper, never surfaced to the sender. */
+/** Adds the inbox job; a Redis failure is logged and left to the sweeper, never surfaced to the caller. */
 export async function enqueueInboxJob(
-  deps: Pick<IngestDeps, 'inboxQueue' | 'logger' | 'enqueueTimeoutMs'>,
+  deps: { inboxQueue: Pick<Queue<InboxJob>, 'add'>; logger: Logger; enqueueTimeoutMs?: number },
   eventId: string,
 ): Promise<boolean> {
   try {

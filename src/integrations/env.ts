@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalEnv } from '../lib/env.js';
+import { type DeliveryEnv, deliveryEnvProblems, deliveryEnvShape } from './delivery/env.js';
 import { gofoodEnvShape } from './gofood/env.js';
 import { onebasketEnvShape } from './onebasket/env.js';
 import { razorpayEnvShape } from './razorpay/env.js';
@@ -11,8 +11,7 @@ import { yemeksepetiEnvShape } from './yemeksepeti/env.js';
  * integration exports its own zod shape from `<provider>/env.ts` and adds it here.
  */
 export const integrationEnvShape = {
-  /** Where `delivery.requested` outbox messages are POSTed (the delivery domain); unset = not sent. */
-  DELIVERY_WEBHOOK_URL: optionalEnv(z.url()),
+  ...deliveryEnvShape,
   /**
    * Hand new orders to the `subscriber-events` queue (SUBSCRIBER_EVENTS). Turn off where no
    * downstream service consumes it: unconsumed jobs would grow Redis without bound.
@@ -24,3 +23,8 @@ export const integrationEnvShape = {
   ...storefrontEnvShape,
   ...razorpayEnvShape,
 };
+
+/** Problems of the integrations' settings taken together (after each variable passed its own schema). */
+export function integrationEnvProblems(env: DeliveryEnv): string[] {
+  return deliveryEnvProblems(env);
+}

@@ -83,6 +83,11 @@ export interface ProviderRequestBase {
   json?: unknown;
   /** Form-encoded request body (sets Content-Type: application/x-www-form-urlencoded). */
   form?: URLSearchParams | Record<string, string | number | boolean | undefined>;
+  /**
+   * A body already serialised, sent as these exact bytes (what a signature over the body covers); its
+   * Content-Type goes in `headers`.
+   */
+  body?: string;
   /** Whole-call budget including reading the body. Defaults to DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Sent as `Idempotency-Key` (or `idempotencyHeader`); keep it stable across retries of one job. */
@@ -168,10 +173,12 @@ async function send(opts: ProviderRequestOptions<unknown>): Promise<ProviderResp
   const headers = new Headers(opts.headers);
   if (!headers.has('accept')) headers.set('accept', 'application/json');
   let body: string | undefined;
-  if (opts.json !== undefined && opts.form !== undefined) {
-    throw new TypeError(`${label}: pass either json or form, not both`);
+  if ([opts.json, opts.form, opts.body].filter((b) => b !== undefined).length > 1) {
+    throw new TypeError(`${label}: pass one of json, form or body`);
   }
-  if (opts.json !== undefined) {
+  if (opts.body !== undefined) {
+    body = opts.body;
+  } else if (opts.json !== undefined) {
     body = JSON.stringify(opts.json);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   } else if (opts.form !== undefined) {

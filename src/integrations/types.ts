@@ -129,9 +129,9 @@ export interface ChannelReconciliation {
   /** How long (ms) an order may stay in a state before it is reported stuck; the defaults apply otherwise. */
   stuckAfterMs?: Partial<Record<OpenOrderStatus, number>>;
   /**
-   * The channel ships its orders itself and records the shipment on the order (`attributes.shipment`, with
-   * `deliveredAt` once delivered): shipped orders without one, and delivered ones without a delivery date,
-   * are reported. Marketplaces whose own drivers deliver do not.
+   * The channel ships its orders itself and records each shipment in `order_shipments` (its `delivered_at`
+   * once delivered): shipped orders without one, and delivered ones without a delivery date, are reported.
+   * Marketplaces whose own drivers deliver do not.
    */
   recordsShipments?: boolean;
   /** The channel's own checks, keyed by the finding's name in the report. */

@@ -26,7 +26,7 @@ export function onOrderObservation(listener: Listener): () => void {
   };
 }
 
-/** Sent while the command's transaction is still open: a rolled-back command may have been counted. */
+/** Sent once the command's transaction has committed: a rolled-back command is never counted. */
 export function emitOrderObservation(observation: OrderObservation): void {
   for (const listener of listeners) {
     try {

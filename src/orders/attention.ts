@@ -3,33 +3,53 @@ import type { Executor } from '../db/index.js';
 import type { Order } from '../db/schema.js';
 import { RuleViolation } from '../lib/errors.js';
 import { changeOrder } from './change.js';
-import { causeKeys, openIntervention, resolveInterventionByCause } from './interventions.js';
+import {
+  causeKeys,
+  type OpenInterventionInput,
+  openIntervention,
+  resolveIntervention,
+} from './interventions.js';
 
 export interface FlagAttentionInput {
   order: Order;
   /** What a person must look at; shown on the order and its timeline. */
   reason: string;
   actor: string;
+  /**
+   * The flag's entry in the interventions queue when its cause is more specific than "the order needs
+   * attention" (a payment that does not match): that entry is the only one the flag opens. Default: an
+   * `order_attention` entry, one per order.
+   */
+  intervention?: Omit<OpenInterventionInput, 'orderId' | 'refresh'>;
 }
 
-/** Flags an order for an operator; the reason is on the order and its timeline. */
+/**
+ * Flags an order for an operator; the reason is on the order and its timeline, and the flag has one entry in
+ * the interventions queue, opened in the same transaction. The entry carries the reason
+ * (`details.attentionReason`): resolving it clears the flag, and resolving the flag resolves it.
+ */
 export async function flagAttention(trx: Executor, input: FlagAttentionInput): Promise<void> {
-  const { order, reason } = input;
+  const { order, reason, intervention } = input;
   await changeOrder(
     trx,
     order.id,
     { attention_reason: reason },
     { type: 'attention', actor: input.actor, message: reason },
   );
-  // The order's entry in the interventions queue, in the same transaction as the flag.
-  await openIntervention(trx, {
-    source: 'order_attention',
-    causeKey: causeKeys.orderAttention(order.id),
-    summary: `order ${order.order_number} needs attention: ${reason}`,
-    orderId: order.id,
-    details: { attentionReason: reason, channel: order.channel },
-    actions: ['review_order', 'contact_provider', 'resolve'],
-  });
+  const flag = { attentionReason: reason, channel: order.channel };
+  await openIntervention(
+    trx,
+    intervention
+      ? { ...intervention, orderId: order.id, details: { ...intervention.details, ...flag } }
+      : {
+          source: 'order_attention',
+          causeKey: causeKeys.orderAttention(order.id),
+          summary: `order ${order.order_number} needs attention: ${reason}`,
+          orderId: order.id,
+          details: flag,
+          actions: ['review_order', 'contact_provider', 'resolve'],
+        },
+  );
 }
 
 export interface ResolveAttentionInput {
@@ -59,10 +79,23 @@ export async function resolveAttention(trx: Executor, input: ResolveAttentionInp
       metadata: { reason, note: input.note },
     },
   );
-  await resolveInterventionByCause(trx, causeKeys.orderAttention(order.id), {
-    actor: input.actor,
-    note: input.note,
-  });
+  // The flag's entry: the order's own, or the one its cause opened with the flag's reason. A dead outbox
+  // message's entry stays open: the message still has to be replayed or given up on.
+  const entries = await trx
+    .selectFrom('interventions')
+    .select('id')
+    .where('order_id', '=', order.id)
+    .where('state', '=', 'open')
+    .where((eb) =>
+      eb.or([
+        eb('cause_key', '=', causeKeys.orderAttention(order.id)),
+        eb.and([eb('outbox_id', 'is', null), eb(sql<string>`details->>'attentionReason'`, '=', reason)]),
+      ]),
+    )
+    .execute();
+  for (const entry of entries) {
+    await resolveIntervention(trx, { id: entry.id, actor: input.actor, note: input.note });
+  }
   return resolved;
 }
 

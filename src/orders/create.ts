@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction } from '../db/after-commit.js';
 import type { Db } from '../db/index.js';
 import type { Order } from '../db/schema.js';
 import { sqlState } from '../lib/errors.js';
@@ -127,11 +128,11 @@ export async function createOrders(db: Db, batch: CreateOrdersInput): Promise<Cr
     // lock without looking again; an order created meanwhile makes the insert fail on the unique key, and
     // the transaction runs once more, looking under the lock this time.
     try {
-      await db.transaction().execute((trx) => createUnderLock(trx, results, numbered, false));
+      await inTransaction(db, (trx) => createUnderLock(trx, results, numbered, false));
     } catch (err) {
       if (sqlState(err) !== '23505') throw err;
       for (const { i } of numbered) results[i] = undefined;
-      await db.transaction().execute((trx) => createUnderLock(trx, results, numbered, true));
+      await inTransaction(db, (trx) => createUnderLock(trx, results, numbered, true));
     }
   }
   return results.map((result) => {

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { inTransaction } from '../db/after-commit.js';
 import type { Db, Executor } from '../db/index.js';
 import type { Database, Order } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
@@ -45,7 +46,7 @@ export function withOrderLock<T>(
   externalOrderId: string,
   fn: (trx: Trx) => Promise<T>,
 ): Promise<T> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await lockExternalOrder(trx, channel, externalOrderId);
     return fn(trx);
   });

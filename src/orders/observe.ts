@@ -1,13 +1,18 @@
+import { afterCommit } from '../db/after-commit.js';
 import type { Executor } from '../db/index.js';
 import type { Order } from '../db/schema.js';
 import { emitOrderObservation as emit, hasOrderObservers } from '../lib/order-metrics.js';
 
+/** A created order; the caller observes it once the order's transaction has committed. */
 export function observeCreated(order: Pick<Order, 'channel' | 'currency' | 'total'>): void {
   if (!hasOrderObservers()) return;
   emit({ kind: 'created', channel: order.channel, currency: order.currency, total: order.total });
 }
 
-/** A status change; reaching `delivered`, it reads when the order was shipped (one indexed row). */
+/**
+ * A status change, observed once the transaction that made it commits (a rolled-back change is never counted);
+ * reaching `delivered`, it reads when the order was shipped (one indexed row).
+ */
 export async function observeTransition(
   db: Executor,
   order: Pick<Order, 'id' | 'channel' | 'created_at'>,
@@ -29,7 +34,7 @@ export async function observeTransition(
       .executeTakeFirst();
     if (shipped) sinceShippedMs = now - shipped.created_at.getTime();
   }
-  emit({
+  const observation = {
     kind: 'transition',
     channel: order.channel,
     from,
@@ -37,5 +42,6 @@ export async function observeTransition(
     actor,
     sinceCreatedMs: now - order.created_at.getTime(),
     ...(sinceShippedMs !== undefined ? { sinceShippedMs } : {}),
-  });
+  } as const;
+  afterCommit(db, () => emit(observation));
 }

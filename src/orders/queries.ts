@@ -1,81 +1,24 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Executor } from '../db/index.js';
 import type { Customer, Database, Order, OrderChannelStatus, OrderEvent, OrderItem } from '../db/schema.js';
+import type {
+  ChannelStatusDto,
+  CustomerDto,
+  ListedOrderDto,
+  OrderDetailDto,
+  OrderDto,
+  OrderItemDto,
+  TimelineDto,
+} from './dto.js';
+import {
+  countOrderItems,
+  detailItemsPage,
+  firstItemsOfOrders,
+  ORDER_DETAIL_ITEMS,
+  ORDER_LIST_ITEMS,
+  orderItemsPage,
+} from './order-items.js';
 import type { OrderStatus, PaymentStatus } from './status.js';
-
-/** The order as the admin API shows it: camelCase, money in minor units. */
-export interface OrderDto {
-  id: string;
-  orderNumber: string;
-  channel: string;
-  externalOrderId: string;
-  status: string;
-  channelStatus: string | null;
-  paymentStatus: string;
-  currency: string;
-  subtotal: number;
-  discountTotal: number;
-  shippingTotal: number;
-  taxTotal: number;
-  total: number;
-  refundedTotal: number;
-  warehouseCode: string | null;
-  externalRefs: Record<string, string>;
-  attributes: Record<string, unknown>;
-  attentionReason: string | null;
-  customer: CustomerDto | null;
-  items: OrderItemDto[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CustomerDto {
-  id: string;
-  externalId: string | null;
-  name: string | null;
-  phone: string | null;
-  email: string | null;
-}
-
-export interface OrderItemDto {
-  lineNo: number;
-  sku: string;
-  name: string;
-  quantity: number;
-  weightGrams: number | null;
-  pricingType: string;
-  unitPrice: number;
-  totalPrice: number;
-  taxRateBp: number | null;
-  status: string;
-  externalId: string | null;
-  metadata: Record<string, unknown>;
-}
-
-export interface OrderDetailDto extends OrderDto {
-  timeline: TimelineDto[];
-  channelStatusHistory: ChannelStatusDto[];
-}
-
-export interface TimelineDto {
-  id: number;
-  type: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  actor: string;
-  message: string;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
-
-export interface ChannelStatusDto {
-  channelStatus: string;
-  applied: boolean;
-  note: string | null;
-  eventId: string | null;
-  occurredAt: string | null;
-  recordedAt: string;
-}
 
 export function toCustomerDto(c: Customer): CustomerDto {
   return { id: c.id, externalId: c.external_id, name: c.name, phone: c.phone, email: c.email };
@@ -323,7 +266,7 @@ async function estimateMatches(db: Executor, search: Omit<OrderSearch, 'page' | 
 export async function searchOrders(
   db: Executor,
   search: OrderSearch,
-): Promise<{ data: OrderDto[]; total: number; totalIsEstimate: boolean }> {
+): Promise<{ data: ListedOrderDto[]; total: number; totalIsEstimate: boolean }> {
   // The capped count first: it is cheap whatever the filter, and it decides the page's plan.
   const count = await orderSearchCappedCountQuery(db, search).executeTakeFirstOrThrow();
   const rows = await orderSearchPageQuery(db, search, count.total <= EXACT_TOTAL_LIMIT).execute();
@@ -338,33 +281,29 @@ export async function searchOrders(
   const orderIds = rows.map((r) => r.id);
   const customerIds = [...new Set(rows.map((r) => r.customer_id).filter((id): id is string => id !== null))];
   const [items, customers] = await Promise.all([
-    orderIds.length
-      ? db
-          .selectFrom('order_items')
-          .selectAll()
-          .where('order_id', 'in', orderIds)
-          .orderBy('line_no')
-          .execute()
-      : Promise.resolve([]),
+    orderIds.length ? firstItemsOfOrders(db, orderIds) : Promise.resolve([]),
     customerIds.length
       ? db.selectFrom('customers').selectAll().where('id', 'in', customerIds).execute()
       : Promise.resolve([]),
   ]);
   const customerById = new Map(customers.map((c) => [c.id, c]));
   const itemsByOrder = new Map<string, OrderItem[]>();
-  for (const item of items) {
+  const lineCounts = new Map<string, number>();
+  for (const { rank: _, line_count, ...item } of items) {
     const list = itemsByOrder.get(item.order_id) ?? [];
     list.push(item);
     itemsByOrder.set(item.order_id, list);
+    lineCounts.set(item.order_id, Number(line_count));
   }
   return {
-    data: rows.map((o) =>
-      toOrderDto(
+    data: rows.map((o) => ({
+      ...toOrderDto(
         o,
         o.customer_id ? customerById.get(o.customer_id) : undefined,
         itemsByOrder.get(o.id) ?? [],
       ),
-    ),
+      itemsPage: detailItemsPage(o.id, lineCounts.get(o.id) ?? 0, ORDER_LIST_ITEMS),
+    })),
     total,
     totalIsEstimate,
   };
@@ -373,16 +312,18 @@ export async function searchOrders(
 export async function getOrderDetail(db: Executor, id: string): Promise<OrderDetailDto | undefined> {
   const order = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   if (!order) return undefined;
-  const [customer, items, timeline, history] = await Promise.all([
+  const [customer, items, itemCount, timeline, history] = await Promise.all([
     order.customer_id
       ? db.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirst()
       : Promise.resolve(undefined),
-    db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
+    orderItemsPage(db, id, ORDER_DETAIL_ITEMS, 0),
+    countOrderItems(db, id),
     db.selectFrom('order_events').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     db.selectFrom('order_channel_statuses').selectAll().where('order_id', '=', id).orderBy('id').execute(),
   ]);
   return {
     ...toOrderDto(order, customer, items),
+    itemsPage: detailItemsPage(id, Number(itemCount.total)),
     timeline: timeline.map(toTimelineDto),
     channelStatusHistory: history.map(toChannelStatusDto),
   };

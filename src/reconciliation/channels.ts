@@ -42,7 +42,7 @@ export function expectedPayments(
   );
 }
 
-/** The channels whose orders carry their shipment record. */
+/** The channels that record their orders' shipments in order_shipments. */
 export function shipmentChannels(integrations: readonly Integration[]): string[] {
   return integrations.filter((i) => i.reconciliation?.recordsShipments).map((i) => i.source);
 }

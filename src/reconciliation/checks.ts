@@ -32,9 +32,9 @@ export interface CoreReport {
   paidNotConfirmed: Finding;
   /** Refunds that do not add up against the order's total and payment status. */
   amountMismatches: Finding;
-  /** Shipped or delivered orders of channels that record shipments, without one. */
+  /** Shipped or delivered orders of channels that record shipments, without their row in order_shipments. */
   shippedWithoutShipment: Finding;
-  /** Delivered orders of those channels whose shipment has no delivery date. */
+  /** Delivered orders of those channels whose shipment row has no delivery date. */
   deliveredWithoutDate: Finding;
   /** Inventory: reservations still open on orders that can no longer ship. */
   openReservationsOnFinishedOrders: Finding;
@@ -217,30 +217,30 @@ async function checksIn(
       .where(notAcknowledged('amountMismatches')),
   );
 
+  // Shipments are rows of order_shipments. A shipped or delivered order without one is found through its
+  // channel's partial index of those orders whose row does not exist (`shipment_recorded`): one arm per
+  // channel, its name a constant so the index's predicate matches. A delivered one whose row has no date is
+  // found from the shipments still on their way (order_shipments_undelivered), each order looked up by key
+  // (`offset 0` keeps it a lookup: as a join the planner may read every delivered order instead).
   const shipping = shipmentChannels(integrations);
   const none: Finding = { count: 0, sample: [] };
-  // Within the predicate of orders_shipment_missing, read by channel.
-  const shipmentFinding = (check: OrderFindingName, which: RawBuilder<boolean>) =>
+  const withoutRow = (channel: string) => sql`select orders.id from orders
+    where orders.channel = ${sql.lit(channel)} and orders.status in ('shipped', 'delivered')
+      and not orders.shipment_recorded
+      and not exists (select 1 from order_shipments s where s.order_id = orders.id)
+      and ${notAcknowledged('shippedWithoutShipment')}`;
+  const shippedWithoutShipment =
+    shipping.length === 0 ? none : await matches(db, sql.join(shipping.map(withoutRow), sql` union all `));
+  const deliveredWithoutDate =
     shipping.length === 0
-      ? Promise.resolve(none)
-      : orderFinding((q) =>
-          q
-            .where('channel', 'in', shipping)
-            .where(
-              sql<boolean>`status in ('shipped', 'delivered') and (attributes->'shipment' is null
-                or (status = 'delivered' and attributes->'shipment'->>'deliveredAt' is null))`,
-            )
-            .where(which)
-            .where(notAcknowledged(check)),
+      ? none
+      : await matches(
+          db,
+          sql`select o.id from order_shipments s cross join lateral (select orders.id from orders
+            where orders.id = s.order_id and orders.status = 'delivered' and orders.channel in (${sql.join(shipping)})
+              and ${notAcknowledged('deliveredWithoutDate')} offset 0) o
+          where s.delivered_at is null`,
         );
-  const shippedWithoutShipment = await shipmentFinding(
-    'shippedWithoutShipment',
-    sql<boolean>`attributes->'shipment' is null`,
-  );
-  const deliveredWithoutDate = await shipmentFinding(
-    'deliveredWithoutDate',
-    sql<boolean>`attributes->'shipment' is not null`,
-  );
 
   const channels: CoreReport['channels'] = {};
   for (const integration of integrations) {

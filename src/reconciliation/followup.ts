@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../db/index.js';
-import { deadEventIntervention } from '../inbox/interventions.js';
+import { openEventIntervention } from '../inbox/interventions.js';
 import { findInboundEvents } from '../inbox/repository.js';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, WorkerContext } from '../integrations/types.js';
@@ -177,10 +177,8 @@ export async function openFindings(
   ]);
   for (const event of events) {
     if (event.status !== 'dead' && event.status !== 'attention') continue;
-    await open({
-      ...deadEventIntervention(event, event.status, event.last_error ?? event.outcome),
-      refresh: false,
-    });
+    const reason = event.last_error ?? event.outcome;
+    if (await openEventIntervention(ctx.db, event, event.status, reason, { refresh: false })) opened++;
   }
   for (const id of report.deadOutbox.sample) {
     const row = await ctx.db.selectFrom('outbox').selectAll().where('id', '=', Number(id)).executeTakeFirst();
@@ -220,6 +218,23 @@ export async function openFindings(
   return opened;
 }
 
+/** Open entries (`i`) whose cause is gone on its own: each one's row says so, looked up by its key. */
+const causesGone: { gone: RawBuilder<boolean>; note: string }[] = [
+  {
+    gone: sql`exists (select 1 from inbound_events e where e.id = i.event_id and e.status = 'processed')`,
+    note: 'the event has been processed',
+  },
+  {
+    gone: sql`exists (select 1 from outbox o where o.id = i.outbox_id and o.status = 'delivered')`,
+    note: 'the message has been delivered',
+  },
+  {
+    gone: sql`i.source = 'order_attention'
+      and exists (select 1 from orders o where o.id = i.order_id and o.attention_reason is null)`,
+    note: "the order's attention flag was cleared",
+  },
+];
+
 /**
  * Open entries whose cause is gone are resolved by the run, with the reason: a dead event processed since
  * (replayed), an outbox message delivered since, an order whose attention flag was cleared, and a finding a
@@ -228,31 +243,15 @@ export async function openFindings(
 export async function settleCleared(ctx: WorkerContext, report: CoreReport): Promise<number> {
   const cleared: { id: string; note: string }[] = [];
   const db = ctx.db;
-  const events = await db
-    .selectFrom('interventions as i')
-    .innerJoin('inbound_events as e', 'e.id', 'i.event_id')
-    .select('i.id')
-    .where('i.state', '=', 'open')
-    .where('e.status', '=', 'processed')
-    .execute();
-  for (const e of events) cleared.push({ id: e.id, note: 'the event has been processed' });
-  const outbox = await db
-    .selectFrom('interventions as i')
-    .innerJoin('outbox as o', 'o.id', 'i.outbox_id')
-    .select('i.id')
-    .where('i.state', '=', 'open')
-    .where('o.status', '=', 'delivered')
-    .execute();
-  for (const o of outbox) cleared.push({ id: o.id, note: 'the message has been delivered' });
-  const attention = await db
-    .selectFrom('interventions as i')
-    .innerJoin('orders as o', 'o.id', 'i.order_id')
-    .select('i.id')
-    .where('i.state', '=', 'open')
-    .where('i.source', '=', 'order_attention')
-    .where('o.attention_reason', 'is', null)
-    .execute();
-  for (const a of attention) cleared.push({ id: a.id, note: "the order's attention flag was cleared" });
+  for (const { gone, note } of causesGone) {
+    const entries = await db
+      .selectFrom('interventions as i')
+      .select('i.id')
+      .where('i.state', '=', 'open')
+      .where(gone)
+      .execute();
+    for (const entry of entries) cleared.push({ id: entry.id, note });
+  }
   // A finding whose check reported every match (not only a sample) and no longer names the order.
   const complete: [string, Finding][] = [
     ...(Object.keys(findingText) as OrderFindingName[]).map((check): [string, Finding] => [

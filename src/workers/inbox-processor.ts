@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { InboundEvent } from '../db/schema.js';
-import { deadEventIntervention } from '../inbox/interventions.js';
+import { openEventIntervention } from '../inbox/interventions.js';
 import { type EventMark, findInboundEvents, markEvents } from '../inbox/repository.js';
 import type { HandlerResult, Integration, WorkerContext } from '../integrations/types.js';
 import { createCoalescer, type Settled, settle, unwrap } from '../lib/coalesce.js';
 import { errorMessage, isConnectionError } from '../lib/errors.js';
-import { causeKeys, openIntervention, resolveInterventionByCause } from '../orders/interventions.js';
+import { causeKeys, resolveInterventionByCause } from '../orders/interventions.js';
 import { type InboxJob, inboxJobSchema } from '../queues/index.js';
 import { isRetryable, toJobError } from '../queues/retry.js';
 
@@ -164,7 +164,7 @@ async function recordInterventions(
     const replayed = typeof (event.meta as { replayedAt?: unknown }).replayedAt === 'string';
     const done = await settle(async () => {
       if (mark.status === 'dead' || mark.status === 'attention') {
-        await openIntervention(ctx.db, deadEventIntervention(event, mark.status, mark.error ?? mark.outcome));
+        await openEventIntervention(ctx.db, event, mark.status, mark.error ?? mark.outcome);
       } else if (mark.status === 'processed' && replayed) {
         await resolveInterventionByCause(ctx.db, causeKeys.event(event.id), {
           actor: 'worker',

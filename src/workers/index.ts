@@ -1,5 +1,7 @@
 import { type Job, type Processor, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ListenHandlers, Subscription } from '../db/listen.js';
+import { startInboxEnqueuer } from '../inbox/enqueuer.js';
 import { sweepInbox } from '../inbox/sweeper.js';
 import type { Integration, MaintenanceProcessor, Schedule, WorkerContext } from '../integrations/types.js';
 import { errorMessage } from '../lib/errors.js';
@@ -35,6 +37,8 @@ export interface WorkerOptions {
   schedules?: boolean;
   /** This process's metrics: each job's duration by queue and outcome. */
   metrics?: Metrics;
+  /** LISTEN on the database (DatabaseHandle.listen): how stored inbox rows become jobs. */
+  listen(channel: string, handlers: ListenHandlers): Promise<Subscription>;
 }
 
 /** The workers' composition root: one BullMQ Worker per queue, each with its processor. */
@@ -82,6 +86,7 @@ export async function startWorkers(
       lockDuration: config.WORKER_LOCK_MS,
       lockRenewTime: config.WORKER_LOCK_RENEW_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
     const { metrics } = options;
@@ -176,11 +181,18 @@ export async function startWorkers(
       logger.warn({ err: errorMessage(err) }, 'inbox sweep failed; will retry');
     }
   });
+  const enqueuer = await startInboxEnqueuer({
+    db: ctx.db,
+    listen: options.listen,
+    inbox: ctx.queues.inbox,
+    logger,
+  });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   return {
     workers,
     relay,
     close: async () => {
+      await enqueuer.close();
       await sweeper.stop();
       await Promise.all(workers.map((w) => w.close()));
       await relay.stop();

@@ -421,7 +421,7 @@ describe('the ledger under chaos', () => {
     const acknowledgedManual: { externalOrderId: string; at: number }[] = [];
     const recoveries: Recovery[] = [];
     let postgresOutage: { from: number; to: number } | undefined;
-    const watchRecovery = async (kill: string, killedAt: number, spawnedAt: number) => {
+    const watchRecovery = async (kill: string, killedAt: number, spawnedAt: number, started: () => void) => {
       const wanted = [
         ...new Set(acknowledgedManual.filter((a) => a.at < killedAt).map((a) => a.externalOrderId)),
       ];
@@ -438,6 +438,7 @@ describe('the ledger under chaos', () => {
           else await sleep(100);
         }
       } finally {
+        started();
         await inbox.close();
         connection.disconnect();
       }
@@ -477,7 +478,13 @@ describe('the ledger under chaos', () => {
         await sigkill(worker);
         await sleep(1000);
         startWorker();
-        recoveryWatches.push(watchRecovery(label, killedAt, Date.now()));
+        const spawnedAt = Date.now();
+        // Resolves once the replacement's start has been seen (or given up on).
+        return {
+          started: new Promise<void>((resolve) => {
+            recoveryWatches.push(watchRecovery(label, killedAt, spawnedAt, resolve));
+          }),
+        };
       };
       await at(0.1);
       await killWorker('1');
@@ -497,8 +504,11 @@ describe('the ledger under chaos', () => {
       await startWeb();
       fault('gateway back');
       await at(0.65);
-      await killWorker('3');
+      const third = await killWorker('3');
       await at(0.8);
+      // The replacement is seen to start by its BullMQ connections, which a Redis restart drops: on a slow
+      // machine, where the gateway's restart has pushed this kill late, the restart waits for that start.
+      await third.started;
       fault('Redis restarted without persistence (all queue data lost)');
       await redis.restartLosingData();
     })();
@@ -516,15 +526,23 @@ describe('the ledger under chaos', () => {
       const orderId = row?.external_order_id ?? '';
       checkoutOrders.set(event.id, orderId);
       if (!event.payments) return [];
-      let rz = razorpay.orderForOrderId(orderId);
+      // The customer pays the Razorpay order the storefront shows them: the one our record holds.
+      const recorded = () =>
+        database.handle.db
+          .selectFrom('razorpay_orders')
+          .select(['razorpay_order_id', 'amount'])
+          .where('order_id', '=', orderId)
+          .executeTakeFirst()
+          .catch(() => undefined);
+      let rz = await recorded();
       while (!rz && Date.now() < deadline) {
         await sleep(200);
-        rz = razorpay.orderForOrderId(orderId);
+        rz = await recorded();
       }
       if (!rz) return [];
       const fields = {
         paymentId: `pay_${orderId.replaceAll('-', '').slice(0, 14)}`,
-        razorpayOrderId: rz.id,
+        razorpayOrderId: rz.razorpay_order_id,
         amount: rz.amount,
       };
       const kinds = ['payment.captured', 'order.paid'].slice(0, event.payments);
@@ -542,7 +560,7 @@ describe('the ledger under chaos', () => {
               'x-razorpay-event-id': `evt_${kind}_${orderId}`,
             },
             raw,
-            externalOrderId: rz.id,
+            externalOrderId: rz.razorpay_order_id,
           },
         };
       });

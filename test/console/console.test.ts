@@ -149,6 +149,22 @@ describe('the operator console', () => {
     expect(await page.$(row)).not.toBeNull();
   });
 
+  it('pages a list longer than one page, keeping its kind and state on the next page', async () => {
+    await sql`
+      insert into outbox (topic, payload, status, last_error)
+      select 'console.paging', jsonb_build_object('n', n), 'dead', 'provider said no'
+      from generate_series(1, 105) as n`.execute(system.db);
+    await page.goto(`${system.baseUrl}/admin/console/events?kind=outbox&state=dead`);
+    expect(await page.$$eval('tr[data-outbox]', (trs) => trs.length)).toBe(100);
+    await Promise.all([page.waitForNavigation(), page.click('a[rel=next]')]);
+    const url = new URL(page.url());
+    expect(Object.fromEntries(url.searchParams)).toEqual({ kind: 'outbox', state: 'dead', page: '2' });
+    expect(await page.$$eval('tr[data-outbox]', (trs) => trs.length)).toBe(5);
+    expect(await page.$('a[rel=next]')).toBeNull();
+    await Promise.all([page.waitForNavigation(), page.click('a[rel=prev]')]);
+    expect(await page.$$eval('tr[data-outbox]', (trs) => trs.length)).toBe(100);
+  });
+
   it('signs out: the session is gone and the console asks to sign in again', async () => {
     await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
     expect(new URL(page.url()).pathname).toBe('/auth/console');
@@ -280,6 +296,63 @@ describe('the operator console without a browser', () => {
       expect(await page.text()).not.toContain(`/admin/console/interventions/${id}/resolve`);
       expect((await resolve(id, { cookie }, csrfToken)).status).toBe(403);
       expect(await stateOf(id)).toBe('open');
+    });
+  });
+
+  describe('when a list has more rows than one page', () => {
+    /** The ids a page lists (`data-<kind>` rows) and its `older →` link, decoded. */
+    const readPage = async (path: string, cookie: string, attribute: string) => {
+      const res = await fetch(`${system.baseUrl}${path}`, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      const ids = [...html.matchAll(new RegExp(`${attribute}="([^"]+)"`, 'g'))].map((m) => m[1]);
+      const next = /<a rel="next" href="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+      const prev = /<a rel="prev" href="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+      return { ids, next, prev, html };
+    };
+
+    it('shows the rest of the inbox events on page 2, keeping the kind and state', async () => {
+      const { cookie } = await signIn();
+      const inserted = await sql<{ id: string }>`
+        insert into inbound_events (source, dedup_key, event_type, external_order_id, payload, meta, status, last_error)
+        select 'manual', 'console-paging-' || n, 'order.create', 'console-paging-' || n, '{}', '{}', 'attention', 'stuck'
+        from generate_series(1, 130) as n returning id`.execute(system.db);
+      const first = await readPage('/admin/console/events?kind=inbox&state=attention', cookie, 'data-event');
+      expect(first.ids).toHaveLength(100);
+      expect(first.html).toContain('130 events, newest first · page 1 of 2');
+      expect(first.prev).toBeUndefined();
+      expect(first.next).toBe('/admin/console/events?kind=inbox&state=attention&page=2');
+      const second = await readPage(first.next ?? '', cookie, 'data-event');
+      expect(second.ids).toHaveLength(30);
+      expect(second.next).toBeUndefined();
+      expect(second.prev).toBe('/admin/console/events?kind=inbox&state=attention');
+      expect(new Set([...first.ids, ...second.ids])).toEqual(new Set(inserted.rows.map((r) => r.id)));
+    });
+
+    it('shows the rest of the interventions on page 2, keeping the source filter', async () => {
+      const { cookie } = await signIn();
+      await sql`
+        insert into interventions (source, cause_key, summary, details, actions)
+        select 'payment_mismatch', 'console-paging:' || n, 'amount differs', '{}', '[]'
+        from generate_series(1, 120) as n`.execute(system.db);
+      const path = '/admin/console/interventions?state=open&source=payment_mismatch';
+      const first = await readPage(path, cookie, 'data-intervention');
+      expect(first.ids).toHaveLength(100);
+      expect(first.next).toBe(`${path}&page=2`);
+      const second = await readPage(first.next ?? '', cookie, 'data-intervention');
+      expect(second.ids).toHaveLength(20);
+      expect(second.next).toBeUndefined();
+      expect(new Set([...first.ids, ...second.ids]).size).toBe(120);
+    });
+
+    it('answers a page past the deepest a list may go with a 400 page, not a scan', async () => {
+      const { cookie } = await signIn();
+      const res = await fetch(`${system.baseUrl}/admin/console/events?kind=outbox&state=dead&page=500`, {
+        headers: { cookie },
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await res.text()).toContain('narrow the filter');
     });
   });
 

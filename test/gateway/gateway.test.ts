@@ -497,6 +497,7 @@ describe('GET /admin/orders/:id', () => {
         'attentionReason',
         'customer',
         'items',
+        'itemsPage',
         'createdAt',
         'updatedAt',
         'timeline',

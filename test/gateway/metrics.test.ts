@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrder } from '../../src/orders/create.js';
 import { withOrderLock } from '../../src/orders/locks.js';
 import { transitionOrder } from '../../src/orders/transition.js';
 import { FakeProvider } from '../support/fake-provider.js';
@@ -137,6 +138,56 @@ describe('GET /admin/metrics', () => {
       const text = await scrape();
       expect(text).toMatch(/ordergate_orders\{channel="manual",status="delivered"\} 1/);
       expect(text).toMatch(/ordergate_orders\{channel="manual",status="cancelled"\} 1/);
+    });
+
+    /** The value of one series in a scrape (0 when it has not been observed yet). */
+    const seriesValue = async (series: string) => {
+      const line = (await scrape()).split('\n').find((l) => l.startsWith(`${series} `));
+      return line ? Number(line.slice(series.length + 1)) : 0;
+    };
+
+    it('counts a cancellation only once its transaction commits, never when it rolls back', async () => {
+      expect((await push('rollback-1', 'rollback-key-0001')).status).toBe(202);
+      const order = await orderFor('rollback-1');
+      const cancellations = 'ordergate_order_cancellations_total{channel="manual",reason_class="channel"}';
+      const before = await seriesValue(cancellations);
+      const cancel = (fail: boolean) =>
+        withOrderLock(system.db, 'manual', 'rollback-1', async (trx) => {
+          await transitionOrder(trx, { order, to: 'cancelled', actor: 'channel:manual' });
+          if (fail) throw new Error('rolled back after the cancellation');
+        });
+      await expect(cancel(true)).rejects.toThrow('rolled back after the cancellation');
+      expect(await seriesValue(cancellations)).toBe(before);
+      await cancel(false);
+      expect(await seriesValue(cancellations)).toBe(before + 1);
+    });
+
+    it('counts an order created only once its transaction commits, never when it rolls back', async () => {
+      const created = 'ordergate_order_value_minor_units_count{channel="manual",currency="EUR"}';
+      const before = await seriesValue(created);
+      const create = (externalOrderId: string, fail: boolean) =>
+        createOrder(system.db, {
+          input: {
+            channel: 'manual',
+            externalOrderId,
+            currency: 'EUR',
+            items: [{ sku: 'RB', name: 'rb', quantity: 1, unitPrice: 700 }],
+            actor: 'test',
+          },
+          announce: false,
+          inTx: async (trx, order) => {
+            await transitionOrder(trx, { order, to: 'cancelled', actor: 'channel:manual' });
+            if (fail) throw new Error('rolled back after the creation');
+          },
+        });
+      const cancellations = 'ordergate_order_cancellations_total{channel="manual",reason_class="channel"}';
+      const cancelledBefore = await seriesValue(cancellations);
+      await expect(create('rollback-2', true)).rejects.toThrow('rolled back after the creation');
+      expect(await seriesValue(created)).toBe(before);
+      expect(await seriesValue(cancellations)).toBe(cancelledBefore);
+      await create('rollback-3', false);
+      expect(await seriesValue(created)).toBe(before + 1);
+      expect(await seriesValue(cancellations)).toBe(cancelledBefore + 1);
     });
   });
 });

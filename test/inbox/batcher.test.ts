@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
+import type { Subscription } from '../../src/db/listen.js';
 import { createInboxBatcher, type InboxBatcher } from '../../src/inbox/batcher.js';
-import type { IngestInput } from '../../src/inbox/ingest.js';
+import { INBOX_CHANNEL, type IngestInput } from '../../src/inbox/ingest.js';
 import { AppError } from '../../src/lib/errors.js';
 import { createLogger } from '../../src/lib/logger.js';
-import type { InboxJob } from '../../src/queues/index.js';
-import { createRedisConnection, type ResolvedRedis, resolveRedis } from '../../src/redis/connection.js';
-import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/system.js';
+import { createTestDatabase, type TestDatabase, usingPostgres, waitFor } from '../support/system.js';
 
 const logger = createLogger('silent');
 
@@ -22,28 +16,28 @@ function event(key: string, payload: unknown = { n: key }): IngestInput {
 }
 
 let database: TestDatabase;
-let redis: ResolvedRedis;
-let connection: Redis;
-let queue: Queue<InboxJob>;
-let dataDir: string;
 let batcher: InboxBatcher;
+let subscription: Subscription;
+/** Every id announced on the inbox channel, in order. */
+const announced: string[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordergate-batcher-'));
-  redis = await resolveRedis({ redisUrl: process.env.REDIS_URL, dataDir, logger });
-  connection = createRedisConnection(redis.url);
-  queue = new Queue<InboxJob>('inbox', { connection, prefix: `{og-test-${randomUUID().slice(0, 8)}}` });
-  batcher = createInboxBatcher({ db: database.handle.db, inboxQueue: queue, logger }, { maxBatch: 16 });
+  batcher = createInboxBatcher({ db: database.handle.db, logger }, { maxBatch: 16 });
+  let listening: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
+  subscription = await database.handle.listen(INBOX_CHANNEL, {
+    onNotify: (id) => announced.push(id),
+    onListening: () => listening(),
+  });
+  await started;
 });
 
 afterAll(async () => {
-  await queue?.obliterate({ force: true }).catch(() => {});
-  await queue?.close();
-  connection?.disconnect();
-  await redis?.stop();
+  await subscription?.close();
   await database?.drop();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function rowsFor(keys: string[]) {
@@ -55,10 +49,10 @@ async function rowsFor(keys: string[]) {
 }
 
 describe('when many distinct events arrive at once (more than one batch)', () => {
-  it('stores each once, enqueues a job under its id, and answers each caller with its own id', async () => {
+  it('stores each once, announces its id once, and answers each caller with its own id', async () => {
     const keys = Array.from({ length: 40 }, (_, i) => `many-${i}-${randomUUID()}`);
     const results = await Promise.all(keys.map((k) => batcher.ingest(event(k))));
-    expect(results.every((r) => !r.duplicate && r.enqueued)).toBe(true);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
     expect(new Set(results.map((r) => r.eventId)).size).toBe(keys.length);
     const rows = await rowsFor(keys);
     expect(rows).toHaveLength(keys.length);
@@ -66,9 +60,10 @@ describe('when many distinct events arrive at once (more than one batch)', () =>
       const row = rows.find((r) => r.dedup_key === key);
       expect(row?.id).toBe(results[i]?.eventId);
       expect(row?.payload).toEqual({ n: key });
-      const job = await queue.getJob(results[i]?.eventId ?? '');
-      expect(job?.data).toEqual({ eventId: results[i]?.eventId });
     }
+    const ids = results.map((r) => r.eventId);
+    await waitFor(() => ids.every((id) => announced.includes(id)) || undefined);
+    expect(announced.filter((id) => ids.includes(id))).toHaveLength(ids.length);
   });
 });
 
@@ -76,22 +71,23 @@ describe('when the same key arrives twice in the same batch', () => {
   it('stores one row; the second caller gets the first event id as a duplicate', async () => {
     const key = `twice-${randomUUID()}`;
     const [a, b] = await Promise.all([batcher.ingest(event(key)), batcher.ingest(event(key))]);
-    expect(a).toEqual({ eventId: expect.any(String), duplicate: false, enqueued: true });
-    expect(b).toEqual({ eventId: a?.eventId, duplicate: true, enqueued: false });
+    expect(a).toEqual({ eventId: expect.any(String), duplicate: false });
+    expect(b).toEqual({ eventId: a?.eventId, duplicate: true });
     expect(await rowsFor([key])).toHaveLength(1);
   });
 });
 
 describe('when the key was stored by an earlier batch', () => {
-  it('answers duplicate with the stored id and enqueues nothing new', async () => {
+  it('answers duplicate with the stored id and does not announce it again', async () => {
     const key = `again-${randomUUID()}`;
     const first = await batcher.ingest(event(key));
-    await queue.remove(first.eventId);
     const fresh = `fresh-${randomUUID()}`;
     const [second, other] = await Promise.all([batcher.ingest(event(key)), batcher.ingest(event(fresh))]);
-    expect(second).toEqual({ eventId: first.eventId, duplicate: true, enqueued: false });
+    expect(second).toEqual({ eventId: first.eventId, duplicate: true });
     expect(other?.duplicate).toBe(false);
-    expect(await queue.getJob(first.eventId)).toBeUndefined();
+    // The fresh event's announcement comes from the same commit as any repeat of the first would.
+    await waitFor(() => announced.includes(other?.eventId ?? '') || undefined);
+    expect(announced.filter((id) => id === first.eventId)).toHaveLength(1);
   });
 });
 
@@ -119,32 +115,10 @@ describe('when a payload comes without its raw body and holds text Postgres cann
   });
 });
 
-describe('when Redis refuses the jobs', () => {
-  it('still answers with the stored ids and enqueued: false (the sweeper re-enqueues them)', async () => {
-    const dead = createRedisConnection('redis://127.0.0.1:1');
-    dead.on('error', () => {});
-    const deadQueue = new Queue<InboxJob>('inbox', { connection: dead, prefix: '{og-test-dead}' });
-    deadQueue.on('error', () => {});
-    const noRedis = createInboxBatcher(
-      { db: database.handle.db, inboxQueue: deadQueue, logger, enqueueTimeoutMs: 300 },
-      { maxBatch: 8 },
-    );
-    const keys = [`nored-a-${randomUUID()}`, `nored-b-${randomUUID()}`];
-    const results = await Promise.all(keys.map((k) => noRedis.ingest(event(k))));
-    expect(results.map((r) => [r.duplicate, r.enqueued])).toEqual([
-      [false, false],
-      [false, false],
-    ]);
-    expect((await rowsFor(keys)).map((r) => r.id).sort()).toEqual(results.map((r) => r.eventId).sort());
-    await deadQueue.close().catch(() => {});
-    dead.disconnect();
-  });
-});
-
 describe('when Postgres is unreachable', () => {
   it('rejects every caller of the batch with the retryable unavailable error', async () => {
     const down = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '' });
-    const noDb = createInboxBatcher({ db: down.db, inboxQueue: queue, logger });
+    const noDb = createInboxBatcher({ db: down.db, logger });
     const calls = [
       noDb.ingest(event(`down-a-${randomUUID()}`)),
       noDb.ingest(event(`down-b-${randomUUID()}`)),
@@ -163,7 +137,7 @@ describe.skipIf(!usingPostgres)('when the gateway stores a batch on Postgres', (
     // One connection, so the batches and the look at pg_prepared_statements share one backend.
     const handle = await openDatabase({ databaseUrl: database.url, dataDir: '', poolSize: 1 });
     try {
-      const single = createInboxBatcher({ db: handle.db, inboxQueue: queue, logger });
+      const single = createInboxBatcher({ db: handle.db, logger });
       for (let round = 0; round < 3; round++) {
         await Promise.all(
           Array.from({ length: 4 }, (_, i) => single.ingest(event(`prepared-${round}-${i}-${randomUUID()}`))),
@@ -174,7 +148,9 @@ describe.skipIf(!usingPostgres)('when the gateway stores a batch on Postgres', (
         handle.db,
       );
       expect(rows).toHaveLength(1);
-      expect(rows[0]?.statement).toMatch(/^\/\* prepared \*\/\s+insert into inbound_events/);
+      expect(rows[0]?.statement).toMatch(
+        /^\/\* prepared \*\/\s+with inserted as \(\s+insert into inbound_events/,
+      );
       expect(rows[0]?.executions).toBe(3);
     } finally {
       await handle.close();

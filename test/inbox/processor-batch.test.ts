@@ -7,8 +7,8 @@ import { createInboxProcessor } from '../../src/workers/inbox-processor.js';
 import { withStatus, ysOrder } from '../integrations/yemeksepeti/fixtures.js';
 import { sendYs, startYs, type YsHarness } from '../integrations/yemeksepeti/helpers.js';
 
-// The gateway only: the events wait in the inbox and their jobs in Redis; the test runs the worker's
-// processor on the real jobs, all in the same tick, so they form one batch.
+// The gateway only: the events wait in the inbox; the test adds their jobs to Redis as the workers' enqueuer
+// would and runs the worker's processor on the real jobs, all in the same tick, so they form one batch.
 let h: YsHarness;
 beforeAll(async () => {
   h = await startYs({}, { worker: false });
@@ -24,7 +24,9 @@ async function pushed(body: Record<string, unknown>): Promise<string> {
 }
 
 async function jobOf(eventId: string): Promise<Job<InboxJob>> {
-  const job = await h.system.process.services.ctx.queues.inbox.getJob(eventId);
+  const { inbox } = h.system.process.services.ctx.queues;
+  await inbox.add('inbound', { eventId }, { jobId: eventId });
+  const job = await inbox.getJob(eventId);
   if (!job) throw new Error(`no job for ${eventId}`);
   return job;
 }

@@ -23,7 +23,7 @@ async function seed(db: Db): Promise<void> {
   await sql`
     insert into orders (order_number, channel, external_order_id, status, payment_status, currency, total,
       refunded_total, created_at, updated_at)
-    select 'RC-' || i, 'manual', 'rc-' || i, s.status,
+    select 'RC-' || i, case when i % 20 = 4 then 'storefront' else 'manual' end, 'rc-' || i, s.status,
       case when s.status in ('cancelled', 'refunded') then 'refunded' else 'paid' end, 'TRY', 1000 + i,
       case when s.status in ('cancelled', 'refunded') then 1000 + i else 0 end,
       now() - i * interval '1 minute', now() - i * interval '1 minute'
@@ -36,6 +36,11 @@ async function seed(db: Db): Promise<void> {
       case when status = 'pending' then 'reserved' when status in ('cancelled', 'refunded') then 'released'
         else 'committed' end
     from orders cross join generate_series(1, 2) n`.execute(db);
+  // The storefront's orders (every twentieth, all delivered) have their shipment rows, delivered.
+  await sql`insert into order_shipments (order_id, carrier, tracking_number, shipped_at, delivered_at)
+    select id, 'C', order_number, created_at, updated_at from orders where channel = 'storefront'`.execute(
+    db,
+  );
   // One order in each state a check reports.
   await sql`update orders set attention_reason = 'provider call failed' where order_number = 'RC-7'`.execute(
     db,
@@ -47,6 +52,11 @@ async function seed(db: Db): Promise<void> {
     where order_id = (select id from orders where order_number = 'RC-21')`.execute(db);
   // A refund larger than the order.
   await sql`update orders set refunded_total = total + 1 where order_number = 'RC-43'`.execute(db);
+  await sql`delete from order_shipments where order_id = (select id from orders where order_number = 'RC-64')`.execute(
+    db,
+  );
+  await sql`update order_shipments set delivered_at = null
+    where order_id = (select id from orders where order_number = 'RC-84')`.execute(db);
   await sql`analyze`.execute(db);
 }
 
@@ -65,7 +75,7 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
     const rows = await db
       .selectFrom('orders')
       .select(['id', 'order_number'])
-      .where('order_number', 'in', ['RC-7', 'RC-13', 'RC-21', 'RC-43'])
+      .where('order_number', 'in', ['RC-7', 'RC-13', 'RC-21', 'RC-43', 'RC-64', 'RC-84'])
       .execute();
     ids = Object.fromEntries(rows.map((r) => [r.order_number, r.id]));
     // Counts the statements started and not yet answered.
@@ -93,6 +103,8 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
     expect(report.cancelledButPaid).toEqual({ count: 1, sample: [ids['RC-13']] });
     expect(report.openReservationsOnFinishedOrders).toEqual({ count: 1, sample: [ids['RC-21']] });
     expect(report.amountMismatches).toEqual({ count: 1, sample: [ids['RC-43']] });
+    expect(report.shippedWithoutShipment).toEqual({ count: 1, sample: [ids['RC-64']] });
+    expect(report.deliveredWithoutDate).toEqual({ count: 1, sample: [ids['RC-84']] });
     // The open orders (every 200th, pending) last changed i minutes ago: those past the default 24 h,
     // i = 1,600 … 20,000, are stuck, as manual pending orders.
     expect(report.stuckOrders.count).toBe(93);
@@ -144,6 +156,8 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
       ['cancelled orders whose money was kept', /status = 'cancelled'/, 'orders_cancelled_unrefunded', 2],
       ['open reservations on finished orders', /stock_reservations/, 'stock_reservations_reserved', 1],
       ['refunds that do not add up', /refunded_total > total/, 'orders_payment_mismatch', 2],
+      ['shipped orders without a shipment', /shipment_recorded/, 'orders_storefront_shipment_missing', 1],
+      ['delivered orders without a date', /delivered_at is null/, 'order_shipments_undelivered', 1],
     ])('finds %s through its partial index', async (_name, pattern, index, count) => {
       const mine = (await recorded()).filter((q) => pattern.test(q.sql));
       expect(mine).toHaveLength(count);
@@ -156,11 +170,14 @@ describe('reconciliation checks on a table of 20,000 orders', () => {
     it('reads neither every order nor every reservation for any check', async () => {
       const touching = (await recorded()).filter((q) => /from "?(orders|stock_reservations)\b/.test(q.sql));
       // Attention, stale pending, cancelled but paid, paid not confirmed, amount mismatches: a sample and a
-      // count each; open reservations and stuck orders: one statement each; GoFood's deadline check: two.
-      expect(touching).toHaveLength(14);
+      // count each; open reservations, stuck orders and the two shipment checks: one statement each; GoFood's
+      // deadline check: two.
+      expect(touching).toHaveLength(16);
       for (const q of touching) {
         const plan = await planOf(q);
-        expect(plan, `${q.sql}\n${plan}`).not.toMatch(/Seq Scan on (orders|stock_reservations)/);
+        expect(plan, `${q.sql}\n${plan}`).not.toMatch(
+          /Seq Scan on (orders|stock_reservations|order_shipments)/,
+        );
       }
     });
   });

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Integration } from '../../src/integrations/types.js';
+import { integrations } from '../../src/integrations/index.js';
+import { deliverOrder, shipOrder } from '../../src/integrations/storefront/lifecycle.js';
 import { type CreateOrderInput, createOrder } from '../../src/orders/create.js';
+import { getOrderForUpdate } from '../../src/orders/locks.js';
 import { coreChecks } from '../../src/reconciliation/checks.js';
 import { startTestSystem, type TestSystem, waitFor } from '../support/system.js';
 
@@ -176,31 +178,71 @@ describe('reconciliation rules', () => {
     });
   });
 
-  describe('shipments, on a channel that records them', () => {
-    it('reports a shipped order without a shipment and a delivered one without a delivery date', async () => {
-      const shipping: Integration = {
-        source: 'manual',
-        handleEvent: () => Promise.resolve({ status: 'processed' }),
-        reconciliation: { recordsShipments: true },
-      };
-      const noShipment = await order({ status: 'shipped' });
-      const noDate = await order({
-        status: 'delivered',
-        attributes: { shipment: { carrier: 'X', shippedAt: '2026-12-01' } },
-      });
-      const complete = await order({
-        status: 'delivered',
-        attributes: { shipment: { carrier: 'X', shippedAt: '2026-12-01', deliveredAt: '2026-12-02' } },
-      });
-      const report = await coreChecks(system.db, system.config, [shipping]);
-      expect(report.shippedWithoutShipment.sample).toContain(noShipment.id);
-      expect(report.deliveredWithoutDate.sample).toContain(noDate.id);
-      expect([...report.shippedWithoutShipment.sample, ...report.deliveredWithoutDate.sample]).not.toContain(
-        complete.id,
+  describe('shipments, on the storefront (it records them in order_shipments)', () => {
+    const storefront = (status: CreateOrderInput['status']) => order({ channel: 'storefront', status });
+    const ship = (id: string) =>
+      system.db.transaction().execute(async (trx) =>
+        shipOrder(trx, await getOrderForUpdate(trx, id), {
+          actor: 'test',
+          carrier: 'X',
+          trackingNumber: id,
+        }),
       );
-      // Without the declaration nothing is reported: marketplaces' drivers deliver their orders.
+    const deliver = (id: string) =>
+      system.db
+        .transaction()
+        .execute(async (trx) => deliverOrder(trx, await getOrderForUpdate(trx, id), { actor: 'test' }));
+    const shipmentFindings = async () => {
+      const report = await coreChecks(system.db, system.config, integrations);
+      return { shipped: report.shippedWithoutShipment.sample, delivered: report.deliveredWithoutDate.sample };
+    };
+
+    it('reports an order shipped without a shipment row, and one delivered without a row', async () => {
+      const shipped = await storefront('shipped');
+      const delivered = await storefront('delivered');
+      const found = await shipmentFindings();
+      expect(found.shipped).toEqual(expect.arrayContaining([shipped.id, delivered.id]));
+      expect(found.delivered).not.toContain(delivered.id);
+    });
+
+    it('does not report an order shipped and delivered with its shipment row', async () => {
+      const shipped = await storefront('processing');
+      await ship(shipped.id);
+      const delivered = await storefront('processing');
+      await ship(delivered.id);
+      await deliver(delivered.id);
+      const found = await shipmentFindings();
+      expect([...found.shipped, ...found.delivered]).not.toContain(shipped.id);
+      expect([...found.shipped, ...found.delivered]).not.toContain(delivered.id);
+    });
+
+    it('reports a delivered order whose shipment row has no delivery date', async () => {
+      const delivered = await storefront('processing');
+      await ship(delivered.id);
+      await sql`update orders set status = 'delivered' where id = ${delivered.id}`.execute(system.db);
+      const found = await shipmentFindings();
+      expect(found.delivered).toContain(delivered.id);
+      expect(found.shipped).not.toContain(delivered.id);
+    });
+
+    it('reports an order again once its shipment row is deleted', async () => {
+      const shipped = await storefront('processing');
+      await ship(shipped.id);
+      expect((await shipmentFindings()).shipped).not.toContain(shipped.id);
+      await system.db.deleteFrom('order_shipments').where('order_id', '=', shipped.id).execute();
+      expect((await shipmentFindings()).shipped).toContain(shipped.id);
+    });
+
+    it('does not report the orders of a channel that does not record shipments', async () => {
+      const manual = await order({ status: 'shipped' });
+      const gofood = await order({ channel: 'gofood', status: 'delivered' });
+      const found = await shipmentFindings();
+      expect([...found.shipped, ...found.delivered]).not.toContain(manual.id);
+      expect([...found.shipped, ...found.delivered]).not.toContain(gofood.id);
+      // With no channel declaring it, the checks report nothing at all.
       const undeclared = await coreChecks(system.db, system.config, []);
       expect(undeclared.shippedWithoutShipment.count).toBe(0);
+      expect(undeclared.deliveredWithoutDate.count).toBe(0);
     });
   });
 

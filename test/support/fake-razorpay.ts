@@ -1,5 +1,6 @@
 /**
- * A fake Razorpay over real HTTP: `POST /v1/orders` and `POST /v1/payments/:id/refund` behind basic auth
+ * A fake Razorpay over real HTTP: `POST /v1/orders`, `GET /v1/orders?receipt=` and
+ * `POST /v1/payments/:id/refund` behind basic auth
  * (key id : key secret), with FakeProvider's fault injection, plus helpers that sign and send webhooks the way
  * Razorpay does (`X-Razorpay-Signature`: hex HMAC-SHA256 of the raw body; `X-Razorpay-Event-Id`).
  */
@@ -13,6 +14,7 @@ export const RAZORPAY_WEBHOOK_SECRET = 'rzp-webhook-secret-0123456789';
 export class FakeRazorpay {
   readonly provider = new FakeProvider();
   readonly orders: FakeRoute;
+  readonly orderList: FakeRoute;
   readonly refunds: FakeRoute;
   /** Razorpay order id → the order as created. */
   readonly created = new Map<
@@ -43,6 +45,14 @@ export class FakeRazorpay {
       const order = { amount: body.amount, currency: String(body.currency), receipt: String(body.receipt) };
       this.created.set(id, { ...order, notes });
       return { body: { id, entity: 'order', ...order, status: 'created', notes } };
+    });
+    this.orderList = this.provider.route('GET', '/v1/orders', (req) => {
+      if (!authorized(req)) return unauthorized;
+      const items = [...this.created]
+        .filter(([, order]) => req.query.receipt === undefined || order.receipt === req.query.receipt)
+        .reverse()
+        .map(([id, order]) => ({ id, entity: 'order', ...order, status: 'created' }));
+      return { body: { entity: 'collection', count: items.length, items } };
     });
     this.refunds = this.provider.route('POST', '/v1/payments/:paymentId/refund', (req) => {
       if (!authorized(req)) return unauthorized;
@@ -75,12 +85,6 @@ export class FakeRazorpay {
   /** The Razorpay order created for our order number. */
   orderFor(receipt: string): { id: string; amount: number; currency: string } | undefined {
     for (const [id, order] of this.created) if (order.receipt === receipt) return { id, ...order };
-    return undefined;
-  }
-
-  /** The Razorpay order created for our order id (`notes.orderId`). */
-  orderForOrderId(orderId: string): { id: string; amount: number; currency: string } | undefined {
-    for (const [id, order] of this.created) if (order.notes.orderId === orderId) return { id, ...order };
     return undefined;
   }
 

@@ -15,6 +15,7 @@ import * as operations from './2026_12_05_0300_operations.js';
 import * as inboxAutovacuum from './2026_12_05_0310_inbox_autovacuum.js';
 import * as onebasket from './2026_12_05_0400_onebasket.js';
 import * as storefront from './2026_12_05_0500_storefront.js';
+import * as shipmentChecks from './2026_12_05_0600_shipment_checks.js';
 import * as orderRefsValues from './2026_12_05_0700_order_refs_values.js';
 
 /**
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_05_0310_inbox_autovacuum': inboxAutovacuum,
   '2026_12_05_0400_onebasket': onebasket,
   '2026_12_05_0500_storefront': storefront,
+  '2026_12_05_0600_shipment_checks': shipmentChecks,
   '2026_12_05_0700_order_refs_values': orderRefsValues,
 };
 

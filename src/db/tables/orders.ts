@@ -62,6 +62,8 @@ export interface OrdersTable {
   external_refs: Json<Record<string, string>>;
   attributes: Json;
   attention_reason: string | null;
+  /** Whether the order has its row in order_shipments (kept by a trigger on that table). */
+  shipment_recorded: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -104,3 +104,51 @@ export function money(minor: number, currency: string): string {
 export function Json({ value }: { value: unknown }) {
   return <pre>{JSON.stringify(value, null, 2)}</pre>;
 }
+
+export interface Paging {
+  /** The list's path and the filters it was opened with: every link keeps them. */
+  path: string;
+  filters: Record<string, string | undefined>;
+  page: number;
+  limit: number;
+  total: number;
+  /** The total is an estimate (orders) or capped (events): the page count is then approximate. */
+  totalIsApproximate?: boolean;
+  noun: string;
+}
+
+/** Where a page of a list is: its total, and links to the pages before and after it with the same filters. */
+export function Pager({ paging: p }: { paging: Paging }) {
+  const link = (n: number) => {
+    const params = new URLSearchParams(
+      Object.entries({ ...p.filters, page: n > 1 ? String(n) : undefined }).filter(
+        (e): e is [string, string] => Boolean(e[1]),
+      ),
+    );
+    const query = params.toString();
+    return query ? `${p.path}?${query}` : p.path;
+  };
+  const pages = Math.max(1, Math.ceil(p.total / p.limit));
+  const about = p.totalIsApproximate ? 'about ' : '';
+  return (
+    <p class="muted pager">
+      {about}
+      {p.total} {p.noun}, newest first · page {p.page} of {about}
+      {pages}{' '}
+      {p.page > 1 ? (
+        <a rel="prev" href={link(p.page - 1)}>
+          ← newer
+        </a>
+      ) : (
+        ''
+      )}{' '}
+      {p.page * p.limit < p.total ? (
+        <a rel="next" href={link(p.page + 1)}>
+          older →
+        </a>
+      ) : (
+        ''
+      )}
+    </p>
+  );
+}

@@ -1,8 +1,8 @@
 import type { OrderActionName } from '../../integrations/types.js';
+import type { OrderDetailDto, OrderDto } from '../../orders/dto.js';
 import type { ProviderOrderDto } from '../../orders/provider-orders.js';
-import type { OrderDetailDto, OrderDto } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
-import { Badge, Layout, money, type PageContext, when } from './layout.js';
+import { Badge, Layout, money, type PageContext, Pager, type Paging, when } from './layout.js';
 import type { OrderRecords } from './queries.js';
 import { EventRows, OutboxRows } from './rows.js';
 
@@ -33,18 +33,9 @@ export function OrdersPage(props: {
   filters: OrderFilters;
   channels: readonly string[];
   orders: OrderDto[];
-  total: number;
-  totalIsEstimate: boolean;
-  pageNumber: number;
-  limit: number;
+  paging: Paging;
 }) {
   const { filters: f } = props;
-  const pageLink = (n: number) => {
-    const params = new URLSearchParams(
-      Object.entries({ ...f, page: String(n) }).filter((e): e is [string, string] => Boolean(e[1])),
-    );
-    return `/admin/console/orders?${params.toString()}`;
-  };
   return (
     <Layout title="Orders" page={props.page}>
       <form method="get" action="/admin/console/orders">
@@ -58,16 +49,7 @@ export function OrdersPage(props: {
           <a href="/admin/console/orders">clear</a>
         </fieldset>
       </form>
-      <p class="muted">
-        {props.totalIsEstimate ? 'about ' : ''}
-        {props.total} orders, most recent first{props.pageNumber > 1 ? `, page ${props.pageNumber}` : ''}{' '}
-        {props.pageNumber > 1 ? <a href={pageLink(props.pageNumber - 1)}>newer</a> : ''}{' '}
-        {props.pageNumber * props.limit < props.total ? (
-          <a href={pageLink(props.pageNumber + 1)}>older</a>
-        ) : (
-          ''
-        )}
-      </p>
+      <Pager paging={props.paging} />
       <table>
         <tr>
           <th>order</th>
@@ -104,12 +86,33 @@ export function OrdersPage(props: {
   );
 }
 
+/** Which of an order's items the page shows, with links to the pages before and after, when they do not fit one. */
+function ItemsPager({ order, page }: { order: OrderDetailDto; page: number }) {
+  const { limit, total } = order.itemsPage;
+  if (total <= limit) return '';
+  const first = (page - 1) * limit + 1;
+  const link = (n: number, label: string) => (
+    <a href={`/admin/console/orders/${order.id}?items=${n}`}>{label}</a>
+  );
+  return (
+    <p class="muted">
+      {order.items.length > 0
+        ? `items ${first}–${first + order.items.length - 1} of ${total}`
+        : `no items past the ${total}th`}{' '}
+      {page > 1 ? link(Math.min(page - 1, Math.ceil(total / limit)), 'previous') : ''}{' '}
+      {page * limit < total ? link(page + 1, 'next') : ''}
+    </p>
+  );
+}
+
 export function OrderPage(props: {
   page: PageContext;
   order: OrderDetailDto;
   providerOrders: ProviderOrderDto[];
   records: OrderRecords;
   actions: OrderActionName[];
+  /** The page of items shown (of `order.itemsPage.limit` each). */
+  itemsPage: number;
 }) {
   const { order: o, records } = props;
   const m = (minor: number) => money(minor, o.currency);
@@ -146,6 +149,7 @@ export function OrderPage(props: {
         ))}
       </p>
       <h2>Items</h2>
+      <ItemsPager order={o} page={props.itemsPage} />
       <table>
         <tr>
           <th>#</th>

@@ -1,7 +1,17 @@
 import type { InboundEvent, Intervention, OutboxRow } from '../../db/schema.js';
 import type { OrderActionName } from '../../integrations/types.js';
-import type { OrderDetailDto } from '../../orders/queries.js';
-import { Badge, CsrfField, Json, Layout, money, type PageContext, when } from './layout.js';
+import type { OrderDetailDto } from '../../orders/dto.js';
+import {
+  Badge,
+  CsrfField,
+  Json,
+  Layout,
+  money,
+  type PageContext,
+  Pager,
+  type Paging,
+  when,
+} from './layout.js';
 import { EventRows, OutboxRows, ReplayForm } from './rows.js';
 
 /** The fields each action's body takes (the channel's own rules validate them). */
@@ -58,6 +68,7 @@ export function EventsPage(props: {
   state: string;
   events: InboundEvent[];
   outbox: OutboxRow[];
+  paging: Paging;
 }) {
   const states = props.kind === 'inbox' ? eventStates : outboxStates;
   return (
@@ -79,6 +90,7 @@ export function EventsPage(props: {
           </>
         ))}
       </p>
+      <Pager paging={props.paging} />
       {props.kind === 'inbox' ? (
         <EventRows events={props.events} page={props.page} />
       ) : (
@@ -88,7 +100,12 @@ export function EventsPage(props: {
   );
 }
 
-export function InterventionsPage(props: { page: PageContext; state: string; rows: Intervention[] }) {
+export function InterventionsPage(props: {
+  page: PageContext;
+  state: string;
+  rows: Intervention[];
+  paging: Paging;
+}) {
   return (
     <Layout title="Interventions" page={props.page}>
       <p>
@@ -98,6 +115,7 @@ export function InterventionsPage(props: { page: PageContext; state: string; row
           {props.state === 'resolved' ? <b>resolved</b> : 'resolved'}
         </a>
       </p>
+      <Pager paging={props.paging} />
       <table>
         <tr>
           <th>opened</th>

@@ -1,5 +1,4 @@
 import type { Db } from '../../db/index.js';
-import type { InboundEventStatus, OutboxStatus } from '../../db/schema.js';
 
 /** What the console's order page shows beside the order itself: every row is read-only here. */
 export async function orderRecords(db: Db, order: { id: string; channel: string; externalOrderId: string }) {
@@ -31,23 +30,3 @@ export async function orderRecords(db: Db, order: { id: string; channel: string;
 }
 
 export type OrderRecords = Awaited<ReturnType<typeof orderRecords>>;
-
-export function eventsInState(db: Db, status: InboundEventStatus) {
-  return db
-    .selectFrom('inbound_events')
-    .selectAll()
-    .where('status', '=', status)
-    .orderBy('received_at', 'desc')
-    .limit(100)
-    .execute();
-}
-
-export function outboxInState(db: Db, status: OutboxStatus) {
-  return db
-    .selectFrom('outbox')
-    .selectAll()
-    .where('status', '=', status)
-    .orderBy('id', 'desc')
-    .limit(100)
-    .execute();
-}

@@ -2,19 +2,22 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
-import { validate } from '../../http/input.js';
+import { pageOffset, validate } from '../../http/input.js';
 import { documentRoute, excludeFromDocs } from '../../http/openapi.js';
 import { replayEvent } from '../../inbox/replay.js';
 import { type Integration, orderActionNames } from '../../integrations/types.js';
 import { AppError } from '../../lib/errors.js';
 import { adminActor, roleCovers } from '../../lib/roles.js';
 import { listInterventions, resolveIntervention } from '../../orders/interventions.js';
+import { ORDER_DETAIL_ITEMS, orderItemsPage } from '../../orders/order-items.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
-import { getOrderDetail, searchOrders } from '../../orders/queries.js';
+import { getOrderDetail, searchOrders, toItemDto } from '../../orders/queries.js';
 import { replayOutboxMessage } from '../../outbox/replay.js';
 import { channelActionNames, runOrderAction } from '../order-actions.js';
+import { listEvents } from '../routes/admin-events.js';
+import { interventionListQuery } from '../routes/admin-interventions.js';
 import { orderListQuery } from '../routes/admin-orders.js';
-import { outboxIdParam } from '../routes/admin-outbox.js';
+import { listOutbox, outboxIdParam } from '../routes/admin-outbox.js';
 import { CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, type SessionStore } from '../sessions.js';
 import { Layout, type PageContext } from './layout.js';
 import { OrderPage, OrdersPage } from './orders.js';
@@ -26,7 +29,7 @@ import {
   LoginPage,
   outboxStates,
 } from './pages.js';
-import { eventsInState, orderRecords, outboxInState } from './queries.js';
+import { orderRecords } from './queries.js';
 
 export const CONSOLE = '/admin/console';
 
@@ -45,9 +48,21 @@ const flash = z.object({ notice: z.string().max(300).optional(), error: z.string
 /** Empty form fields are absent; everything else is the action body the channel's rules validate. */
 const actionForm = z.record(z.string(), z.string());
 const resolveForm = z.object({ note: z.string().trim().min(3).max(500) });
+/** Rows on one page of the console's events and interventions lists. */
+const CONSOLE_ROWS = 100;
+/** A list's page number; a malformed one opens the first page. */
+const pageParam = z.coerce.number().int().min(1).max(100_000).catch(1);
+/** Which page of its items an order's page shows; a malformed one shows the first. */
+const orderPageQuery = z.object({ items: z.coerce.number().int().min(1).max(100).catch(1) });
 const eventsQuery = z.object({
   kind: z.enum(['inbox', 'outbox']).catch('inbox'),
   state: z.string().max(20).optional(),
+  page: pageParam,
+});
+const interventionsQuery = z.object({
+  state: z.enum(['open', 'resolved']).catch('open'),
+  source: interventionListQuery.shape.source.catch(undefined),
+  page: pageParam,
 });
 
 export interface ConsoleOptions {
@@ -191,10 +206,15 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
         filters={filters}
         channels={channels}
         orders={result?.data ?? []}
-        total={result?.total ?? 0}
-        totalIsEstimate={result?.totalIsEstimate ?? false}
-        pageNumber={parsed.success ? parsed.data.page : 1}
-        limit={parsed.success ? parsed.data.limit : 50}
+        paging={{
+          path: `${CONSOLE}/orders`,
+          filters,
+          page: parsed.success ? parsed.data.page : 1,
+          limit: parsed.success ? parsed.data.limit : 50,
+          total: result?.total ?? 0,
+          totalIsApproximate: result?.totalIsEstimate ?? false,
+          noun: 'orders',
+        }}
       />,
     );
   });
@@ -207,7 +227,18 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
 
   app.get(`${CONSOLE}/orders/:id`, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
-    const order = await loadOrder(id);
+    const { items: itemsPage } = orderPageQuery.parse(c.req.query());
+    const detail = await loadOrder(id);
+    // The detail holds the first page of items; another page replaces them.
+    const order =
+      itemsPage === 1
+        ? detail
+        : {
+            ...detail,
+            items: (
+              await orderItemsPage(deps.db, id, ORDER_DETAIL_ITEMS, (itemsPage - 1) * ORDER_DETAIL_ITEMS)
+            ).map(toItemDto),
+          };
     const [providerOrders, records] = await Promise.all([
       listProviderOrders(deps.db, id),
       orderRecords(deps.db, order),
@@ -218,6 +249,7 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
       <OrderPage
         page={page}
         order={order}
+        itemsPage={itemsPage}
         providerOrders={providerOrders}
         records={records}
         actions={actions}
@@ -242,15 +274,36 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
   });
 
   app.get(`${CONSOLE}/events`, async (c) => {
-    const { kind, state } = eventsQuery.parse(c.req.query());
+    const { kind, state, page } = eventsQuery.parse(c.req.query());
     const states: readonly string[] = kind === 'inbox' ? eventStates : outboxStates;
     const chosen = state && states.includes(state) ? state : 'dead';
+    const q = { page, limit: CONSOLE_ROWS };
     const [events, outbox] = await Promise.all([
-      kind === 'inbox' ? eventsInState(deps.db, chosen as (typeof eventStates)[number]) : [],
-      kind === 'outbox' ? outboxInState(deps.db, chosen as (typeof outboxStates)[number]) : [],
+      kind === 'inbox'
+        ? listEvents(deps.db, { ...q, status: chosen as (typeof eventStates)[number] })
+        : undefined,
+      kind === 'outbox'
+        ? listOutbox(deps.db, { ...q, status: chosen as (typeof outboxStates)[number] })
+        : undefined,
     ]);
+    const listed = events ?? outbox;
     return c.html(
-      <EventsPage page={await pageContext(c)} kind={kind} state={chosen} events={events} outbox={outbox} />,
+      <EventsPage
+        page={await pageContext(c)}
+        kind={kind}
+        state={chosen}
+        events={events?.data ?? []}
+        outbox={outbox?.data ?? []}
+        paging={{
+          path: `${CONSOLE}/events`,
+          filters: { kind, state: chosen },
+          page,
+          limit: CONSOLE_ROWS,
+          total: listed?.total ?? 0,
+          totalIsApproximate: listed?.totalIsCapped ?? false,
+          noun: kind === 'inbox' ? 'events' : 'messages',
+        }}
+      />,
     );
   });
 
@@ -272,9 +325,27 @@ export function registerConsole(app: Hono<AppEnv>, deps: GatewayDeps, options: C
   });
 
   app.get(`${CONSOLE}/interventions`, async (c) => {
-    const state = c.req.query('state') === 'resolved' ? 'resolved' : 'open';
-    const { rows } = await listInterventions(deps.db, { state }, { limit: 100, offset: 0 });
-    return c.html(<InterventionsPage page={await pageContext(c)} state={state} rows={rows} />);
+    const { state, source, page } = interventionsQuery.parse(c.req.query());
+    const { rows, total } = await listInterventions(
+      deps.db,
+      { state, source },
+      { limit: CONSOLE_ROWS, offset: pageOffset({ page, limit: CONSOLE_ROWS }) },
+    );
+    return c.html(
+      <InterventionsPage
+        page={await pageContext(c)}
+        state={state}
+        rows={rows}
+        paging={{
+          path: `${CONSOLE}/interventions`,
+          filters: { state, source },
+          page,
+          limit: CONSOLE_ROWS,
+          total,
+          noun: 'entries',
+        }}
+      />,
+    );
   });
 
   app.post(`${CONSOLE}/interventions/:id/resolve`, async (c) => {

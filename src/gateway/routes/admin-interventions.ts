@@ -37,7 +37,40 @@ export const interventionListQuery = z
 
 export const interventionIdParam = z.object({ id: z.uuid() });
 
-function toInterventionDto(i: Intervention) {
+const isoTime = z.iso.datetime();
+
+/** An intervention as the admin API answers it. */
+export const interventionDtoSchema = z.object({
+  id: z.uuid(),
+  source: z.string().describe(`What opened it: ${sources.join(', ')}`),
+  causeKey: z.string().describe('One entry per cause: a cause seen again counts an occurrence'),
+  state: z.enum(['open', 'resolved']),
+  orderId: z.uuid().nullable(),
+  eventId: z.uuid().nullable(),
+  outboxId: z.int().positive().nullable(),
+  summary: z.string(),
+  details: z.record(z.string(), z.unknown()),
+  actions: z.array(z.string()).describe('What a person can do about it'),
+  occurrences: z.int().min(1),
+  openedAt: isoTime,
+  lastSeenAt: isoTime,
+  resolvedAt: isoTime.nullable(),
+  resolvedBy: z.string().nullable(),
+  resolutionNote: z.string().nullable(),
+  acknowledged: z.boolean(),
+});
+export const interventionReplayAnswerSchema = z.union([
+  z.object({
+    interventionId: z.uuid(),
+    eventId: z.uuid(),
+    status: z.literal('received'),
+    enqueued: z.boolean(),
+  }),
+  z.object({ interventionId: z.uuid(), outboxId: z.int().positive(), status: z.literal('pending') }),
+]);
+type ReplayAnswer = z.output<typeof interventionReplayAnswerSchema>;
+
+function toInterventionDto(i: Intervention): z.output<typeof interventionDtoSchema> {
   return {
     id: i.id,
     source: i.source,
@@ -107,12 +140,15 @@ export function registerAdminInterventionRoutes(app: Hono<AppEnv>, deps: Gateway
     if (entry.state !== 'open') throw new AppError('conflict', `intervention ${id} is already resolved`);
     if (entry.event_id) {
       const { enqueued } = await replayEvent(deps.db, deps.queues.inbox, entry.event_id);
-      return c.json({ interventionId: id, eventId: entry.event_id, status: 'received', enqueued }, 202);
+      return c.json(
+        { interventionId: id, eventId: entry.event_id, status: 'received', enqueued } satisfies ReplayAnswer,
+        202,
+      );
     }
     if (entry.outbox_id !== null) {
       const outboxId = Number(entry.outbox_id);
       await replayOutboxMessage(deps.db, deps.queues.outbound, outboxId, adminActor(c.get('principal')));
-      return c.json({ interventionId: id, outboxId, status: 'pending' }, 202);
+      return c.json({ interventionId: id, outboxId, status: 'pending' } satisfies ReplayAnswer, 202);
     }
     throw new RuleViolation('nothing_to_replay', 'this entry names no event or outbox message to replay', {
       id,

@@ -1,10 +1,12 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
-import { pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
+import { listPage, pageQuery, parseQuery, timestampInput, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
+import { findOrderById } from '../../orders/locks.js';
+import { countOrderItems, ORDER_DETAIL_ITEMS, orderItemsPage } from '../../orders/order-items.js';
 import { listProviderOrders } from '../../orders/provider-orders.js';
-import { getOrderDetail, searchOrders, shippingStatuses } from '../../orders/queries.js';
+import { getOrderDetail, searchOrders, shippingStatuses, toItemDto } from '../../orders/queries.js';
 import { orderStatuses, paymentStatuses } from '../../orders/status.js';
 
 const csvOf = <T extends readonly [string, ...string[]]>(values: T) =>
@@ -41,6 +43,11 @@ export const orderListQuery = z
 
 export const orderIdParam = z.object({ id: z.uuid() });
 
+/** A page of an order's items: as many as the detail inlines by default, at most an order's 500 lines. */
+export const orderItemsQuery = z
+  .object(pageQuery({ defaultLimit: ORDER_DETAIL_ITEMS, maxLimit: 500 }))
+  .strict();
+
 export function registerAdminOrderRoutes(app: Hono<AppEnv>, deps: GatewayDeps): void {
   app.get('/admin/orders', async (c) => {
     const query = parseQuery(c, orderListQuery);
@@ -56,5 +63,21 @@ export function registerAdminOrderRoutes(app: Hono<AppEnv>, deps: GatewayDeps): 
     // An order split across provider systems shows its provider orders; others are unchanged.
     const providerOrders = await listProviderOrders(deps.db, id);
     return c.json(providerOrders.length > 0 ? { ...order, providerOrders } : order);
+  });
+
+  app.get('/admin/orders/:id/items', async (c) => {
+    const { id } = validate(orderIdParam, c.req.param(), 'order id');
+    const query = parseQuery(c, orderItemsQuery);
+    if (!(await findOrderById(deps.db, id))) {
+      throw new AppError('not_found', 'order not found', { details: { id } });
+    }
+    return c.json(
+      await listPage(
+        query,
+        (limit, offset) => orderItemsPage(deps.db, id, limit, offset),
+        (cap) => countOrderItems(deps.db, id, cap),
+        toItemDto,
+      ),
+    );
   });
 }

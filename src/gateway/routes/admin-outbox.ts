@@ -1,8 +1,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import type { Db } from '../../db/index.js';
 import type { OutboxRow } from '../../db/schema.js';
 import type { AppEnv, GatewayDeps } from '../../http/env.js';
-import { listPage, pageQuery, parseQuery, validate } from '../../http/input.js';
+import { countMatches, listPage, pageQuery, parseQuery, validate } from '../../http/input.js';
 import { AppError } from '../../lib/errors.js';
 import { adminActor } from '../../lib/roles.js';
 import { replayOutboxMessage } from '../../outbox/replay.js';
@@ -18,6 +19,8 @@ export const outboxListQuery = z
   })
   .strict();
 
+export type OutboxListFilter = Partial<z.output<typeof outboxListQuery>> & { page: number; limit: number };
+
 /** Outbox ids are bigint identities; held to the safe-integer range so they survive JSON and `Number`. */
 export const outboxIdParam = z.object({
   id: z
@@ -27,7 +30,26 @@ export const outboxIdParam = z.object({
     .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)),
 });
 
-function toOutboxDto(m: OutboxRow, withPayload: boolean) {
+const isoTime = z.iso.datetime();
+
+/** An outbox message as the admin API answers it (a list row; the detail adds its payload). */
+export const outboxDtoSchema = z.object({
+  id: z.int().positive(),
+  orderId: z.uuid().nullable(),
+  topic: z.string().describe('What it does: a provider call or a hand-off to one of our queues'),
+  status: z.enum(outboxStatuses),
+  lastError: z.string().nullable(),
+  createdAt: isoTime,
+  enqueuedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+});
+export const outboxDetailDtoSchema = outboxDtoSchema.extend({ payload: z.unknown() });
+export const outboxReplayAnswerSchema = z.object({
+  outboxId: z.int().positive(),
+  status: z.literal('pending'),
+});
+
+function toOutboxDto(m: OutboxRow): z.output<typeof outboxDtoSchema> {
   return {
     id: Number(m.id),
     orderId: m.order_id,
@@ -37,8 +59,24 @@ function toOutboxDto(m: OutboxRow, withPayload: boolean) {
     createdAt: m.created_at.toISOString(),
     enqueuedAt: m.enqueued_at ? m.enqueued_at.toISOString() : null,
     finishedAt: m.finished_at ? m.finished_at.toISOString() : null,
-    ...(withPayload ? { payload: m.payload } : {}),
   };
+}
+
+/**
+ * A page of outbox messages matching the filter, newest first, with the filter's capped total (`listPage`):
+ * the admin API and the console's events page read through it.
+ */
+export function listOutbox(db: Db, q: OutboxListFilter) {
+  let query = db.selectFrom('outbox');
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.topic) query = query.where('topic', '=', q.topic);
+  if (q.orderId) query = query.where('order_id', '=', q.orderId);
+  return listPage(
+    q,
+    (limit, offset) => query.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+    countMatches(db, (cap) => query.select('id').limit(cap)),
+    (m) => m,
+  );
 }
 
 /**
@@ -47,35 +85,27 @@ function toOutboxDto(m: OutboxRow, withPayload: boolean) {
  */
 export function registerAdminOutboxRoutes(app: Hono<AppEnv>, deps: GatewayDeps): void {
   app.get('/admin/outbox', async (c) => {
-    const q = parseQuery(c, outboxListQuery);
-    let query = deps.db.selectFrom('outbox');
-    if (q.status) query = query.where('status', '=', q.status);
-    if (q.topic) query = query.where('topic', '=', q.topic);
-    if (q.orderId) query = query.where('order_id', '=', q.orderId);
-    return c.json(
-      await listPage(
-        q,
-        (limit, offset) => query.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-        (cap) =>
-          deps.db
-            .selectFrom(query.select('id').limit(cap).as('matches'))
-            .select((eb) => eb.fn.countAll<number>().as('total'))
-            .executeTakeFirstOrThrow(),
-        (m) => toOutboxDto(m, false),
-      ),
-    );
+    const listed = await listOutbox(deps.db, parseQuery(c, outboxListQuery));
+    return c.json({ ...listed, data: listed.data.map(toOutboxDto) });
   });
 
   app.get('/admin/outbox/:id', async (c) => {
     const { id } = validate(outboxIdParam, c.req.param(), 'outbox id');
     const message = await deps.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
     if (!message) throw new AppError('not_found', 'outbox message not found', { details: { id } });
-    return c.json(toOutboxDto(message, true));
+    const detail: z.output<typeof outboxDetailDtoSchema> = {
+      ...toOutboxDto(message),
+      payload: message.payload,
+    };
+    return c.json(detail);
   });
 
   app.post('/admin/outbox/:id/replay', async (c) => {
     const { id } = validate(outboxIdParam, c.req.param(), 'outbox id');
     await replayOutboxMessage(deps.db, deps.queues.outbound, id, adminActor(c.get('principal')));
-    return c.json({ outboxId: id, status: 'pending' }, 202);
+    return c.json(
+      { outboxId: id, status: 'pending' } satisfies z.output<typeof outboxReplayAnswerSchema>,
+      202,
+    );
   });
 }

@@ -60,7 +60,22 @@ export const stockBody = z
     });
   });
 
-async function warehouseView(deps: GatewayDeps, code: string) {
+/** A warehouse as the admin API answers it: the channel store ids it serves and its stock. */
+export const warehouseDtoSchema = z.object({
+  code: z.string(),
+  category: z.string().describe(warehouseCategories.join(' or ')),
+  name: z.string(),
+  externalStores: z.array(z.object({ channel: z.string(), externalStoreId: z.string() })),
+  stock: z.array(
+    z.object({
+      sku: z.string(),
+      onHand: z.int().describe('Units, or grams for weight-priced (KG) SKUs'),
+      reserved: z.int().describe('Held by orders not yet shipped or released'),
+    }),
+  ),
+});
+
+async function warehouseView(deps: GatewayDeps, code: string): Promise<z.output<typeof warehouseDtoSchema>> {
   const warehouse = await findWarehouse(deps.db, code);
   if (!warehouse) throw new AppError('not_found', `warehouse ${code} does not exist`, { details: { code } });
   const [stores, stock] = await Promise.all([

@@ -18,7 +18,10 @@ const NOT_CONFIGURED = 'RAZORPAY_KEY_ID / RAZORPAY_KEY_SECRET are not configured
 /**
  * `razorpay.order.create`: `POST /v1/orders` with the order's total, currency and number as `receipt`; the
  * Razorpay order id is kept, and is how payment events find their order. An order that already has one is
- * not sent again (a retry after the call succeeded but its record did not).
+ * not sent again. Razorpay does not deduplicate order creation, so a run that created the order but died
+ * before recording it would leave an orphan that a customer could pay: every run first asks Razorpay for
+ * orders with this receipt and adopts the one made for this order (same order id in its notes, same amount
+ * and currency) instead of creating a second.
  */
 const createOrder: OutboundProcessor = async (ctx, job) => {
   const payload = createOrderPayload.parse(job.payload);
@@ -30,19 +33,28 @@ const createOrder: OutboundProcessor = async (ctx, job) => {
   if (existing) return { sent: true, message: `Razorpay order ${existing.razorpay_order_id} exists` };
   const client = razorpayClient(ctx.config);
   if (!client) return { sent: false, message: NOT_CONFIGURED };
-  const created = await client
-    .createOrder(
-      {
-        amount: payload.amount,
-        currency: payload.currency,
-        receipt: payload.receipt,
-        notes: { orderId: payload.orderId },
-      },
-      `ordergate-order-${payload.orderId}`,
-    )
-    .catch((err: unknown) => {
-      throw withProviderAnswer(err);
-    });
+  const earlier = await client.ordersByReceipt(payload.receipt).catch((err: unknown) => {
+    throw withProviderAnswer(err);
+  });
+  const adopted = earlier.find(
+    (o) =>
+      o.notes.orderId === payload.orderId && o.amount === payload.amount && o.currency === payload.currency,
+  );
+  const created =
+    adopted ??
+    (await client
+      .createOrder(
+        {
+          amount: payload.amount,
+          currency: payload.currency,
+          receipt: payload.receipt,
+          notes: { orderId: payload.orderId },
+        },
+        `ordergate-order-${payload.orderId}`,
+      )
+      .catch((err: unknown) => {
+        throw withProviderAnswer(err);
+      }));
   if (created.amount !== payload.amount || (created.currency && created.currency !== payload.currency)) {
     throw new AppError(
       'provider_rejected',
@@ -62,7 +74,7 @@ const createOrder: OutboundProcessor = async (ctx, job) => {
     })
     .onConflict((oc) => oc.column('order_id').doNothing())
     .execute();
-  return { sent: true, message: `Razorpay order ${created.id}` };
+  return { sent: true, message: `Razorpay order ${created.id}${adopted ? ' (found by its receipt)' : ''}` };
 };
 
 /** `razorpay.payment.refund`: `POST /v1/payments/{id}/refund`; `refund.processed` settles it. */

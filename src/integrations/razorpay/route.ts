@@ -4,7 +4,7 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { validate } from '../../http/input.js';
 import { documentRoute } from '../../http/openapi.js';
 import { hmacMatches, parseHexSignature, readSignedJson } from '../../http/signature.js';
-import { ingestPush } from '../kit/push.js';
+import { ingestPush, pushAnswers } from '../kit/push.js';
 import { RAZORPAY_SOURCE, webhookSchema } from './schema.js';
 
 const eventIdHeader = z.string().trim().min(1).max(255);
@@ -63,10 +63,7 @@ export function registerRazorpayWebhook(app: Hono<AppEnv>, deps: RouteDeps): voi
     security: ['razorpaySignature'],
     headers: [{ name: 'X-Razorpay-Event-Id', required: false, description: "Razorpay's event id" }],
     body: webhookSchema,
-    responses: {
-      202: { description: 'Stored in the inbox and queued', body: { type: 'object' } },
-      200: { description: 'Already stored: nothing new', body: { type: 'object' } },
-    },
+    responses: pushAnswers,
     errors: [400, 401, 413, 415, 503],
   });
 }

@@ -58,6 +58,10 @@ export type RazorpayWebhook = z.infer<typeof webhookSchema>;
 
 /** `POST /v1/orders`' answer. */
 export const createdOrderSchema = z.looseObject({ id: z.string().min(1), amount, currency });
+/** `GET /v1/orders`' answer: a collection of orders. */
+export const orderListSchema = z.looseObject({
+  items: z.array(z.looseObject({ id: z.string().min(1), amount, currency, notes })).max(100),
+});
 /** `POST /v1/payments/{id}/refund`'s answer. */
 export const createdRefundSchema = z.looseObject({ id: z.string().min(1), status: z.string().nullish() });
 

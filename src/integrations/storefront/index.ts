@@ -31,6 +31,8 @@ export const storefrontIntegration: Integration = {
   },
   maintenance: { [EXPIRE_UNPAID_JOB]: expireUnpaidProcessor },
   schedules: [{ name: EXPIRE_UNPAID_JOB, every: 60_000 }],
+  // Operators ship and deliver storefront orders here (`order_shipments`).
+  reconciliation: { recordsShipments: true },
   // `POST /admin/orders/:id/cancel` and `/refund` (role: operator).
   orderActions: {
     cancel: (trx, order, body, { actor }) => {

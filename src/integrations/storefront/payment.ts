@@ -7,7 +7,6 @@ import type { Executor } from '../../db/index.js';
 import type { InboundEvent, Order } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
 import { flagAttention } from '../../orders/attention.js';
-import { openIntervention } from '../../orders/interventions.js';
 import { getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { setPaymentStatus } from '../../orders/payment.js';
 import { refundOrder } from '../../orders/refund.js';
@@ -109,20 +108,23 @@ async function capture(
         .execute();
     const refuse = async (status: string, reason: string, causeKey: string): Promise<HandlerResult> => {
       await record(status, reason);
-      await flagAttention(trx, { order: order, reason: reason, actor: ACTOR });
-      await openIntervention(trx, {
-        source: 'payment_mismatch',
-        causeKey,
-        summary: reason,
-        orderId: order.id,
-        eventId: event.id,
-        details: {
-          paymentId: payment.id,
-          amount: payment.amount,
-          currency,
-          expected: { amount: order.total, currency: order.currency },
+      await flagAttention(trx, {
+        order: order,
+        reason: reason,
+        actor: ACTOR,
+        intervention: {
+          source: 'payment_mismatch',
+          causeKey,
+          summary: reason,
+          eventId: event.id,
+          details: {
+            paymentId: payment.id,
+            amount: payment.amount,
+            currency,
+            expected: { amount: order.total, currency: order.currency },
+          },
+          actions: ['refund', 'review_order', 'resolve'],
         },
-        actions: ['refund', 'review_order', 'resolve'],
       });
       return { status: 'attention', orderId: order.id, outcome: reason };
     };
@@ -264,14 +266,17 @@ async function refundProcessed(
     } catch (err) {
       if (!(err instanceof AppError) || err.retryable) throw err;
       const reason = `refund ${refund.id} of ${refund.amount} cannot be recorded: ${err.message}`;
-      await flagAttention(trx, { order: order, reason: reason, actor: ACTOR });
-      await openIntervention(trx, {
-        source: 'payment_mismatch',
-        causeKey: `refund_mismatch:${refund.id}`,
-        summary: reason,
-        orderId: order.id,
-        eventId: event.id,
-        actions: ['review_order', 'resolve'],
+      await flagAttention(trx, {
+        order: order,
+        reason: reason,
+        actor: ACTOR,
+        intervention: {
+          source: 'payment_mismatch',
+          causeKey: `refund_mismatch:${refund.id}`,
+          summary: reason,
+          eventId: event.id,
+          actions: ['review_order', 'resolve'],
+        },
       });
       return { status: 'attention', orderId: order.id, outcome: reason };
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openInboxQueue } from '../../durability/helpers.js';
 import { paymentEvent, sendWebhook } from '../../support/fake-razorpay.js';
 import { waitFor } from '../../support/system.js';
 import {
@@ -124,6 +125,30 @@ describe('when a customer checks out a priced cart with a discount code', () => 
     const rz = await razorpayOrderOf(sf, answer.orderId);
     expect(rz).toMatchObject({ amount: 7953, currency: 'INR' });
     expect(sf.razorpay.orders.calls).toHaveLength(2);
+  });
+});
+
+describe('when Razorpay creates the order but its answer is lost', () => {
+  it('adopts that order on the retry, found by its receipt, instead of creating a second', async () => {
+    await stock(sf.system, [{ sku: 'LOST-1', price: 2500, gstRate: 18, onHand: 5 }]);
+    const create = sf.razorpay.orders.handler;
+    sf.razorpay.orders.handler = async (req) => {
+      sf.razorpay.orders.handler = create;
+      await create(req);
+      return { status: 502, body: { error: { code: 'SERVER_ERROR', description: 'bad gateway' } } };
+    };
+    const placed = await placeOrder(sf.system, 'cust-lost', [{ sku: 'LOST-1', quantity: 1 }]);
+    const { orderNumber } = await adminOrder(sf.system, placed.orderId);
+    const recorded = await waitFor(() =>
+      sf.system.db
+        .selectFrom('razorpay_orders')
+        .select('razorpay_order_id')
+        .where('order_id', '=', placed.orderId)
+        .executeTakeFirst(),
+    );
+    const made = [...sf.razorpay.created].filter(([, order]) => order.receipt === orderNumber);
+    expect(made.map(([id]) => id)).toEqual([recorded.razorpay_order_id]);
+    expect(sf.razorpay.orderList.calls.some((call) => call.query.receipt === orderNumber)).toBe(true);
   });
 });
 
@@ -276,6 +301,54 @@ describe('when a payment does not match the order', () => {
     const order = await adminOrder(sf.system, placed.orderId);
     expect(order).toMatchObject({ status: 'pending', paymentStatus: 'pending' });
     expect(order.attentionReason).toMatch(/does not match/);
+  });
+});
+
+describe('when one payment does not match the order', () => {
+  it('opens exactly one open intervention, of source payment_mismatch, whose resolution clears the flag', async () => {
+    await stock(sf.system, [{ sku: 'MIS-2', price: 20_000, gstRate: 0, onHand: 5 }]);
+    const placed = await placeOrder(sf.system, 'payer-4', [{ sku: 'MIS-2', quantity: 1 }]);
+    const rz = await razorpayOrderOf(sf, placed.orderId);
+    const paymentId = 'pay_ONEMIS000001';
+    await sendWebhook(
+      sf.system.baseUrl,
+      paymentEvent('payment.captured', { paymentId, razorpayOrderId: rz.id, amount: rz.amount - 1 }),
+    );
+    const event = await waitFor(() =>
+      sf.system.db
+        .selectFrom('inbound_events')
+        .select(['id', 'status'])
+        .where('outcome', 'like', `%${paymentId}%`)
+        .executeTakeFirst(),
+    );
+    expect(event.status).toBe('attention');
+    // The worker records an event's entry before it completes the event's job.
+    const inbox = await openInboxQueue(sf.system.config.QUEUE_PREFIX);
+    try {
+      await waitFor(async () => (await (await inbox.queue.getJob(event.id))?.getState()) === 'completed');
+    } finally {
+      await inbox.close();
+    }
+    const open = () =>
+      sf.system.db
+        .selectFrom('interventions')
+        .select(['id', 'source'])
+        .where('state', '=', 'open')
+        .where((eb) => eb.or([eb('order_id', '=', placed.orderId), eb('event_id', '=', event.id)]))
+        .execute();
+    const [entry, ...others] = await open();
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({ source: 'payment_mismatch' });
+    // A reconciliation run finds the flagged order and the event needing attention: both have their entry.
+    expect((await sf.system.admin('/admin/reconciliation/runs', { method: 'POST' })).status).toBe(201);
+    expect(await open()).toEqual([entry]);
+
+    const resolved = await sf.system.admin(
+      `/admin/interventions/${entry?.id}/resolve`,
+      json('POST', { note: 'refunded the short payment' }),
+    );
+    expect(resolved.status).toBe(200);
+    expect((await adminOrder(sf.system, placed.orderId)).attentionReason).toBeNull();
   });
 });
 

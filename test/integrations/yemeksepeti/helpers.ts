@@ -1,4 +1,4 @@
-import type { OrderDetailDto } from '../../../src/orders/queries.js';
+import type { OrderDetailDto } from '../../../src/orders/dto.js';
 import { FakeYemeksepeti } from '../../support/fake-yemeksepeti.js';
 import { postJson, startTestSystem, type TestSystem, waitFor } from '../../support/system.js';
 import { MARKET_STORE, MARKET_TOKEN, SU_STORE, SU_TOKEN } from './fixtures.js';

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { manualOrder, postOrder } from '../durability/helpers.js';
+import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
+
+type Json = Record<string, unknown>;
+
+describe("the OpenAPI document's response schemas", () => {
+  let system: TestSystem;
+  let document: Json;
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    document = (await (await fetch(`${system.baseUrl}/openapi.json`)).json()) as Json;
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  /** The JSON Schema documented for an answer, its `$ref` (the error envelope) resolved. */
+  const documented = (method: string, path: string, status: number): Json => {
+    const paths = document.paths as Record<string, Record<string, { responses: Record<string, Json> }>>;
+    const response = paths[path]?.[method]?.responses[String(status)];
+    const content = response?.content as Record<string, { schema: Json }> | undefined;
+    const schema = content?.['application/json']?.schema;
+    if (!schema) throw new Error(`${method} ${path} documents no JSON answer for ${status}`);
+    const ref = schema.$ref;
+    if (typeof ref !== 'string') return schema;
+    const components = document.components as { schemas: Record<string, Json> };
+    const target = components.schemas[ref.replace('#/components/schemas/', '')];
+    if (!target) throw new Error(`${ref} is not in the document`);
+    return target;
+  };
+
+  /** The problems of a real answer against the schema the document gives for it ([] when it conforms). */
+  const problems = (schema: Json, body: unknown) => {
+    const parsed = z.fromJSONSchema(schema).safeParse(body);
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${system.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as unknown };
+  };
+
+  /** A schema that says what the answer holds: its own fields (or alternatives), not a bare `object`. */
+  const describesItsFields = (schema: Json) =>
+    Object.keys((schema.properties as Json | undefined) ?? {}).length > 0 ||
+    (Array.isArray(schema.anyOf) && schema.anyOf.length > 0);
+
+  it('gives every push answer and the main admin answers a schema of their own fields', () => {
+    const paths = document.paths as Record<string, Record<string, Json>>;
+    const pushes = Object.entries(paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([, op]) => (op.tags as string[]).includes('channels') && (op.responses as Json)['202'])
+        .map(([method]) => [method, path, [202, 200]] as const),
+    );
+    expect(pushes.map(([, path]) => path)).toEqual(
+      expect.arrayContaining([
+        '/api/orders',
+        '/api/v2/yemeksepeti/order/create',
+        '/api/v2/yemeksepeti/market/order/create',
+        '/api/v2/yemeksepeti/su/order/create',
+        '/webhooks/gofood',
+        '/webhooks/onebasket',
+        '/webhooks/providers/{providerId}/events',
+      ]),
+    );
+    const adminAnswers = [
+      ['get', '/admin/orders', [200]],
+      ['get', '/admin/orders/{id}', [200]],
+      ['get', '/admin/orders/{id}/items', [200]],
+      ['post', '/admin/orders/{id}/{action}', [200]],
+      ['get', '/admin/events', [200]],
+      ['get', '/admin/events/{id}', [200]],
+      ['post', '/admin/events/{id}/replay', [202]],
+      ['get', '/admin/outbox', [200]],
+      ['get', '/admin/outbox/{id}', [200]],
+      ['post', '/admin/outbox/{id}/replay', [202]],
+      ['get', '/admin/interventions', [200]],
+      ['get', '/admin/interventions/{id}', [200]],
+      ['post', '/admin/interventions/{id}/resolve', [200]],
+      ['post', '/admin/interventions/{id}/acknowledge', [200]],
+      ['post', '/admin/interventions/{id}/replay', [202]],
+      ['get', '/admin/warehouses/{code}', [200]],
+      ['put', '/admin/warehouses/{code}', [200]],
+      ['put', '/admin/warehouses/{code}/stock', [200]],
+    ] as const;
+    const generic: string[] = [];
+    for (const [method, path, statuses] of [...pushes, ...adminAnswers]) {
+      for (const status of statuses) {
+        if (!describesItsFields(documented(method, path, status)))
+          generic.push(`${method} ${path} ${status}`);
+      }
+      const op = paths[path]?.[method] as { responses: Record<string, unknown> };
+      for (const status of Object.keys(op.responses).filter((s) => s.startsWith('4'))) {
+        expect(JSON.stringify(op.responses[status]), `${method} ${path} ${status}`).toContain(
+          '#/components/schemas/ErrorEnvelope',
+        );
+      }
+    }
+    expect(generic).toEqual([]);
+    const envelope = documented('get', '/admin/orders/{id}', 404);
+    const error = (envelope.properties as Record<string, Json>).error as Json;
+    expect(error.required).toEqual(['code', 'message', 'requestId']);
+  });
+
+  it('documents the push answers the gateway sends: 202 for a new event, 200 for a duplicate', async () => {
+    const order = manualOrder('openapi-push-1');
+    const first = await postOrder(system.baseUrl, order);
+    expect(first.status).toBe(202);
+    expect(problems(documented('post', '/api/orders', 202), await first.json())).toEqual([]);
+    const again = await postOrder(system.baseUrl, order);
+    expect(again.status).toBe(200);
+    const duplicate = await again.json();
+    expect(duplicate).toMatchObject({ duplicate: true });
+    expect(problems(documented('post', '/api/orders', 200), duplicate)).toEqual([]);
+  });
+
+  it("documents the orders list and an order's detail as the gateway answers them", async () => {
+    expect((await postOrder(system.baseUrl, manualOrder('openapi-order-1'))).status).toBe(202);
+    const id = await waitFor(async () => {
+      const { json } = await admin('GET', '/admin/orders?externalOrderId=openapi-order-1');
+      return (json as { data: { id: string }[] }).data[0]?.id;
+    });
+    const list = await admin('GET', '/admin/orders?limit=5');
+    expect(list.status).toBe(200);
+    expect(problems(documented('get', '/admin/orders', 200), list.json)).toEqual([]);
+    const detail = await admin('GET', `/admin/orders/${id}`);
+    expect(detail.status).toBe(200);
+    expect((detail.json as { items: unknown[] }).items).toHaveLength(1);
+    expect(problems(documented('get', '/admin/orders/{id}', 200), detail.json)).toEqual([]);
+    const items = await admin('GET', `/admin/orders/${id}/items`);
+    expect(problems(documented('get', '/admin/orders/{id}/items', 200), items.json)).toEqual([]);
+  });
+
+  describe('when an answer differs from its documented schema', () => {
+    it('the check reports it (a field the schema does not have, a required one missing)', async () => {
+      const list = await admin('GET', '/admin/orders?limit=1');
+      const { total: _total, ...withoutTotal } = list.json as Json;
+      expect(problems(documented('get', '/admin/orders', 200), withoutTotal)).not.toEqual([]);
+      expect(
+        problems(documented('get', '/admin/orders', 200), { ...(list.json as Json), extra: 1 }),
+      ).not.toEqual([]);
+    });
+  });
+
+  it('documents the event, outbox, intervention and warehouse answers as the gateway sends them', async () => {
+    const events = await admin('GET', '/admin/events?limit=5');
+    expect((events.json as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    expect(problems(documented('get', '/admin/events', 200), events.json)).toEqual([]);
+    const eventId = (events.json as { data: { id: string }[] }).data[0]?.id;
+    const event = await admin('GET', `/admin/events/${eventId}`);
+    expect(problems(documented('get', '/admin/events/{id}', 200), event.json)).toEqual([]);
+    const outbox = await admin('GET', '/admin/outbox?limit=5');
+    expect(problems(documented('get', '/admin/outbox', 200), outbox.json)).toEqual([]);
+    const interventions = await admin('GET', '/admin/interventions');
+    expect(problems(documented('get', '/admin/interventions', 200), interventions.json)).toEqual([]);
+    const warehouse = await admin('PUT', '/admin/warehouses/OPENAPI-1', {
+      category: 'market',
+      name: 'Documented',
+      externalStoreIds: ['openapi-store'],
+    });
+    expect(warehouse.status).toBe(200);
+    expect(problems(documented('put', '/admin/warehouses/{code}', 200), warehouse.json)).toEqual([]);
+    const stock = await admin('PUT', '/admin/warehouses/OPENAPI-1/stock', {
+      items: [{ sku: 'SKU-1', onHand: 5 }],
+    });
+    expect(problems(documented('put', '/admin/warehouses/{code}/stock', 200), stock.json)).toEqual([]);
+  });
+
+  it('documents the error envelope a 4xx answers in', async () => {
+    const missing = await admin('GET', `/admin/orders/${randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(problems(documented('get', '/admin/orders/{id}', 404), missing.json)).toEqual([]);
+    const invalid = await admin('PUT', '/admin/warehouses/OPENAPI-2', { category: 'bakery' });
+    expect(invalid.status).toBe(400);
+    expect((invalid.json as { error: { details: unknown[] } }).error.details.length).toBeGreaterThan(0);
+    expect(problems(documented('put', '/admin/warehouses/{code}', 400), invalid.json)).toEqual([]);
+  });
+});
