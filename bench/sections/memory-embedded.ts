@@ -125,6 +125,18 @@ async function admin(url: string, method: string, route: string, body?: unknown)
   return res.json();
 }
 
+/**
+ * Where the node process's memory is, from its own metrics: V8's heap, and memory outside it (`external`,
+ * which holds PGlite's WebAssembly memory and Buffers).
+ */
+async function heapAndExternal(url: string): Promise<string> {
+  const res = await fetch(`${url}/admin/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  if (!res.ok) return 'n/a';
+  const text = await res.text();
+  const value = (name: string) => Number(new RegExp(`^ordergate_${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return `heap ${mb(value('nodejs_heap_size_total_bytes'))}, external ${mb(value('nodejs_external_memory_bytes'))}`;
+}
+
 /** The bench catalogue through the admin API (the database is inside the process). */
 async function seedCatalogue(url: string): Promise<void> {
   await admin(url, 'PUT', `/admin/warehouses/${BENCH_WAREHOUSE}`, {
@@ -203,7 +215,7 @@ export async function memoryEmbeddedSection(settings: BenchSettings): Promise<Se
         fmt(done),
         mb(tree.rss),
         mb(tree.pss),
-        breakdown(tree),
+        `${breakdown(tree)}; node ${await heapAndExternal(running.url)}`,
       ]);
       log(`memory-embedded: ${fmt(done)} orders, tree ${mb(tree.rss)} MB`);
     }
