@@ -1,11 +1,9 @@
-import type { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { sha256Hex } from '../lib/crypto.js';
 import { AppError, errorMessage, isConnectionError } from '../lib/errors.js';
 import { assertStorableJson } from '../lib/json.js';
 import type { Logger } from '../lib/logger.js';
-import { type InboxJob, withTimeout } from '../queues/index.js';
 
 export interface IngestInput {
   /** The integration the event belongs to: `manual`, `yemeksepeti`, `gofood`, ... */
@@ -127,25 +125,4 @@ export async function ingestOne(deps: IngestDeps, input: IngestInput): Promise<I
     );
   });
   return { eventId, duplicate: false };
-}
-
-/** Adds the inbox job; a Redis failure is logged and left to the sweeper, never surfaced to the caller. */
-export async function enqueueInboxJob(
-  deps: { inboxQueue: Pick<Queue<InboxJob>, 'add'>; logger: Logger; enqueueTimeoutMs?: number },
-  eventId: string,
-): Promise<boolean> {
-  try {
-    await withTimeout(
-      deps.inboxQueue.add('inbound', { eventId }, { jobId: eventId }),
-      deps.enqueueTimeoutMs ?? 2000,
-      'enqueue',
-    );
-    return true;
-  } catch (err) {
-    deps.logger.warn(
-      { eventId, err: errorMessage(err) },
-      'event stored but not enqueued; the sweeper will retry',
-    );
-    return false;
-  }
 }

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueInboxJob } from '../../src/inbox/ingest.js';
 import { markEvents } from '../../src/inbox/repository.js';
 import { sweepInbox } from '../../src/inbox/sweeper.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -43,25 +42,15 @@ describe('dead events and replay', () => {
     return { state: await job.getState(), attemptsMade: job.attemptsMade };
   };
   const replay = (id: string) => system.admin(`/admin/events/${id}/replay`, { method: 'POST' });
-  /** An inbox row written as ingest would, then enqueued: for payloads no route would accept. */
+  /** An event stored through ingest, which the workers then enqueue: for payloads no route would accept. */
   const storeAndEnqueue = async (source: string, payload: unknown): Promise<string> => {
-    const row = await system.db
-      .insertInto('inbound_events')
-      .values({
-        source,
-        dedup_key: `direct-${Math.random()}`,
-        event_type: 'order.create',
-        payload: JSON.stringify(payload),
-        meta: {},
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const enqueued = await enqueueInboxJob(
-      { inboxQueue: system.process.services.queues.inbox, logger: createLogger('silent') },
-      row.id,
-    );
-    expect(enqueued).toBe(true);
-    return row.id;
+    const { eventId } = await system.process.services.ctx.ingest({
+      source,
+      dedupKey: `direct-${Math.random()}`,
+      eventType: 'order.create',
+      payload,
+    });
+    return eventId;
   };
 
   describe('when a stored event has a payload its handler cannot parse', () => {
