@@ -56,7 +56,7 @@ describe.each(jsonEndpoints)('$name', (endpoint) => {
     return { res, code };
   }
 
-  /** Never a 5xx; a refusal is a 4xx envelope with nothing stored, an acceptance stores one event. */
+  /** Never a 5xx; a refusal is a 4xx envelope with nothing stored, an acceptance stores one event (a duplicate none). */
   async function neverServerErrorAndStoresAtMostOne(
     act: () => Promise<Awaited<ReturnType<typeof send>>>,
     context: string,
@@ -69,7 +69,9 @@ describe.each(jsonEndpoints)('$name', (endpoint) => {
       expectClientError(res, context);
       expect(after, context).toEqual(before);
     } else {
-      expect(after.inbound_events, context).toBe((before.inbound_events ?? 0) + 1);
+      // A body the generator produced twice (`{}` is likely) is answered as the duplicate it is.
+      const duplicate = (JSON.parse(res.text) as { duplicate?: boolean }).duplicate === true;
+      expect(after.inbound_events, context).toBe((before.inbound_events ?? 0) + (duplicate ? 0 : 1));
     }
   }
 
