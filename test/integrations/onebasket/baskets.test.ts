@@ -126,6 +126,35 @@ describe('basket state', () => {
     });
   });
 
+  describe('when a payment intent older than the last update arrives after it', () => {
+    it('keeps the newer content and asks no provider for a lock: that intent was deleted before the update', async () => {
+      const id = 'basket-late-intent';
+      await deliver(
+        system,
+        basketEvent(
+          'BasketUpdated',
+          { id, providers: { shop: [item('A', 4)] } },
+          { occurredAt: minutesAgo(1) },
+        ),
+      );
+      const late = await deliver(
+        system,
+        basketEvent(
+          'PaymentIntentCreated',
+          { id, providers: { shop: [item('A', 1)] }, paymentIntent: { id: 'pi-late', amount: 100 } },
+          { occurredAt: minutesAgo(2) },
+        ),
+      );
+      expect(late.outcome).toContain('PaymentIntentCreated recorded, not applied');
+      const view = await basketView(system, id);
+      expect([view.state, view.paymentIntent]).toEqual(['mutable', null]);
+      expect(await quantities(id)).toEqual([4]);
+      expect(shop.locks.calls.filter((c) => (c.body as { basketId: string }).basketId === id)).toHaveLength(
+        0,
+      );
+    });
+  });
+
   describe('when a provider of the basket is not registered', () => {
     it("puts the failed lock call on the basket's history and leaves its lock requested", async () => {
       const id = 'basket-unknown-provider';
