@@ -68,6 +68,15 @@ describe('POST /webhooks/onebasket', () => {
     });
   }
 
+  describe('when a body that is not JSON carries a wrong signature', () => {
+    it('answers 401, not a parse error: the body is checked before it is parsed', async () => {
+      const res = await postJson(`${system.baseUrl}/webhooks/onebasket`, '{"eventId":', {
+        'x-onebasket-signature': signOnebasket('{"eventId":"e"}'),
+      });
+      expect(res.status).toBe(401);
+    });
+  });
+
   describe('when a signed body is not JSON', () => {
     it('answers 400 and stores nothing', async () => {
       const before = await inboxCount();
@@ -123,6 +132,20 @@ describe('basket state', () => {
         ['PaymentIntentDeleted', true],
         ['BasketUpdated', true],
       ]);
+    });
+  });
+
+  describe('when a mutable basket is deleted', () => {
+    it('empties it', async () => {
+      const id = 'basket-emptied';
+      await deliver(system, basketEvent('BasketUpdated', { id, providers: { shop: [item('A', 2)] } }));
+      const emptied = await deliver(
+        system,
+        basketEvent('BasketDeleted', { id, providers: { shop: [item('A', 2)] } }),
+      );
+      expect(emptied.outcome).toBe('BasketDeleted applied (empty)');
+      expect(await quantities(id)).toEqual([]);
+      expect((await basketView(system, id)).state).toBe('mutable');
     });
   });
 
@@ -351,6 +374,18 @@ describe('POST /webhooks/providers/:providerId/events', () => {
       expect([po.processing_state, po.fulfilment_state]).toEqual(['confirmed', 'ready']);
       const order = await onebasketOrder(system, 'basket-callbacks');
       expect(order.status).toBe('shipped');
+      const timeline = await system.db
+        .selectFrom('order_events')
+        .select('message')
+        .where('order_id', '=', order.id)
+        .where('type', '=', 'provider_order')
+        .orderBy('id')
+        .execute();
+      expect(timeline.map((e) => e.message)).toEqual([
+        'shop order ready (confirmed by it)',
+        'shop reported received, recorded, not applied: late: already ready',
+        'shop reported confirmed, recorded, not applied: already confirmed',
+      ]);
     });
   });
 });
