@@ -68,6 +68,7 @@ export async function orderDetail(system: TestSystem, orderId: string) {
       fulfilment: string | null;
       externalRef: string | null;
       amount: number;
+      items: unknown[];
       history: { state: string; applied: boolean; note: string | null }[];
     }[];
   };
