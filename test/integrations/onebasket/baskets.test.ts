@@ -167,6 +167,41 @@ describe('basket state', () => {
     });
   });
 
+  describe('when BasketComplete names a newer payment intent than the one holding the basket', () => {
+    it('makes the order of the content that was paid for, not of the older intent', async () => {
+      const id = 'basket-paid-other-intent';
+      await deliver(
+        system,
+        basketEvent(
+          'PaymentIntentCreated',
+          { id, providers: { shop: [item('A', 1)] }, paymentIntent: { id: 'pi-first', amount: 100 } },
+          { occurredAt: minutesAgo(3) },
+        ),
+      );
+      // pi-first was deleted, the basket updated and pi-second created: those events have not reached us.
+      const paid = {
+        id,
+        providers: { shop: [item('A', 3)] },
+        paymentIntent: { id: 'pi-second', amount: 300 },
+      };
+      await deliver(system, basketEvent('BasketComplete', paid));
+      const order = await onebasketOrder(system, id);
+      expect(order.total).toBe(300);
+      expect(await quantities(id)).toEqual([3]);
+      const view = await basketView(system, id);
+      expect([view.state, view.paymentIntent]).toEqual([
+        'completed',
+        { id: 'pi-second', amount: 300, state: null },
+      ]);
+      const mismatch = await system.db
+        .selectFrom('interventions')
+        .select('id')
+        .where('order_id', '=', order.id)
+        .execute();
+      expect(mismatch).toEqual([]);
+    });
+  });
+
   describe('when a provider of the basket is not registered', () => {
     it("puts the failed lock call on the basket's history and leaves its lock requested", async () => {
       const id = 'basket-unknown-provider';
