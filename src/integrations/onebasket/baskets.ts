@@ -172,20 +172,28 @@ async function applyDecision(
         .where('id', '=', snapshot.id)
         .execute();
       return;
-    case 'complete':
+    case 'complete': {
+      const paid = snapshot.paymentIntent ?? null;
+      const known = paid !== null && paid.id === basket?.payment_intent_id;
       await save({
         state: 'completed',
         completed_at: sql`now()`,
-        ...(snapshot.paymentIntent
+        ...(paid
           ? {
-              payment_intent_id: snapshot.paymentIntent.id,
-              payment_intent_amount: snapshot.paymentIntent.amount,
+              payment_intent_id: paid.id,
+              payment_intent_amount: paid.amount,
+              // The lock answers we hold belong to another intent than the one paid.
+              ...(known ? {} : { payment_intent_state: null }),
             }
           : {}),
       });
-      // What a payment intent held is what was paid for (and keeps its lock answers); a completion that
-      // arrives before its intent brings the content itself.
-      if (basket?.state !== 'immutable') await replaceContent({ state: 'none', paymentIntentId: null });
+      // What the intent holding the basket held is what was paid for (and keeps its lock answers); a
+      // completion that arrives before its intent, or names another intent than the one holding the basket
+      // (that one was deleted, and the deletion and the paid intent's creation have not reached us), brings
+      // the content itself.
+      const heldIsPaid = basket?.state === 'immutable' && (paid === null || known);
+      if (!heldIsPaid) await replaceContent({ state: 'none', paymentIntentId: null });
+    }
   }
 }
 

@@ -51,6 +51,32 @@ describe('decideBasketEvent', () => {
     });
   });
 
+  describe('when a payment intent older than the content of a mutable basket arrives late', () => {
+    it('is refused: that intent was deleted before the content changed', () => {
+      expect(decideBasketEvent(open, event('PaymentIntentCreated', 5, 'pi-0'), false)).toEqual({
+        apply: false,
+        note: 'older than the basket content we hold: it was deleted before that content changed',
+      });
+      expect(decideBasketEvent(open, event('PaymentIntentCreated', 20, 'pi-2'), false)).toMatchObject({
+        action: 'open_intent',
+      });
+    });
+  });
+
+  describe('when a deletion naming no intent is older than the intent holding the basket', () => {
+    it('is refused; a newer one releases the holding intent', () => {
+      expect(decideBasketEvent(held, event('PaymentIntentDeleted', 5), false)).toEqual({
+        apply: false,
+        note: 'older than payment intent pi-1, which holds the basket',
+      });
+      expect(decideBasketEvent(held, event('PaymentIntentDeleted', 20), false)).toEqual({
+        apply: true,
+        action: 'close_intent',
+        paymentIntentId: 'pi-1',
+      });
+    });
+  });
+
   describe('when the basket does not exist yet', () => {
     it('creates it from an update (its creation may come later) and refuses a late creation', () => {
       expect(decideBasketEvent(undefined, event('BasketUpdated'), false)).toEqual({

@@ -38,7 +38,8 @@ export type BasketDecision =
  * - nothing changes a completed basket;
  * - content (created, updated, emptied) never changes a basket held by a payment intent, and content older
  *   than what we hold is stale;
- * - a payment intent already deleted (its deletion arrived first) never holds the basket again.
+ * - a payment intent already deleted (its deletion arrived first, or content newer than it arrived) never
+ *   holds the basket again, and a deletion older than the intent holding the basket does not release it.
  */
 export function decideBasketEvent(
   basket: BasketView | undefined,
@@ -78,10 +79,15 @@ export function decideBasketEvent(
       if (basket?.state === 'immutable' && basket.paymentIntentId === paymentIntentId) {
         return { apply: false, note: `payment intent ${paymentIntentId} holds the basket already` };
       }
-      if (basket?.state === 'immutable' && stale) {
+      // Content only changes while no intent holds the basket: an intent older than the content we hold
+      // was deleted before that content changed, even if its deletion has not reached us yet.
+      if (stale) {
         return {
           apply: false,
-          note: `older than payment intent ${basket.paymentIntentId}, which holds the basket`,
+          note:
+            basket?.state === 'immutable'
+              ? `older than payment intent ${basket.paymentIntentId}, which holds the basket`
+              : 'older than the basket content we hold: it was deleted before that content changed',
         };
       }
       return { apply: true, action: 'open_intent', paymentIntentId };
@@ -89,6 +95,13 @@ export function decideBasketEvent(
       const target = paymentIntentId ?? basket?.paymentIntentId ?? null;
       if (basket?.state !== 'immutable' || target === null || basket.paymentIntentId !== target) {
         return { apply: false, note: `payment intent ${target ?? '(none)'} does not hold the basket` };
+      }
+      // A deletion that names no intent and is older than the one holding the basket was about an earlier one.
+      if (paymentIntentId === null && stale) {
+        return {
+          apply: false,
+          note: `older than payment intent ${target}, which holds the basket`,
+        };
       }
       return { apply: true, action: 'close_intent', paymentIntentId: target };
     }

@@ -15,6 +15,15 @@ export async function settled(system: TestSystem, eventId: string) {
   });
 }
 
+/** How many inbound events are stored, of every source. */
+export async function inboxCount(system: TestSystem): Promise<number> {
+  const row = await system.db
+    .selectFrom('inbound_events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Sends a signed basket event and waits until the worker has handled it. */
 export async function deliver(system: TestSystem, event: unknown) {
   const res = await sendBasketEvent(system, event);
@@ -68,6 +77,7 @@ export async function orderDetail(system: TestSystem, orderId: string) {
       fulfilment: string | null;
       externalRef: string | null;
       amount: number;
+      items: unknown[];
       history: { state: string; applied: boolean; note: string | null }[];
     }[];
   };

@@ -69,6 +69,25 @@ async function timelineOf(orderId: string) {
     .execute();
 }
 
+/** The order's interventions, as the admin list answers them. */
+async function interventionsOf(orderId: string) {
+  const res = await system.admin(`/admin/interventions?orderId=${orderId}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { data: { source: string; state: string; summary: string }[] }).data;
+}
+
+/** The refunds recorded on the order's timeline, with the provider each gives back the share of. */
+async function refundsOf(orderId: string) {
+  const rows = await system.db
+    .selectFrom('order_events')
+    .select('metadata')
+    .where('order_id', '=', orderId)
+    .where('type', '=', 'refunded')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ amount: r.metadata.amount, providerId: r.metadata.providerId }));
+}
+
 describe('a basket split across three providers, one of them down for a while', () => {
   const basket = {
     id: 'basket-lifecycle',
@@ -121,8 +140,18 @@ describe('a basket split across three providers, one of them down for a while', 
       ['kitchen', 'sent', 550],
     ]);
     expect(flaky.orders.calls).toHaveLength(3);
-    // One provider order, one idempotency key, however often the call is retried.
-    expect(new Set(flaky.orders.calls.map((c) => c.headers['idempotency-key'])).size).toBe(1);
+    // One provider order, one idempotency key (its id), however often the call is retried.
+    const flakyOrder = sent.providerOrders.find((po) => po.providerId === 'flaky');
+    expect(new Set(flaky.orders.calls.map((c) => c.headers['idempotency-key']))).toEqual(
+      new Set([flakyOrder?.id]),
+    );
+    expect(flaky.orders.calls[0]?.body).toEqual({
+      providerOrderId: flakyOrder?.id,
+      orderNumber: order.order_number,
+      items: [item('F', 300)],
+      customer: { id: 'cust-1', name: 'Ayşe Yılmaz', email: 'ayse@example.com', phone: '+905551112233' },
+    });
+    expect(flakyOrder?.items).toEqual([item('F', 300)]);
     const attempts = (await timelineOf(order.id))
       .filter((e) => e.type === 'provider_call')
       .map((e) => e.message);
@@ -204,11 +233,7 @@ describe('when a provider rejects its provider order', () => {
     });
     const rejected = detail.providerOrders.find((po) => po.providerId === 'rejecter');
     expect(rejected?.processing).toBe('rejected');
-    const interventions = await system.db
-      .selectFrom('interventions')
-      .selectAll()
-      .where('order_id', '=', order.id)
-      .execute();
+    const interventions = await interventionsOf(order.id);
     expect(interventions.map((i) => i.source).sort()).toEqual([
       'payment_mismatch',
       'provider_order_rejected',
@@ -216,6 +241,7 @@ describe('when a provider rejects its provider order', () => {
     const rejection = interventions.find((i) => i.source === 'provider_order_rejected');
     expect(rejection?.state).toBe('open');
     expect(rejection?.summary).toContain('kitchen closed');
+    expect(await refundsOf(order.id)).toEqual([{ amount: 1600, providerId: 'rejecter' }]);
 
     // A later "confirmed" from the provider cannot undo its rejection, nor refund twice.
     const late = await deliverCallback(
@@ -223,6 +249,37 @@ describe('when a provider rejects its provider order', () => {
     );
     expect((await settled(system, late.eventId)).outcome).toContain('a processing answer is final');
     expect((await orderDetail(system, order.id)).refundedTotal).toBe(1600);
+  });
+
+  describe('by a rejected event after it took the order as pending', () => {
+    it("refunds that provider's share and opens an intervention, and the rest of the order goes on", async () => {
+      const basket = {
+        id: 'basket-reject-later',
+        providers: { instant: [item('A', 400)], kitchen: [item('K', 650)] },
+      };
+      await deliver(system, basketEvent('BasketComplete', basket));
+      const order = await onebasketOrder(system, basket.id);
+      const kitchenOrder = await waitFor(async () => {
+        const d = await orderDetail(system, order.id);
+        const po = d.providerOrders.find((p) => p.providerId === 'kitchen');
+        return po?.externalRef ? po : undefined;
+      });
+      const rejected = kitchen.callback(system, kitchenOrder.id, 'rejected', { reason: 'no more bread' });
+      await settled(system, (await deliverCallback(rejected)).eventId);
+      const detail = await waitFor(async () => {
+        const d = await orderDetail(system, order.id);
+        return d.providerOrders.every((po) => po.processing !== 'sent') ? d : undefined;
+      });
+      expect(detail).toMatchObject({ status: 'confirmed', refundedTotal: 650 });
+      expect(detail.providerOrders.map((po) => [po.providerId, po.processing])).toEqual([
+        ['instant', 'confirmed'],
+        ['kitchen', 'rejected'],
+      ]);
+      expect(await refundsOf(order.id)).toEqual([{ amount: 650, providerId: 'kitchen' }]);
+      const [entry] = await interventionsOf(order.id);
+      expect(entry).toMatchObject({ source: 'provider_order_rejected', state: 'open' });
+      expect(entry?.summary).toContain('no more bread');
+    });
   });
 
   describe('and it was the only provider', () => {
