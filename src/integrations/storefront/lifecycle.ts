@@ -32,10 +32,15 @@ export async function startProcessing(trx: Executor, order: Order, input: Acting
   });
 }
 
+export interface Shipment {
+  carrier: string;
+  trackingNumber: string;
+}
+
 export async function shipOrder(
   trx: Executor,
   order: Order,
-  input: Acting & { carrier: string; trackingNumber: string; note?: string },
+  input: Acting & Shipment & { note?: string },
 ): Promise<Order> {
   const shipped = await transitionOrder(trx, {
     order: order,
@@ -213,25 +218,28 @@ export async function addNote(
 
 /**
  * An operator's status change. `confirmed` comes only from a payment and `refunded` only from refunds, so
- * neither can be set by hand; `cancelled` is the whole cancellation (stock back, money back).
+ * neither can be set by hand; `shipped` records the shipment; `cancelled` is the whole cancellation (stock
+ * back, money back).
  */
 export async function changeStatus(
   trx: Executor,
   order: Order,
   to: OrderStatus,
-  input: Acting & { note?: string | undefined },
+  input: Acting & { note?: string | undefined; shipment?: Shipment | undefined },
 ): Promise<Order> {
   const note = input.note;
   switch (to) {
     case 'processing':
       return startProcessing(trx, order, { actor: input.actor, ...(note ? { note } : {}) });
     case 'shipped':
-      return transitionOrder(trx, {
-        order: order,
-        to: 'shipped',
-        actor: input.actor,
-        reason: note ?? 'shipped',
-      });
+      // A shipped order without its shipment would show as unshipped and be reported by reconciliation.
+      if (!input.shipment) {
+        throw new RuleViolation(
+          'shipment_required',
+          'an order is shipped with its carrier and trackingNumber',
+        );
+      }
+      return shipOrder(trx, order, { actor: input.actor, ...input.shipment, ...(note ? { note } : {}) });
     case 'delivered':
       return deliverOrder(trx, order, { actor: input.actor, ...(note ? { note } : {}) });
     case 'cancelled':

@@ -72,6 +72,46 @@ describe('when an operator takes a paid order through fulfilment', () => {
   });
 });
 
+describe('when an operator marks an order shipped through the status route', () => {
+  it('needs its carrier and tracking number, and keeps them as the shipment', async () => {
+    const id = await paidOrder('reader-7', 'pay_SHP000000001');
+    await expectOk(admin(`/admin/orders/${id}/status`, 'PATCH', { status: 'processing' }));
+    const bare = await admin(`/admin/orders/${id}/status`, 'PATCH', {
+      status: 'shipped',
+      note: 'Order shipped via BlueDart',
+    });
+    expect(bare.status).toBe(400);
+    const stray = await admin(`/admin/orders/${id}/status`, 'PATCH', {
+      status: 'delivered',
+      carrier: 'BlueDart',
+      trackingNumber: 'BD777',
+    });
+    expect(stray.status).toBe(400);
+    expect((await adminOrder(sf.system, id)).status).toBe('processing');
+
+    await expectOk(
+      admin(`/admin/orders/${id}/status`, 'PATCH', {
+        status: 'shipped',
+        note: 'Order shipped via BlueDart',
+        carrier: 'BlueDart',
+        trackingNumber: 'BD777',
+      }),
+    );
+    const view = (await (await customerGet(sf.system, 'reader-7', `/storefront/orders/${id}`)).json()) as {
+      status: string;
+      shipment: unknown;
+    };
+    expect(view).toMatchObject({
+      status: 'shipped',
+      shipment: { carrier: 'BlueDart', trackingNumber: 'BD777' },
+    });
+    const shipped = (await expectOk(
+      sf.system.admin('/admin/orders?channel=storefront&shippingStatus=shipped'),
+    )) as { data: { id: string }[] };
+    expect(shipped.data.map((o) => o.id)).toContain(id);
+  });
+});
+
 describe('when the customer cancels a paid order', () => {
   it('restores the stock, refunds the payment through Razorpay and settles it on refund.processed', async () => {
     const before = await onHand();
@@ -236,7 +276,9 @@ describe('when an operator searches orders', () => {
     expect(await search('q=asha%20rao')).toContain(id);
     expect(await search('q=asha@example.in')).toContain(id);
     expect(await search('q=nobody-by-this-name')).toEqual([]);
-    expect(await search('shippingStatus=shipped&paymentStatus=paid')).toEqual([id]);
+    expect(await search('shippingStatus=shipped&paymentStatus=paid')).toContain(id);
+    expect(await search('shippingStatus=shipped&paymentStatus=refunded')).not.toContain(id);
+    expect(await search('shippingStatus=delivered')).not.toContain(id);
     expect(await search('shippingStatus=unshipped')).not.toContain(id);
     expect((await sf.system.admin('/admin/orders?shippingStatus=lost')).status).toBe(400);
   });
