@@ -7,9 +7,10 @@ import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
+import { setPaymentStatus } from '../../orders/payment.js';
 import { refundOrder } from '../../orders/refund.js';
 import type { OrderStatus } from '../../orders/status.js';
-import { restoreCommittedStock } from '../../orders/stock.js';
+import { commitOrderStock, restoreCommittedStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { transitionOrder } from '../../orders/transition.js';
 import { TOPIC_REFUND } from '../razorpay/schema.js';
@@ -22,6 +23,32 @@ interface Acting {
 export const customerCancellable: ReadonlySet<string> = new Set(['pending', 'confirmed']);
 
 const paidStatuses: ReadonlySet<string> = new Set(['paid', 'partially_refunded']);
+
+/**
+ * The order's money is in (a captured payment, or nothing to pay): payment `paid`, pending → confirmed, and
+ * its reserved stock committed.
+ */
+export async function confirmPaid(
+  trx: Executor,
+  order: Order,
+  input: Acting & { reason: string; metadata?: Record<string, unknown> },
+): Promise<Order> {
+  const paid = await setPaymentStatus(trx, {
+    order: order,
+    paymentStatus: 'paid',
+    actor: input.actor,
+    reason: input.reason,
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+  });
+  const confirmed = await transitionOrder(trx, {
+    order: paid,
+    to: 'confirmed',
+    actor: input.actor,
+    reason: 'payment received',
+  });
+  await commitOrderStock(trx, { orderId: order.id, actor: input.actor, why: 'payment received' });
+  return confirmed;
+}
 
 export async function startProcessing(trx: Executor, order: Order, input: Acting & { note?: string }) {
   return transitionOrder(trx, {

@@ -21,7 +21,10 @@ import {
 
 let sf: Storefront;
 beforeAll(async () => {
-  sf = await startStorefront();
+  sf = await startStorefront({
+    // Shipping is always free here, so a code that takes everything off leaves nothing to pay.
+    STOREFRONT_FREE_SHIPPING_FROM: '0',
+  });
   await stock(sf.system, [{ sku: 'BOOK-1', price: 40_000, gstRate: 5, onHand: 100 }]);
 });
 afterAll(async () => {
@@ -109,6 +112,35 @@ describe('when an operator marks an order shipped through the status route', () 
       sf.system.admin('/admin/orders?channel=storefront&shippingStatus=shipped'),
     )) as { data: { id: string }[] };
     expect(shipped.data.map((o) => o.id)).toContain(id);
+  });
+});
+
+describe('when a discount code leaves nothing to pay', () => {
+  it('confirms the order at checkout, commits its stock and asks Razorpay for nothing', async () => {
+    await expectOk(admin('/admin/discounts/ALLFREE', 'PUT', { kind: 'percent', value: 100, active: true }));
+    const placed = await placeOrder(sf.system, 'lucky-1', [{ sku: 'BOOK-1', quantity: 1 }], {
+      discountCode: 'ALLFREE',
+    });
+    expect(placed.status).toBe('created');
+    const order = await adminOrder(sf.system, placed.orderId);
+    expect(order).toMatchObject({ total: 0, status: 'confirmed', paymentStatus: 'paid' });
+    expect(order.timeline.filter((e) => e.type === 'stock_committed')).toHaveLength(1);
+    const reservations = await sf.system.db
+      .selectFrom('stock_reservations')
+      .select('status')
+      .where('order_id', '=', placed.orderId)
+      .execute();
+    expect(reservations).toEqual([{ status: 'committed' }]);
+    const razorpayCalls = await sf.system.db
+      .selectFrom('outbox')
+      .select('topic')
+      .where('order_id', '=', placed.orderId)
+      .where('topic', 'like', 'razorpay.%')
+      .execute();
+    expect(razorpayCalls).toEqual([]);
+    // The payment window does not apply: there is no payment to wait for.
+    await expireUnpaidOrders(sf.system.db, new Date(Date.now() + 1000));
+    expect((await adminOrder(sf.system, placed.orderId)).status).toBe('confirmed');
   });
 });
 
