@@ -380,7 +380,27 @@ describe('when a customer reads orders', () => {
     expect(res.status).toBe(202);
     const order = await adminOrder(sf.system, id);
     expect(order).toMatchObject({ refundedTotal: 0, paymentStatus: 'paid' });
-    expect(order.timeline.some((e) => e.type === 'refund_requested')).toBe(true);
+    expect(order.timeline.filter((e) => e.type === 'refund_requested')).toHaveLength(1);
+    // More than was paid is refused, and so is a request on an order nothing was paid for.
+    const tooMuch = await customerPost('reader-6', `/storefront/orders/${id}/refund`, {
+      amount: order.total + 1,
+      reason: 'everything and more',
+    });
+    expect(tooMuch.status).toBe(409);
+    expect(await tooMuch.json()).toMatchObject({ error: { code: 'rule_refund_exceeds_payment' } });
+    const unpaid = await placeOrder(sf.system, 'reader-6', [{ sku: 'BOOK-1', quantity: 1 }]);
+    const early = await customerPost('reader-6', `/storefront/orders/${unpaid.orderId}/refund`, {
+      amount: 100,
+      reason: 'not paid yet',
+    });
+    expect(early.status).toBe(409);
+    await expectOk(admin(`/admin/orders/${unpaid.orderId}/cancel`, 'POST', { reason: 'test over' }));
+    const requests = await sf.system.db
+      .selectFrom('storefront_refunds')
+      .select('order_id')
+      .where('order_id', 'in', [id, unpaid.orderId])
+      .execute();
+    expect(requests).toEqual([{ order_id: id }]);
   });
 });
 
