@@ -11,6 +11,7 @@ import {
   sendGofood,
   signGofood,
 } from '../support/fake-gobiz.js';
+import { paymentEvent, sendWebhook } from '../support/fake-razorpay.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
 
 const SECRET = 'webhook-secret-0123456789';
@@ -37,6 +38,15 @@ function prefixedApp(maxBytes = 1024) {
   });
   answerErrorsInEnvelope(app, createLogger('silent'));
   return app;
+}
+
+/** How many inbound events the system stored. */
+async function storedEvents(system: TestSystem): Promise<number> {
+  const row = await system.db
+    .selectFrom('inbound_events')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 const post = (app: Hono<AppEnv>, raw: string, signature: string) =>
@@ -104,15 +114,7 @@ describe('POST /webhooks/gofood', () => {
   afterAll(async () => {
     await system?.stop();
   });
-  const inboxCount = async () =>
-    Number(
-      (
-        await system.db
-          .selectFrom('inbound_events')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const inboxCount = () => storedEvents(system);
 
   describe('when the signature is a valid one followed by other characters', () => {
     it('answers 401 and stores nothing', async () => {
@@ -150,6 +152,69 @@ describe('POST /webhooks/gofood', () => {
       const res = await sendGofood(system.baseUrl, body);
       expect(res.status).toBe(202);
       expect(await inboxCount()).toBe(1);
+    });
+  });
+});
+
+// Razorpay's own published test vector (razorpay-node, test/utils/razorpay-utils.spec.js,
+// validateWebhookSignature): this body under the secret 123456 has this signature, and "sdfafds" is wrong.
+const razorpayVector = {
+  body: '{"a":1,"b":2,"c":{"d":3}}',
+  secret: '123456',
+  signature: '2fe04e22977002e6c7cb553adab8b460cb9e2a4970d5953cb27a8472752e3bbc',
+  wrongSignature: 'sdfafds',
+};
+
+describe('POST /webhooks/razorpay against Razorpay’s published test vector', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({
+      worker: false,
+      env: { RAZORPAY_WEBHOOK_SECRET: razorpayVector.secret },
+    });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+  const post = (raw: string, signature: string) =>
+    fetch(`${system.baseUrl}/webhooks/razorpay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-razorpay-signature': signature },
+      body: raw,
+    });
+  const stored = () => storedEvents(system);
+
+  describe('when the published body carries the published signature', () => {
+    it('passes the signature, in either case, and is refused only as no Razorpay event (400)', async () => {
+      for (const signature of [razorpayVector.signature, razorpayVector.signature.toUpperCase()]) {
+        const res = await post(razorpayVector.body, signature);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { code: 'validation_failed' } });
+      }
+      expect(await stored()).toBe(0);
+    });
+  });
+
+  describe('when the signature is the published wrong one, or the body differs by one byte', () => {
+    it('answers 401', async () => {
+      const wrong = await post(razorpayVector.body, razorpayVector.wrongSignature);
+      expect(wrong.status).toBe(401);
+      const changed = await post(razorpayVector.body.replace('3}', '4}'), razorpayVector.signature);
+      expect(changed.status).toBe(401);
+      expect(await stored()).toBe(0);
+    });
+  });
+
+  describe('when a Razorpay event is signed the same way', () => {
+    it('stores it (202)', async () => {
+      const event = paymentEvent('payment.captured', {
+        paymentId: 'pay_VECTOR000001',
+        razorpayOrderId: 'order_VECTOR00001',
+        amount: 100,
+      });
+      const res = await sendWebhook(system.baseUrl, event, { secret: razorpayVector.secret });
+      expect(res.status).toBe(202);
+      expect(await stored()).toBe(1);
     });
   });
 });

@@ -3,24 +3,11 @@ import { z } from 'zod';
 import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { validate } from '../../http/input.js';
 import { documentRoute } from '../../http/openapi.js';
-import { hmacMatches, parseHexSignature, readSignedJson } from '../../http/signature.js';
+import { readSignedJson } from '../../http/signature.js';
 import { ingestPush, pushAnswers } from '../kit/push.js';
 import { RAZORPAY_SOURCE, webhookSchema } from './schema.js';
 
 const eventIdHeader = z.string().trim().min(1).max(255);
-/**
- * Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`: exactly 64 hex characters, compared in
- * constant time.
- */
-export function verifyRazorpaySignature(
-  secret: string,
-  body: Uint8Array | string,
-  signature: string,
-): boolean {
-  const digest = parseHexSignature(signature);
-  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return digest !== undefined && hmacMatches(digest, bytes, [secret]);
-}
 
 /**
  * `POST /webhooks/razorpay`. `X-Razorpay-Signature` is checked over the raw bytes before the body is parsed;

@@ -22,12 +22,38 @@ import {
 } from './schema.js';
 
 const idParam = z.object({ id: z.uuid() });
+/**
+ * `PATCH /admin/orders/:id/status`. An order is shipped with its shipment: `shipped` needs `carrier` and
+ * `trackingNumber` (as `POST /admin/orders/:id/shipments`), and no other status takes them.
+ */
 export const statusBody = z
-  .object({ status: z.enum(orderStatuses), note: z.string().trim().min(1).max(500).optional() })
-  .strict();
+  .object({
+    status: z.enum(orderStatuses),
+    note: z.string().trim().min(1).max(500).optional(),
+    ...shipmentBody.partial().shape,
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const shipment = body.carrier !== undefined || body.trackingNumber !== undefined;
+    if (body.status !== 'shipped' && shipment) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['status'],
+        message: 'carrier and trackingNumber go with shipped',
+      });
+    }
+    if (body.status !== 'shipped') return;
+    for (const field of ['carrier', 'trackingNumber'] as const) {
+      if (body[field] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'a shipped order needs its carrier and trackingNumber',
+        });
+      }
+    }
+  });
 export const deliveryBody = z.object({ note: z.string().trim().min(1).max(500).optional() }).strict();
-
-// Until admin roles land every admin route takes the admin token; the role each needs is noted on it.
 
 /**
  * Runs `fn` on the order under its lock and answers the order's admin detail. `storefrontOnly`: the action
@@ -105,10 +131,11 @@ export function registerStorefrontAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps
 
   app.patch('/admin/orders/:id/status', deps.requireAdmin, async (c) => {
     const { id } = validate(idParam, c.req.param(), 'path');
-    const { status, note } = validate(statusBody, (await readJsonBody(c)).json);
+    const { status, note, carrier, trackingNumber } = validate(statusBody, (await readJsonBody(c)).json);
+    const shipment = carrier && trackingNumber ? { carrier, trackingNumber } : undefined;
     return c.json(
       await onOrder(deps, id, true, (trx, order) =>
-        changeStatus(trx, order, status, { actor: adminActor(c.get('principal')), note }),
+        changeStatus(trx, order, status, { actor: adminActor(c.get('principal')), note, shipment }),
       ),
     );
   });

@@ -12,6 +12,7 @@ import { StockShortageError } from '../../orders/stock.js';
 import { TOPIC_CREATE_ORDER } from '../razorpay/schema.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { findCatalogEntries, findDiscount, shippingRule } from './catalog.js';
+import { confirmPaid } from './lifecycle.js';
 import { PricingError, type Quote, quote } from './pricing.js';
 import { type CheckoutEvent, checkoutEvent, STOREFRONT_SOURCE } from './schema.js';
 
@@ -83,19 +84,22 @@ export async function handleCheckout(ctx: WorkerContext, event: InboundEvent): P
             status: 'created',
           })
           .execute();
-        // A free order (everything discounted, free shipping) has nothing to collect.
-        if (order.total > 0) {
-          await enqueueOutbox(trx, {
-            orderId: order.id,
-            topic: TOPIC_CREATE_ORDER,
-            payload: {
-              orderId: order.id,
-              amount: order.total,
-              currency: order.currency,
-              receipt: order.order_number,
-            },
-          });
+        // A free order (everything discounted, free shipping) has nothing to collect: it is confirmed now,
+        // not left pending for the payment window to cancel.
+        if (order.total === 0) {
+          await confirmPaid(trx, order, { actor: 'system', reason: 'nothing to pay' });
+          return;
         }
+        await enqueueOutbox(trx, {
+          orderId: order.id,
+          topic: TOPIC_CREATE_ORDER,
+          payload: {
+            orderId: order.id,
+            amount: order.total,
+            currency: order.currency,
+            receipt: order.order_number,
+          },
+        });
       },
     });
     return {

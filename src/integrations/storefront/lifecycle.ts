@@ -7,9 +7,10 @@ import type { Executor } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
+import { setPaymentStatus } from '../../orders/payment.js';
 import { refundOrder } from '../../orders/refund.js';
 import type { OrderStatus } from '../../orders/status.js';
-import { restoreCommittedStock } from '../../orders/stock.js';
+import { commitOrderStock, restoreCommittedStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { transitionOrder } from '../../orders/transition.js';
 import { TOPIC_REFUND } from '../razorpay/schema.js';
@@ -23,6 +24,32 @@ export const customerCancellable: ReadonlySet<string> = new Set(['pending', 'con
 
 const paidStatuses: ReadonlySet<string> = new Set(['paid', 'partially_refunded']);
 
+/**
+ * The order's money is in (a captured payment, or nothing to pay): payment `paid`, pending → confirmed, and
+ * its reserved stock committed.
+ */
+export async function confirmPaid(
+  trx: Executor,
+  order: Order,
+  input: Acting & { reason: string; metadata?: Record<string, unknown> },
+): Promise<Order> {
+  const paid = await setPaymentStatus(trx, {
+    order: order,
+    paymentStatus: 'paid',
+    actor: input.actor,
+    reason: input.reason,
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+  });
+  const confirmed = await transitionOrder(trx, {
+    order: paid,
+    to: 'confirmed',
+    actor: input.actor,
+    reason: 'payment received',
+  });
+  await commitOrderStock(trx, { orderId: order.id, actor: input.actor, why: 'payment received' });
+  return confirmed;
+}
+
 export async function startProcessing(trx: Executor, order: Order, input: Acting & { note?: string }) {
   return transitionOrder(trx, {
     order: order,
@@ -32,10 +59,15 @@ export async function startProcessing(trx: Executor, order: Order, input: Acting
   });
 }
 
+export interface Shipment {
+  carrier: string;
+  trackingNumber: string;
+}
+
 export async function shipOrder(
   trx: Executor,
   order: Order,
-  input: Acting & { carrier: string; trackingNumber: string; note?: string },
+  input: Acting & Shipment & { note?: string },
 ): Promise<Order> {
   const shipped = await transitionOrder(trx, {
     order: order,
@@ -213,25 +245,28 @@ export async function addNote(
 
 /**
  * An operator's status change. `confirmed` comes only from a payment and `refunded` only from refunds, so
- * neither can be set by hand; `cancelled` is the whole cancellation (stock back, money back).
+ * neither can be set by hand; `shipped` records the shipment; `cancelled` is the whole cancellation (stock
+ * back, money back).
  */
 export async function changeStatus(
   trx: Executor,
   order: Order,
   to: OrderStatus,
-  input: Acting & { note?: string | undefined },
+  input: Acting & { note?: string | undefined; shipment?: Shipment | undefined },
 ): Promise<Order> {
   const note = input.note;
   switch (to) {
     case 'processing':
       return startProcessing(trx, order, { actor: input.actor, ...(note ? { note } : {}) });
     case 'shipped':
-      return transitionOrder(trx, {
-        order: order,
-        to: 'shipped',
-        actor: input.actor,
-        reason: note ?? 'shipped',
-      });
+      // A shipped order without its shipment would show as unshipped and be reported by reconciliation.
+      if (!input.shipment) {
+        throw new RuleViolation(
+          'shipment_required',
+          'an order is shipped with its carrier and trackingNumber',
+        );
+      }
+      return shipOrder(trx, order, { actor: input.actor, ...input.shipment, ...(note ? { note } : {}) });
     case 'delivered':
       return deliverOrder(trx, order, { actor: input.actor, ...(note ? { note } : {}) });
     case 'cancelled':

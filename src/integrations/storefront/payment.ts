@@ -10,11 +10,10 @@ import { flagAttention } from '../../orders/attention.js';
 import { getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { setPaymentStatus } from '../../orders/payment.js';
 import { refundOrder } from '../../orders/refund.js';
-import { commitOrderStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
-import { transitionOrder } from '../../orders/transition.js';
 import { type RazorpayWebhook, webhookSchema } from '../razorpay/schema.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
+import { confirmPaid } from './lifecycle.js';
 import { STOREFRONT_SOURCE } from './schema.js';
 
 const ACTOR = 'channel:razorpay';
@@ -150,20 +149,11 @@ async function capture(
       );
     }
     await record('captured');
-    const paid = await setPaymentStatus(trx, {
-      order: order,
-      paymentStatus: 'paid',
+    const confirmed = await confirmPaid(trx, order, {
       actor: ACTOR,
       reason: `payment ${payment.id} captured (${hook.event})`,
       metadata: { paymentId: payment.id, amount: payment.amount },
     });
-    const confirmed = await transitionOrder(trx, {
-      order: paid,
-      to: 'confirmed',
-      actor: ACTOR,
-      reason: 'payment received',
-    });
-    await commitOrderStock(trx, { orderId: order.id, actor: ACTOR, why: 'payment received' });
     return { status: 'processed', orderId: confirmed.id, outcome: `confirmed by payment ${payment.id}` };
   });
 }

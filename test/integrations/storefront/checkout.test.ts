@@ -33,6 +33,19 @@ const stockOf = (sku: string) =>
     .where('sku', '=', sku)
     .executeTakeFirstOrThrow();
 
+/** What a checkout's order id left in the order and reservation tables. */
+async function leftBehind(orderId: string) {
+  const [orders, reservations] = await Promise.all([
+    sf.system.db.selectFrom('orders').select('id').where('id', '=', orderId).execute(),
+    sf.system.db
+      .selectFrom('stock_reservations')
+      .select('order_id')
+      .where('order_id', '=', orderId)
+      .execute(),
+  ]);
+  return { orders, reservations };
+}
+
 describe('when a customer checks out a priced cart with a discount code', () => {
   it('creates the order with its prices, GST, snapshots and reserved stock, and a Razorpay order', async () => {
     await stock(sf.system, [
@@ -220,17 +233,27 @@ describe('when two checkouts race for the last unit', () => {
     const failed = [a, b].find((o) => o.status === 'failed');
     expect(failed?.reason).toMatch(/out of stock: LAST-1 \(requested 1, available 0\)/);
     expect(await stockOf('LAST-1')).toEqual({ on_hand: 1, reserved: 1 });
-    const leftovers = await sf.system.db
-      .selectFrom('orders')
-      .select('id')
-      .where('id', '=', failed?.orderId ?? '')
-      .execute();
-    const reservations = await sf.system.db
-      .selectFrom('stock_reservations')
-      .select('order_id')
-      .where('order_id', '=', failed?.orderId ?? '')
-      .execute();
-    expect([leftovers, reservations]).toEqual([[], []]);
+    expect(await leftBehind(failed?.orderId ?? '')).toEqual({ orders: [], reservations: [] });
+  });
+});
+
+describe('when one line of a cart is short and the others are not', () => {
+  it('fails the whole checkout: no order, and no line keeps a reservation', async () => {
+    await stock(sf.system, [
+      { sku: 'PLENTY-1', price: 1000, gstRate: 5, onHand: 50 },
+      { sku: 'SCARCE-1', price: 1000, gstRate: 5, onHand: 1 },
+    ]);
+    const failed = await placeOrder(sf.system, 'short-1', [
+      { sku: 'PLENTY-1', quantity: 3 },
+      { sku: 'SCARCE-1', quantity: 2 },
+    ]);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      reason: 'out of stock: SCARCE-1 (requested 2, available 1)',
+    });
+    expect(await stockOf('PLENTY-1')).toEqual({ on_hand: 50, reserved: 0 });
+    expect(await stockOf('SCARCE-1')).toEqual({ on_hand: 1, reserved: 0 });
+    expect(await leftBehind(failed.orderId)).toEqual({ orders: [], reservations: [] });
   });
 });
 

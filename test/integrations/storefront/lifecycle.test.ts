@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFingerprint } from '../../../src/gateway/auth.js';
 import { expireUnpaidOrders } from '../../../src/integrations/storefront/expiry.js';
 import { refundPayment } from '../../../src/integrations/storefront/lifecycle.js';
 import { createOrder } from '../../../src/orders/create.js';
@@ -19,9 +20,16 @@ import {
   stock,
 } from './helpers.js';
 
+const VIEWER = 'storefront-viewer-token-0123456789abcdef';
+const OPERATOR = 'storefront-operator-token-0123456789abcd';
+
 let sf: Storefront;
 beforeAll(async () => {
-  sf = await startStorefront();
+  sf = await startStorefront({
+    ADMIN_TOKENS: `${VIEWER}:viewer,${OPERATOR}:operator`,
+    // Shipping is always free here, so a code that takes everything off leaves nothing to pay.
+    STOREFRONT_FREE_SHIPPING_FROM: '0',
+  });
   await stock(sf.system, [{ sku: 'BOOK-1', price: 40_000, gstRate: 5, onHand: 100 }]);
 });
 afterAll(async () => {
@@ -30,6 +38,20 @@ afterAll(async () => {
 
 const admin = (path: string, method: string, body?: unknown) =>
   sf.system.admin(path, body === undefined ? { method } : json(method, body));
+
+/** The admin API with one of the role tokens. */
+const asRole = (token: string, path: string, method: string, body?: unknown) =>
+  fetch(`${sf.system.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const customerPost = async (sub: string, path: string, body: unknown) =>
+  fetch(`${sf.system.baseUrl}${path}`, {
+    ...json('POST', body),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await customerToken(sub)}` },
+  });
 
 async function paidOrder(customer: string, paymentId: string): Promise<string> {
   const placed = await placeOrder(sf.system, customer, [{ sku: 'BOOK-1', quantity: 1 }]);
@@ -69,6 +91,75 @@ describe('when an operator takes a paid order through fulfilment', () => {
       status: 'delivered',
       shipment: { carrier: 'BlueDart', trackingNumber: 'BD123456' },
     });
+  });
+});
+
+describe('when an operator marks an order shipped through the status route', () => {
+  it('needs its carrier and tracking number, and keeps them as the shipment', async () => {
+    const id = await paidOrder('reader-7', 'pay_SHP000000001');
+    await expectOk(admin(`/admin/orders/${id}/status`, 'PATCH', { status: 'processing' }));
+    const bare = await admin(`/admin/orders/${id}/status`, 'PATCH', {
+      status: 'shipped',
+      note: 'Order shipped via BlueDart',
+    });
+    expect(bare.status).toBe(400);
+    const stray = await admin(`/admin/orders/${id}/status`, 'PATCH', {
+      status: 'delivered',
+      carrier: 'BlueDart',
+      trackingNumber: 'BD777',
+    });
+    expect(stray.status).toBe(400);
+    expect((await adminOrder(sf.system, id)).status).toBe('processing');
+
+    await expectOk(
+      admin(`/admin/orders/${id}/status`, 'PATCH', {
+        status: 'shipped',
+        note: 'Order shipped via BlueDart',
+        carrier: 'BlueDart',
+        trackingNumber: 'BD777',
+      }),
+    );
+    const view = (await (await customerGet(sf.system, 'reader-7', `/storefront/orders/${id}`)).json()) as {
+      status: string;
+      shipment: unknown;
+    };
+    expect(view).toMatchObject({
+      status: 'shipped',
+      shipment: { carrier: 'BlueDart', trackingNumber: 'BD777' },
+    });
+    const shipped = (await expectOk(
+      sf.system.admin('/admin/orders?channel=storefront&shippingStatus=shipped'),
+    )) as { data: { id: string }[] };
+    expect(shipped.data.map((o) => o.id)).toContain(id);
+  });
+});
+
+describe('when a discount code leaves nothing to pay', () => {
+  it('confirms the order at checkout, commits its stock and asks Razorpay for nothing', async () => {
+    await expectOk(admin('/admin/discounts/ALLFREE', 'PUT', { kind: 'percent', value: 100, active: true }));
+    const placed = await placeOrder(sf.system, 'lucky-1', [{ sku: 'BOOK-1', quantity: 1 }], {
+      discountCode: 'ALLFREE',
+    });
+    expect(placed.status).toBe('created');
+    const order = await adminOrder(sf.system, placed.orderId);
+    expect(order).toMatchObject({ total: 0, status: 'confirmed', paymentStatus: 'paid' });
+    expect(order.timeline.filter((e) => e.type === 'stock_committed')).toHaveLength(1);
+    const reservations = await sf.system.db
+      .selectFrom('stock_reservations')
+      .select('status')
+      .where('order_id', '=', placed.orderId)
+      .execute();
+    expect(reservations).toEqual([{ status: 'committed' }]);
+    const razorpayCalls = await sf.system.db
+      .selectFrom('outbox')
+      .select('topic')
+      .where('order_id', '=', placed.orderId)
+      .where('topic', 'like', 'razorpay.%')
+      .execute();
+    expect(razorpayCalls).toEqual([]);
+    // The payment window does not apply: there is no payment to wait for.
+    await expireUnpaidOrders(sf.system.db, new Date(Date.now() + 1000));
+    expect((await adminOrder(sf.system, placed.orderId)).status).toBe('confirmed');
   });
 });
 
@@ -134,6 +225,54 @@ describe('when the customer cancels a paid order', () => {
   });
 });
 
+describe('when staff act on a storefront order with role tokens', () => {
+  it('lets a viewer read but not act, and an operator act but not configure', async () => {
+    const id = await paidOrder('reader-8', 'pay_ROLE00000001');
+    expect((await asRole(VIEWER, `/admin/orders/${id}`, 'GET')).status).toBe(200);
+    for (const [method, path, body] of [
+      ['PATCH', `/admin/orders/${id}/status`, { status: 'processing' }],
+      ['POST', `/admin/orders/${id}/shipments`, { carrier: 'BlueDart', trackingNumber: 'BD1' }],
+      ['POST', `/admin/orders/${id}/delivery`, {}],
+      ['POST', `/admin/orders/${id}/notes`, { note: 'hello', isPublic: true }],
+      ['POST', `/admin/orders/${id}/cancel`, { reason: 'viewer tries' }],
+      ['POST', `/admin/orders/${id}/refund`, { amount: 100, reason: 'viewer tries' }],
+    ] as const) {
+      expect((await asRole(VIEWER, path, method, body)).status, `${method} ${path}`).toBe(403);
+    }
+    const catalog = { name: 'Pen', price: 100, gstRate: 18 };
+    expect((await asRole(OPERATOR, '/admin/catalog/PEN-1', 'PUT', catalog)).status).toBe(403);
+    const discount = { kind: 'fixed', value: 100, active: true };
+    expect((await asRole(OPERATOR, '/admin/discounts/STAFF', 'PUT', discount)).status).toBe(403);
+    const unchanged = await adminOrder(sf.system, id);
+    expect(unchanged).toMatchObject({ status: 'confirmed', refundedTotal: 0 });
+    expect(unchanged.timeline.some((e) => e.type === 'note_added')).toBe(false);
+  });
+
+  it('has an operator cancel a processing order: stock back on hand, money back, the role on the timeline', async () => {
+    const before = await onHand();
+    const id = await paidOrder('reader-9', 'pay_OPC000000001');
+    const processing = await asRole(OPERATOR, `/admin/orders/${id}/status`, 'PATCH', {
+      status: 'processing',
+    });
+    expect(processing.status).toBe(200);
+    expect(await onHand()).toBe(before - 1);
+    const res = await asRole(OPERATOR, `/admin/orders/${id}/cancel`, 'POST', {
+      reason: 'address unreachable',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'refunded', paymentStatus: 'refunded' });
+    expect(await onHand()).toBe(before);
+    const order = await adminOrder(sf.system, id);
+    const call = await waitFor(() =>
+      sf.razorpay.refunds.calls.find((c) => c.params.paymentId === 'pay_OPC000000001'),
+    );
+    expect(call.body).toMatchObject({ amount: order.total });
+    const operator = `admin:operator:${tokenFingerprint(OPERATOR)}`;
+    expect(order.timeline.filter((e) => e.toStatus === 'cancelled').map((e) => e.actor)).toEqual([operator]);
+    expect(order.timeline.filter((e) => e.toStatus === 'processing').map((e) => e.actor)).toEqual([operator]);
+  });
+});
+
 describe('when an operator refunds part, too much, then the rest', () => {
   it('keeps the sum within what was paid and moves a full refund to refunded', async () => {
     const id = await paidOrder('reader-4', 'pay_REF000000001');
@@ -172,10 +311,19 @@ describe('when a customer reads orders', () => {
     await expectOk(
       admin(`/admin/orders/${id}/notes`, 'POST', { note: 'Your parcel leaves tomorrow', isPublic: true }),
     );
-    for (const path of [`/storefront/orders/${id}`, `/storefront/orders/${id}/timeline`]) {
+    for (const path of [
+      `/storefront/orders/${id}`,
+      `/storefront/orders/${id}/timeline`,
+      `/storefront/checkouts/${id}`,
+    ]) {
       expect((await customerGet(sf.system, 'someone-else', path)).status).toBe(404);
       expect((await fetch(`${sf.system.baseUrl}${path}`)).status).toBe(401);
     }
+    // Acting on it is answered the same way, and changes nothing.
+    expect((await customerPost('someone-else', `/storefront/orders/${id}/cancel`, {})).status).toBe(404);
+    const refund = { amount: 500, reason: 'not mine' };
+    expect((await customerPost('someone-else', `/storefront/orders/${id}/refund`, refund)).status).toBe(404);
+    expect((await adminOrder(sf.system, id)).status).toBe('confirmed');
     const timeline = (await (
       await customerGet(sf.system, 'reader-5', `/storefront/orders/${id}/timeline`)
     ).json()) as {
@@ -202,6 +350,24 @@ describe('when a customer reads orders', () => {
     expect(none.total).toBe(0);
   });
 
+  it('pages their orders newest first', async () => {
+    const ids = [];
+    for (const payment of ['pay_PAGE00000001', 'pay_PAGE00000002', 'pay_PAGE00000003']) {
+      ids.push(await paidOrder('pager-1', payment));
+    }
+    const page = async (query: string) =>
+      (await (await customerGet(sf.system, 'pager-1', `/storefront/orders?${query}`)).json()) as {
+        data: { id: string }[];
+        page: number;
+        total: number;
+      };
+    const first = await page('limit=2&page=1');
+    const second = await page('limit=2&page=2');
+    expect(first).toMatchObject({ page: 1, total: 3 });
+    expect(second).toMatchObject({ page: 2, total: 3 });
+    expect([...first.data, ...second.data].map((o) => o.id)).toEqual([...ids].reverse());
+  });
+
   it('records a refund request without moving money', async () => {
     const id = await paidOrder('reader-6', 'pay_REQ000000001');
     const res = await fetch(`${sf.system.baseUrl}/storefront/orders/${id}/refund`, {
@@ -214,7 +380,27 @@ describe('when a customer reads orders', () => {
     expect(res.status).toBe(202);
     const order = await adminOrder(sf.system, id);
     expect(order).toMatchObject({ refundedTotal: 0, paymentStatus: 'paid' });
-    expect(order.timeline.some((e) => e.type === 'refund_requested')).toBe(true);
+    expect(order.timeline.filter((e) => e.type === 'refund_requested')).toHaveLength(1);
+    // More than was paid is refused, and so is a request on an order nothing was paid for.
+    const tooMuch = await customerPost('reader-6', `/storefront/orders/${id}/refund`, {
+      amount: order.total + 1,
+      reason: 'everything and more',
+    });
+    expect(tooMuch.status).toBe(409);
+    expect(await tooMuch.json()).toMatchObject({ error: { code: 'rule_refund_exceeds_payment' } });
+    const unpaid = await placeOrder(sf.system, 'reader-6', [{ sku: 'BOOK-1', quantity: 1 }]);
+    const early = await customerPost('reader-6', `/storefront/orders/${unpaid.orderId}/refund`, {
+      amount: 100,
+      reason: 'not paid yet',
+    });
+    expect(early.status).toBe(409);
+    await expectOk(admin(`/admin/orders/${unpaid.orderId}/cancel`, 'POST', { reason: 'test over' }));
+    const requests = await sf.system.db
+      .selectFrom('storefront_refunds')
+      .select('order_id')
+      .where('order_id', 'in', [id, unpaid.orderId])
+      .execute();
+    expect(requests).toEqual([{ order_id: id }]);
   });
 });
 
@@ -236,7 +422,9 @@ describe('when an operator searches orders', () => {
     expect(await search('q=asha%20rao')).toContain(id);
     expect(await search('q=asha@example.in')).toContain(id);
     expect(await search('q=nobody-by-this-name')).toEqual([]);
-    expect(await search('shippingStatus=shipped&paymentStatus=paid')).toEqual([id]);
+    expect(await search('shippingStatus=shipped&paymentStatus=paid')).toContain(id);
+    expect(await search('shippingStatus=shipped&paymentStatus=refunded')).not.toContain(id);
+    expect(await search('shippingStatus=delivered')).not.toContain(id);
     expect(await search('shippingStatus=unshipped')).not.toContain(id);
     expect((await sf.system.admin('/admin/orders?shippingStatus=lost')).status).toBe(400);
   });
