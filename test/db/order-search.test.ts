@@ -36,6 +36,16 @@ beforeAll(async () => {
       '{"gofoodOrderNumber": "F-123456789"}'::jsonb, timestamptz '2025-12-01 11:00:00+00' from c`.execute(
     database.handle.db,
   );
+  // A Turkish name with both i's: lower() takes I to i, never to the dotless ı that Işık writes in lower case.
+  await sql`
+    with c as (
+      insert into customers (channel, external_id, name, phone)
+      values ('yemeksepeti', 'cust-2', 'Işık İnce', '+905551112244')
+      returning id)
+    insert into orders (order_number, channel, external_order_id, status, payment_status, currency, total,
+      customer_id, created_at)
+    select 'ORD-20251202-00001', 'yemeksepeti', 'c7d2-ys-order', 'confirmed', 'paid', 'TRY', 3000, c.id,
+      timestamptz '2025-12-02 10:00:00+00' from c`.execute(database.handle.db);
   await sql`
     insert into customers (channel, external_id, name, email, phone)
     select 'manual', 'filler-' || i, 'Customer ' || i, 'customer' || i || '@example.com', '+90555' || lpad(i::text, 7, '0')
@@ -136,6 +146,13 @@ describe('when customer service searches with free text q', () => {
     expect(await found('yILMAZ')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
   });
 
+  it.each(['Işık', 'ışık', 'IŞIK', 'işik', 'IŞIK İNCE', 'ışık ince', 'ince'])(
+    "finds a Turkish customer's orders by name whatever the case of its I's (%s)",
+    async (q) => {
+      expect(await found(q)).toEqual(['ORD-20251202-00001']);
+    },
+  );
+
   it("finds a customer's orders by email in any case, or by phone", async () => {
     expect(await found('ayse.yilmaz@example.com')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
     expect(await found('+905551112233')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
@@ -174,7 +191,7 @@ describe('when customer service searches with free text q', () => {
         'orders_order_number_trgm',
         'orders_external_order_id',
         'orders_external_refs',
-        'customers_name_trgm',
+        'customers_name_folded_trgm',
         'customers_email_lower',
         'customers_phone',
       ]) {
