@@ -286,6 +286,32 @@ describe('ORDER_CONFIRMED is set where BiSU confirms an order', () => {
   });
 });
 
+describe('customer service can find any order', () => {
+  describe('when it searches GET /admin/orders?q= with what it has at hand', () => {
+    it("finds a pushed order by Yemeksepeti's external_order_id, its order_id, our number and the customer", async () => {
+      const body = ysOrder();
+      await deliver(h.system, body);
+      const id = await orderIdFor(h.system, String(body.order_id));
+      const { orderNumber } = await detail(h.system, id);
+      const found = async (q: string) => {
+        const res = await h.system.admin(`/admin/orders?q=${encodeURIComponent(q)}&limit=100`);
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { data: { id: string }[] }).data.map((o) => o.id);
+      };
+      for (const q of [
+        String(body.external_order_id),
+        String(body.order_id),
+        orderNumber.slice(-6),
+        'GÜNEŞOĞLU',
+        'çağrı',
+        '+905321112233',
+      ]) {
+        expect({ q, found: await found(q) }).toEqual({ q, found: expect.arrayContaining([id]) });
+      }
+    });
+  });
+});
+
 describe('implied steps say so', () => {
   describe('when DISPATCHED follows RECEIVED directly', () => {
     it('the processing step is marked implied, not reported by Yemeksepeti; shipped is not', async () => {
