@@ -242,6 +242,13 @@ describe('ORDER_CONFIRMED is set where BiSU confirms an order', () => {
       const topics = (await outboxOf(id)).map((r) => r.topic);
       expect(topics).not.toContain('yemeksepeti.order.update');
 
+      // READY_FOR_PICKUP maps to ORDER_CREATED, but the BiSU status never goes back.
+      await deliver(h.system, withStatus(body, 'READY_FOR_PICKUP'));
+      expect(await detail(h.system, id)).toMatchObject({
+        status: 'processing',
+        attributes: { yemeksepeti: { bisuStatus: 'ORDER_CONFIRMED' } },
+      });
+
       // ORDER_RECONCILED keeps the BiSU status it found: here ORDER_CONFIRMED.
       await deliver(h.system, withStatus(body, 'ORDER_RECONCILED'));
       expect((await detail(h.system, id)).attributes).toMatchObject({
