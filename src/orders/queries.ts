@@ -169,8 +169,9 @@ function escapeLike(text: string): string {
 
 /**
  * The ids of the orders a free-text `q` finds, one indexed lookup per kind of match, united: trigram indexes
- * serve the substring matches on order numbers and customer names, a jsonb containment index the external
- * references, b-tree indexes the rest. One `or` across the tables would have Postgres filter every order.
+ * serve the substring matches on order numbers and (folded) customer names, a jsonb containment index the
+ * external references, b-tree indexes the rest. One `or` across the tables would have Postgres filter every
+ * order.
  */
 function textMatches(db: Executor, q: string) {
   const contains = `%${escapeLike(q)}%`;
@@ -186,10 +187,20 @@ function textMatches(db: Executor, q: string) {
         // The expression of the `orders_external_refs` index: the references' values, whatever their keys.
         .where(sql<boolean>`jsonb_path_query_array(external_refs, '$.*') @> jsonb_build_array(${q}::text)`),
     )
-    .union(customerOrders(db, (eb) => eb('customers.name', 'ilike', contains)))
+    .union(
+      customerOrders(db, (eb) =>
+        eb(foldedName, 'like', sql<string>`translate(lower(${contains}), 'ı', 'i')`),
+      ),
+    )
     .union(customerOrders(db, (eb) => eb(eb.fn('lower', ['customers.email']), '=', q.toLowerCase())))
     .union(customerOrders(db, (eb) => eb('customers.phone', '=', q)));
 }
+
+/**
+ * A customer's name folded for a search in any case: lower(), with the dotless ı read as i (lower() takes a
+ * Turkish I to i, so "IŞIK" and "ışık" meet "Işık" only so). The expression of `customers_name_folded_trgm`.
+ */
+const foldedName = sql<string>`translate(lower(customers.name), 'ı', 'i')`;
 
 /** The ids of the orders of the customers a condition finds. */
 function customerOrders(

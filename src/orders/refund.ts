@@ -78,7 +78,7 @@ export async function refundOrder(trx: Executor, input: RefundInput): Promise<Or
 }
 
 /** Refunded items must be the order's own lines, each at most the quantity ordered (400, nothing changed). */
-async function assertRefundItemsOrdered(
+export async function assertRefundItemsOrdered(
   trx: Executor,
   orderId: string,
   items: readonly { sku: string; quantity: number }[],

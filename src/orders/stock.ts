@@ -204,9 +204,16 @@ export async function reserveStockMany(
   if (rows.length > 0) throw new StockShortageError(rows);
 }
 
-/** Returns an order's open reservations to the available pool (cancel, reject). Idempotent. */
-export async function releaseStock(trx: Executor, orderId: string): Promise<number> {
-  return settleReservations(trx, orderId, 'released');
+/**
+ * Returns an order's open reservations to the available pool (cancel, reject), or only those of `skus` (lines
+ * taken out of the order). Idempotent.
+ */
+export async function releaseStock(
+  trx: Executor,
+  orderId: string,
+  skus?: readonly string[],
+): Promise<number> {
+  return settleReservations(trx, orderId, 'released', skus);
 }
 
 /** Consumes an order's open reservations (the goods left the warehouse). Idempotent. */
@@ -242,12 +249,15 @@ async function settleReservations(
   trx: Executor,
   orderId: string,
   to: 'released' | 'committed',
+  skus?: readonly string[],
 ): Promise<number> {
+  if (skus?.length === 0) return 0;
   const open = await trx
     .selectFrom('stock_reservations')
     .select(['warehouse_code', 'sku', 'quantity'])
     .where('order_id', '=', orderId)
     .where('status', '=', 'reserved')
+    .$if(skus !== undefined, (q) => q.where('sku', 'in', skus ?? []))
     .orderBy('sku')
     .forUpdate()
     .execute();
@@ -273,6 +283,7 @@ async function settleReservations(
       .set({ status: to, updated_at: sql`now()` })
       .where('order_id', '=', orderId)
       .where('status', '=', 'reserved')
+      .$if(skus !== undefined, (q) => q.where('sku', 'in', skus ?? []))
       .execute();
   }
   return open.length;

@@ -17,6 +17,7 @@ import * as onebasket from './2026_12_05_0400_onebasket.js';
 import * as storefront from './2026_12_05_0500_storefront.js';
 import * as shipmentChecks from './2026_12_05_0600_shipment_checks.js';
 import * as orderRefsValues from './2026_12_05_0700_order_refs_values.js';
+import * as customerNameCase from './2026_12_05_0720_customer_name_case.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_05_0500_storefront': storefront,
   '2026_12_05_0600_shipment_checks': shipmentChecks,
   '2026_12_05_0700_order_refs_values': orderRefsValues,
+  '2026_12_05_0720_customer_name_case': customerNameCase,
 };
 
 export const migrationProvider: MigrationProvider = {

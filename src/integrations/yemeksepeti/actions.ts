@@ -1,14 +1,13 @@
-import { cancelBody, refundBody } from '../../http/action-bodies.js';
+import { cancelBody } from '../../http/action-bodies.js';
 import { validate } from '../../http/input.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { recordChannelStatus } from '../../orders/channel-status.js';
-import { enqueueOutbox } from '../../orders/outbox.js';
-import { refundOrder } from '../../orders/refund.js';
 import { commitOrderStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder, transitionOrder } from '../../orders/transition.js';
 import type { OrderAction, OrderActionName } from '../types.js';
-import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from './attributes.js';
+import { isDispatched, patchYsAttributes, tellYemeksepeti, ysAttributes } from './attributes.js';
+import { refund } from './refund.js';
 
 /**
  * Our decisions on a Yemeksepeti order, with the channel's rules (each refusal is a 409 naming the rule):
@@ -16,8 +15,9 @@ import { isDispatched, patchYsAttributes, YS_UPDATE_TOPIC, ysAttributes } from '
  *   Only an order still ORDER_CREATED, neither dispatched nor cancelled (`not_awaiting_acceptance`).
  * - dispatch: our completion is DISPATCHED (only Yemeksepeti sets DELIVERED); once only (`already_dispatched`).
  * - cancel: not after DISPATCHED (`no_cancel_after_dispatch`); Yemeksepeti itself may, through its webhook.
- * - refund: not after DISPATCHED (`no_refund_after_dispatch`), and at most once (`refund_once`).
- *   Yemeksepeti's ORDER_RECONCILED records no refund, so it neither counts as one nor uses ours up.
+ * - refund: whole lines taken out of the cart, told with UPDATE_CART (refund.ts); not after DISPATCHED
+ *   (`no_refund_after_dispatch`), at most once (`refund_once`). Yemeksepeti's ORDER_RECONCILED records no
+ *   refund, so it neither counts as one nor uses ours up.
  * reject / ready have no Yemeksepeti meaning and answer 409 `action_not_supported`.
  */
 const accept: OrderAction = async (trx, order, _body, { actor }) => {
@@ -64,15 +64,7 @@ const dispatch: OrderAction = async (trx, order, _body, { actor }) => {
     dispatchedAt: new Date().toISOString(),
     bisuStatus: 'ORDER_COMPLETED',
   });
-  await enqueueOutbox(trx, {
-    orderId: order.id,
-    topic: YS_UPDATE_TOPIC,
-    payload: {
-      chainId: order.external_refs.chainId ?? null,
-      orderId: order.external_order_id,
-      status: 'DISPATCHED',
-    },
-  });
+  await tellYemeksepeti(trx, order, { status: 'DISPATCHED' });
   return updated;
 };
 
@@ -88,38 +80,8 @@ const cancel: OrderAction = async (trx, order, body, { actor }) => {
     bisuStatus: 'ORDER_CANCELLED',
     cancellation: { reason, cancelledBy: 'us' },
   });
-  await enqueueOutbox(trx, {
-    orderId: order.id,
-    topic: YS_UPDATE_TOPIC,
-    payload: {
-      chainId: order.external_refs.chainId ?? null,
-      orderId: order.external_order_id,
-      status: 'CANCELLED',
-      cancellation: { reason },
-    },
-  });
+  await tellYemeksepeti(trx, order, { status: 'CANCELLED', cancellation: { reason } });
   return updated;
-};
-
-const refund: OrderAction = async (trx, order, body, { actor }) => {
-  if (isDispatched(order)) {
-    throw new RuleViolation('no_refund_after_dispatch', 'a DISPATCHED order cannot be refunded by us', {
-      orderId: order.id,
-    });
-  }
-  const previous = ysAttributes(order).refund;
-  if (previous || order.refunded_total > 0) {
-    throw new RuleViolation('refund_once', 'the order was already refunded once', {
-      orderId: order.id,
-      refundedTotal: order.refunded_total,
-      by: previous?.by ?? null,
-    });
-  }
-  const input = validate(refundBody, body);
-  const updated = await refundOrder(trx, { order, actor, ...input });
-  return patchYsAttributes(trx, updated, {
-    refund: { by: 'admin', amount: input.amount, reason: input.reason },
-  });
 };
 
 export const yemeksepetiActions: Partial<Record<OrderActionName, OrderAction>> = {

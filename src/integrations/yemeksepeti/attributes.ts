@@ -1,7 +1,14 @@
 import type { Order } from '../../db/schema.js';
 import type { Trx } from '../../orders/locks.js';
+import { enqueueOutbox } from '../../orders/outbox.js';
 import { type ChannelRef, channelAttributes, patchChannelAttributes } from '../kit/orders.js';
-import { type paymentSnapshot, YS_SOURCE, type YsCategory } from './mapping.js';
+import {
+  type paymentSnapshot,
+  YS_SOURCE,
+  type YsCategory,
+  type YsItemStatus,
+  type YsOutboundStatus,
+} from './mapping.js';
 
 export const YS_UPDATE_TOPIC = 'yemeksepeti.order.update';
 export const ACTOR = 'channel:yemeksepeti';
@@ -15,7 +22,13 @@ export interface YsAttributes {
   dispatched?: boolean;
   dispatchedAt?: string;
   cancellation?: { reason: string | null; cancelledBy: string | null };
-  refund?: { by: 'admin' | 'yemeksepeti'; amount: number; reason?: string; eventId?: string };
+  refund?: {
+    by: 'admin' | 'yemeksepeti';
+    amount: number;
+    reason?: string;
+    skus?: string[];
+    eventId?: string;
+  };
   payment?: ReturnType<typeof paymentSnapshot>;
   [key: string]: unknown;
 }
@@ -34,4 +47,20 @@ export function isDispatched(order: Order): boolean {
   return (
     order.status === 'shipped' || order.status === 'delivered' || ysAttributes(order).dispatched === true
   );
+}
+
+/** What we tell Yemeksepeti about one of its orders (`PUT /v2/chains/{chain_id}/orders/{order_id}`). */
+export interface YsUpdate {
+  status: YsOutboundStatus;
+  items?: { _id: string | null; sku: string; status: YsItemStatus }[];
+  cancellation?: { reason: string };
+}
+
+/** Writes the update to the outbox in the caller's transaction: the relay carries it to Yemeksepeti. */
+export function tellYemeksepeti(trx: Trx, order: Order, update: YsUpdate): Promise<number> {
+  return enqueueOutbox(trx, {
+    orderId: order.id,
+    topic: YS_UPDATE_TOPIC,
+    payload: { chainId: order.external_refs.chainId ?? null, orderId: order.external_order_id, ...update },
+  });
 }

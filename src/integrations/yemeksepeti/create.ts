@@ -7,7 +7,6 @@ import {
   type OrderItemInput,
 } from '../../orders/create.js';
 import { findOrderByExternalId, getOrderForUpdate, type Trx } from '../../orders/locks.js';
-import { enqueueOutbox } from '../../orders/outbox.js';
 import { findShortages, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder } from '../../orders/transition.js';
@@ -15,8 +14,9 @@ import { DELIVERY_REQUESTED } from '../delivery/index.js';
 import { channelOrderInput } from '../kit/orders.js';
 import { attention } from '../kit/results.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
-import { ACTOR, patchYsAttributes, YS, YS_UPDATE_TOPIC, type YsAttributes } from './attributes.js';
+import { ACTOR, patchYsAttributes, tellYemeksepeti, YS, type YsAttributes } from './attributes.js';
 import {
+  cartStatus,
   customerName,
   externalRefsOf,
   linesToStock,
@@ -116,16 +116,9 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
   const shipping = nothing ? 0 : payment.deliveryFee + payment.serviceFee;
   const discount = nothing ? 0 : Math.min(payment.discount, subtotal + shipping);
   const name = customerName(ys);
-  const chainId = ys.client?.chain_id ?? null;
   const removed = items.filter(removedByYemeksepeti);
   const markReady = !nothing && ys.status === 'READY_FOR_PICKUP';
   const inTx = async (trx: Trx, created: Order): Promise<void> => {
-    const tellYemeksepeti = (update: Record<string, unknown>) =>
-      enqueueOutbox(trx, {
-        orderId: created.id,
-        topic: YS_UPDATE_TOPIC,
-        payload: { chainId, orderId: ys.order_id, ...update },
-      });
     if (nothing) {
       await advanceOrder(trx, {
         order: created,
@@ -134,7 +127,10 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
         reason: 'no item is in stock in the warehouse; cancelled at once',
         metadata: { shortages },
       });
-      await tellYemeksepeti({ status: 'CANCELLED', cancellation: { reason: 'ITEM_UNAVAILABLE' } });
+      await tellYemeksepeti(trx, created, {
+        status: 'CANCELLED',
+        cancellation: { reason: 'ITEM_UNAVAILABLE' },
+      });
       const fresh = await getOrderForUpdate(trx, created.id);
       await patchYsAttributes(trx, fresh, {
         bisuStatus: 'ORDER_CANCELLED',
@@ -159,9 +155,9 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
         message: `${shortages.length} item(s) out of stock marked NOT_FOUND; Yemeksepeti is told with UPDATE_CART`,
         metadata: { shortages },
       });
-      await tellYemeksepeti({
+      await tellYemeksepeti(trx, created, {
         status: 'UPDATE_CART',
-        items: items.map((i) => ({ _id: i.externalId ?? null, sku: i.sku, status: i.status })),
+        items: items.map((i) => ({ _id: i.externalId ?? null, sku: i.sku, status: cartStatus(i.status) })),
       });
     }
     if (markReady) {

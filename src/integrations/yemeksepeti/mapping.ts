@@ -108,6 +108,11 @@ export type YsOutboundStatus = (typeof outboundStatuses)[number];
 /** Item statuses in an UPDATE_CART. */
 export type YsItemStatus = 'IN_CART' | 'NOT_FOUND';
 
+/** A line's status as Yemeksepeti's cart knows it: NOT_FOUND (out of the cart) or IN_CART. */
+export function cartStatus(status: string | undefined): YsItemStatus {
+  return status === 'NOT_FOUND' ? 'NOT_FOUND' : 'IN_CART';
+}
+
 const minor = (amount: number | string | null | undefined): number | undefined =>
   amount === null || amount === undefined ? undefined : toMinorUnits(amount, YS_CURRENCY);
 

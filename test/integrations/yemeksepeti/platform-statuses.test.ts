@@ -242,6 +242,13 @@ describe('ORDER_CONFIRMED is set where BiSU confirms an order', () => {
       const topics = (await outboxOf(id)).map((r) => r.topic);
       expect(topics).not.toContain('yemeksepeti.order.update');
 
+      // READY_FOR_PICKUP maps to ORDER_CREATED, but the BiSU status never goes back.
+      await deliver(h.system, withStatus(body, 'READY_FOR_PICKUP'));
+      expect(await detail(h.system, id)).toMatchObject({
+        status: 'processing',
+        attributes: { yemeksepeti: { bisuStatus: 'ORDER_CONFIRMED' } },
+      });
+
       // ORDER_RECONCILED keeps the BiSU status it found: here ORDER_CONFIRMED.
       await deliver(h.system, withStatus(body, 'ORDER_RECONCILED'));
       expect((await detail(h.system, id)).attributes).toMatchObject({
@@ -281,6 +288,32 @@ describe('ORDER_CONFIRMED is set where BiSU confirms an order', () => {
         const after = await detail(h.system, id);
         expect(after.attributes).toEqual(before.attributes);
         expect(after.timeline).toHaveLength(before.timeline.length);
+      }
+    });
+  });
+});
+
+describe('customer service can find any order', () => {
+  describe('when it searches GET /admin/orders?q= with what it has at hand', () => {
+    it("finds a pushed order by Yemeksepeti's external_order_id, its order_id, our number and the customer", async () => {
+      const body = ysOrder();
+      await deliver(h.system, body);
+      const id = await orderIdFor(h.system, String(body.order_id));
+      const { orderNumber } = await detail(h.system, id);
+      const found = async (q: string) => {
+        const res = await h.system.admin(`/admin/orders?q=${encodeURIComponent(q)}&limit=100`);
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { data: { id: string }[] }).data.map((o) => o.id);
+      };
+      for (const q of [
+        String(body.external_order_id),
+        String(body.order_id),
+        orderNumber.slice(-6),
+        'GÜNEŞOĞLU',
+        'çağrı',
+        '+905321112233',
+      ]) {
+        expect({ q, found: await found(q) }).toEqual({ q, found: expect.arrayContaining([id]) });
       }
     });
   });

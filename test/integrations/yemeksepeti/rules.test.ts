@@ -1,11 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../support/system.js';
+import { TEST_ADMIN_ACTOR, waitFor } from '../../support/system.js';
 import { MARKET_STORE, withStatus, ysOrder } from './fixtures.js';
-import { adminPost, deliver, detail, orderIdFor, putJson, startYs, type YsHarness } from './helpers.js';
+import {
+  adminPost,
+  deliver,
+  detail,
+  orderIdFor,
+  putJson,
+  setStock,
+  startYs,
+  type YsHarness,
+} from './helpers.js';
 
 let h: YsHarness;
 beforeAll(async () => {
   h = await startYs();
+  // Every order here takes 2 waters and 750 g of cheese: enough for all of them, so each has both lines.
+  await setStock(h.system, 'IST-KDK', { 'SU-19L': 1_000, 'PEYNIR-KG': 1_000_000 });
 });
 afterAll(async () => {
   await h?.stop();
@@ -23,6 +34,9 @@ async function errorOf(res: Response): Promise<{ status: number; code: string }>
   expect(body.error.requestId).toBeTruthy();
   return { status: res.status, code: body.error.code };
 }
+
+/** Our partial refund as Yemeksepeti carries it: a whole line (the two waters, 2 × 45.50) out of the cart. */
+const waterRefund = { amount: 9_100, reason: 'damacanalar eksik', items: [{ sku: 'SU-19L', quantity: 2 }] };
 
 const updatesFor = (orderId: unknown, count: number) =>
   waitFor(() => {
@@ -267,36 +281,126 @@ describe("admin actions and Yemeksepeti's rules", () => {
         expect(await errorOf(res)).toEqual({ status: 400, code: 'validation_failed' });
       }
       expect((await detail(h.system, id)).refundedTotal).toBe(0);
-      const ok = await adminPost(h.system, `/admin/orders/${id}/refund`, {
-        amount: 4_550,
-        reason: 'bir damacana eksik',
-        items: [{ sku: 'SU-19L', quantity: 1 }],
-      });
+      const ok = await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund);
       expect(ok.status).toBe(200);
     });
 
     it('the first partial refund is recorded; a second is 409 rule_refund_once', async () => {
       const { id } = await created();
-      const first = await adminPost(h.system, `/admin/orders/${id}/refund`, {
-        amount: 4_550,
-        reason: 'bir damacana eksik',
-      });
+      const first = await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund);
       expect(first.status).toBe(200);
       const d = (await first.json()) as { refundedTotal: number; paymentStatus: string; status: string };
       expect(d).toMatchObject({
-        refundedTotal: 4_550,
+        refundedTotal: 9_100,
         paymentStatus: 'partially_refunded',
         status: 'confirmed',
       });
       expect(
         await errorOf(
-          await adminPost(h.system, `/admin/orders/${id}/refund`, { amount: 100, reason: 'bir daha' }),
+          await adminPost(h.system, `/admin/orders/${id}/refund`, {
+            amount: 21_743,
+            reason: 'bir daha',
+            items: [{ sku: 'PEYNIR-KG', quantity: 750 }],
+          }),
         ),
       ).toEqual({
         status: 409,
         code: 'rule_refund_once',
       });
-      expect((await detail(h.system, id)).refundedTotal).toBe(4_550);
+      expect((await detail(h.system, id)).refundedTotal).toBe(9_100);
+    });
+  });
+});
+
+describe('our refund is carried to Yemeksepeti as lines taken out of the cart', () => {
+  const reservationsOf = (orderId: string) =>
+    h.system.db
+      .selectFrom('stock_reservations')
+      .select(['sku', 'status'])
+      .where('order_id', '=', orderId)
+      .orderBy('sku')
+      .execute();
+
+  describe('when we refund whole lines of an open order', () => {
+    it('takes them out (NOT_FOUND, stock released) and sends UPDATE_CART with every line', async () => {
+      const { body, id } = await created();
+      const res = await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund);
+      expect(res.status).toBe(200);
+      const d = await detail(h.system, id);
+      expect(d).toMatchObject({
+        refundedTotal: 9_100,
+        paymentStatus: 'partially_refunded',
+        status: 'confirmed',
+      });
+      expect(d.items.map((i) => [i.sku, i.status])).toEqual([
+        ['SU-19L', 'NOT_FOUND'],
+        ['PEYNIR-KG', 'IN_CART'],
+      ]);
+      expect(await reservationsOf(id)).toEqual([
+        { sku: 'PEYNIR-KG', status: 'reserved' },
+        { sku: 'SU-19L', status: 'released' },
+      ]);
+      const [update] = await updatesFor(body.order_id, 1);
+      expect(update?.body).toEqual({
+        order_id: body.order_id,
+        status: 'UPDATE_CART',
+        items: [
+          { _id: 'item-1', sku: 'SU-19L', status: 'NOT_FOUND' },
+          { _id: 'item-2', sku: 'PEYNIR-KG', status: 'IN_CART' },
+        ],
+      });
+    });
+  });
+
+  describe('when the refund is not lines Yemeksepeti can take out of the cart', () => {
+    it.each([
+      ['an amount alone', { amount: 9_100, reason: 'eksik ürün' }],
+      ['part of a line', { amount: 4_550, reason: 'bir damacana', items: [{ sku: 'SU-19L', quantity: 1 }] }],
+      ['another amount than the lines’ value', { ...waterRefund, amount: 5_000 }],
+      [
+        'every line (a cancellation)',
+        {
+          amount: 30_843,
+          reason: 'hepsi',
+          items: [
+            { sku: 'SU-19L', quantity: 2 },
+            { sku: 'PEYNIR-KG', quantity: 750 },
+          ],
+        },
+      ],
+    ])('%s is 409 rule_action_not_supported and changes nothing', async (_name, refund) => {
+      const { body, id } = await created();
+      const before = await detail(h.system, id);
+      expect(await errorOf(await adminPost(h.system, `/admin/orders/${id}/refund`, refund))).toEqual({
+        status: 409,
+        code: 'rule_action_not_supported',
+      });
+      const after = await detail(h.system, id);
+      expect(after).toMatchObject({ refundedTotal: 0, paymentStatus: 'paid', items: before.items });
+      // The relay adds its own entries meanwhile; the operator's request wrote none.
+      expect(after.timeline.filter((e) => e.actor === TEST_ADMIN_ACTOR)).toEqual([]);
+      expect(await reservationsOf(id)).toEqual([
+        { sku: 'PEYNIR-KG', status: 'reserved' },
+        { sku: 'SU-19L', status: 'reserved' },
+      ]);
+      const updates = await h.system.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('order_id', '=', id)
+        .where('topic', '=', 'yemeksepeti.order.update')
+        .execute();
+      expect(updates).toEqual([]);
+      expect(h.ys.updatesFor(String(body.order_id))).toEqual([]);
+    });
+
+    it('a cancelled order is 409 rule_action_not_supported: Yemeksepeti refunds a cancellation itself', async () => {
+      const { body, id } = await created();
+      await deliver(h.system, withStatus(body, 'CANCELLED', { cancellation: { reason: 'X' } }));
+      expect(await errorOf(await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund))).toEqual({
+        status: 409,
+        code: 'rule_action_not_supported',
+      });
+      expect((await detail(h.system, id)).refundedTotal).toBe(0);
     });
   });
 });
@@ -342,10 +446,7 @@ describe('ORDER_RECONCILED runs no rule on our side', () => {
     it('leaves the order its one refund: ours is still recorded once, then refused', async () => {
       const { body, id } = await created();
       await deliver(h.system, reconciledBody(body));
-      const first = await adminPost(h.system, `/admin/orders/${id}/refund`, {
-        amount: 4_550,
-        reason: 'bir damacana eksik',
-      });
+      const first = await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund);
       expect(first.status).toBe(200);
       expect(
         (
@@ -354,28 +455,25 @@ describe('ORDER_RECONCILED runs no rule on our side', () => {
           )
         ).code,
       ).toBe('rule_refund_once');
-      expect((await detail(h.system, id)).refundedTotal).toBe(4_550);
+      expect((await detail(h.system, id)).refundedTotal).toBe(9_100);
     });
   });
 
   describe('when it acknowledges a partial refund we already recorded', () => {
     it('does not count the refund twice', async () => {
       const { body, id } = await created();
-      const res = await adminPost(h.system, `/admin/orders/${id}/refund`, {
-        amount: 4_550,
-        reason: 'bir damacana eksik',
-      });
+      const res = await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund);
       expect(res.status).toBe(200);
       await deliver(h.system, reconciledBody(body));
       await deliver(h.system, reconciledBody(body, 'reconciled again'));
       const d = await detail(h.system, id);
       expect(d).toMatchObject({
-        refundedTotal: 4_550,
+        refundedTotal: 9_100,
         paymentStatus: 'partially_refunded',
         status: 'confirmed',
       });
       expect(d.timeline.filter((e) => e.type === 'refunded')).toHaveLength(1);
-      expect(d.attributes).toMatchObject({ yemeksepeti: { refund: { by: 'admin', amount: 4_550 } } });
+      expect(d.attributes).toMatchObject({ yemeksepeti: { refund: { by: 'admin', amount: 9_100 } } });
     });
   });
 
