@@ -14,6 +14,9 @@ import {
 } from './layout.js';
 import { EventRows, OutboxRows, ReplayForm } from './rows.js';
 
+/** The refund form's per-SKU quantity fields are named this prefix and the SKU. */
+export const REFUND_ITEM_FIELD = 'item:';
+
 /** The fields each action's body takes (the channel's own rules validate them). */
 const actionFields: Partial<Record<OrderActionName, { name: string; label: string; type?: string }[]>> = {
   cancel: [{ name: 'reason', label: 'Reason' }],
@@ -50,12 +53,55 @@ export function ConfirmActionPage(props: {
             </label>
           </p>
         ))}
+        {action === 'refund' ? <RefundLines order={o} /> : ''}
         <button type="submit" name="confirm" value="yes">
           Confirm {action}
         </button>{' '}
         <a href={`/admin/console/orders/${o.id}`}>back to the order</a>
       </form>
     </Layout>
+  );
+}
+
+/**
+ * A refund may name the lines it takes back (`items`): a channel that refunds by taking lines out of the
+ * order (Yemeksepeti) needs them, the others accept them. One quantity field per SKU, `item:<sku>`.
+ */
+function RefundLines({ order: o }: { order: OrderDetailDto }) {
+  const skus = [...new Set(o.items.map((item) => item.sku))];
+  if (skus.length === 0) return '';
+  return (
+    <table id="refund-lines">
+      <tr>
+        <th>sku</th>
+        <th>lines</th>
+        <th>ordered</th>
+        <th>value</th>
+        <th>quantity to refund</th>
+      </tr>
+      {skus.map((sku) => {
+        const lines = o.items.filter((item) => item.sku === sku);
+        const quantity = lines.reduce((sum, item) => sum + item.quantity, 0);
+        return (
+          <tr>
+            <td>
+              <code>{sku}</code>
+            </td>
+            <td>{lines.map((item) => `${item.name} (${item.status})`).join(', ')}</td>
+            <td>{quantity}</td>
+            <td>
+              {money(
+                lines.reduce((sum, item) => sum + item.totalPrice, 0),
+                o.currency,
+              )}
+            </td>
+            <td>
+              <input name={`${REFUND_ITEM_FIELD}${sku}`} type="number" min="0" max={String(quantity)} />
+            </td>
+          </tr>
+        );
+      })}
+    </table>
   );
 }
 

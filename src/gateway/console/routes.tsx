@@ -28,6 +28,7 @@ import {
   InterventionsPage,
   LoginPage,
   outboxStates,
+  REFUND_ITEM_FIELD,
 } from './pages.js';
 import { orderRecords } from './queries.js';
 
@@ -105,13 +106,29 @@ export function consoleSignInFailure(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Form fields as a body: empty ones dropped, `amount` as an integer (minor units). */
+/**
+ * Form fields as a body: empty ones dropped, `amount` as an integer (minor units), the refund's per-SKU
+ * quantities (`item:<sku>`) as `items` (a 0 names no line; anything but a whole number is passed on for the
+ * action's own validation to refuse).
+ */
 function actionBody(form: Record<string, string>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(form)) {
-    if (name === CSRF_FIELD || name === 'confirm' || value.trim() === '') continue;
-    body[name] = name === 'amount' && /^\d+$/.test(value) ? Number(value) : value.trim();
+  const items: { sku: string; quantity: unknown }[] = [];
+  for (const [name, raw] of Object.entries(form)) {
+    const value = raw.trim();
+    if (name === CSRF_FIELD || name === 'confirm' || value === '') continue;
+    if (name.startsWith(REFUND_ITEM_FIELD)) {
+      if (value !== '0') {
+        items.push({
+          sku: name.slice(REFUND_ITEM_FIELD.length),
+          quantity: /^\d+$/.test(value) ? Number(value) : value,
+        });
+      }
+      continue;
+    }
+    body[name] = name === 'amount' && /^\d+$/.test(value) ? Number(value) : value;
   }
+  if (items.length > 0) body.items = items;
   return body;
 }
 

@@ -352,6 +352,49 @@ describe('our refund is carried to Yemeksepeti as lines taken out of the cart', 
     });
   });
 
+  describe("when an operator names the lines in the console's refund form", () => {
+    const consoleRefund = (id: string, fields: Record<string, string>) =>
+      h.system.admin(`/admin/console/orders/${id}/actions/refund`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ confirm: 'yes', ...fields }).toString(),
+        redirect: 'manual',
+      });
+
+    it('offers every line of the order and carries the refund as UPDATE_CART', async () => {
+      const { body, id } = await created();
+      const form = await (await h.system.admin(`/admin/console/orders/${id}/actions/refund`)).text();
+      expect(form).toContain('name="item:SU-19L"');
+      expect(form).toContain('name="item:PEYNIR-KG"');
+      const res = await consoleRefund(id, {
+        amount: '9100',
+        reason: 'damacanalar eksik',
+        'item:SU-19L': '2',
+        'item:PEYNIR-KG': '0',
+      });
+      expect(res.status).toBe(303);
+      expect(decodeURIComponent(res.headers.get('location') ?? '')).toContain('refund done');
+      const d = await detail(h.system, id);
+      expect(d.refundedTotal).toBe(9_100);
+      expect(d.items.map((i) => [i.sku, i.status])).toEqual([
+        ['SU-19L', 'NOT_FOUND'],
+        ['PEYNIR-KG', 'IN_CART'],
+      ]);
+      const [update] = await updatesFor(body.order_id, 1);
+      expect(update?.body).toMatchObject({ status: 'UPDATE_CART' });
+    });
+
+    it('without lines shows the refusal and changes nothing', async () => {
+      const { id } = await created();
+      const res = await consoleRefund(id, { amount: '9100', reason: 'damacanalar eksik' });
+      expect(res.status).toBe(303);
+      expect(decodeURIComponent(res.headers.get('location') ?? '')).toContain(
+        'error=rule_action_not_supported',
+      );
+      expect((await detail(h.system, id)).refundedTotal).toBe(0);
+    });
+  });
+
   describe('when the refund is not lines Yemeksepeti can take out of the cart', () => {
     it.each([
       ['an amount alone', { amount: 9_100, reason: 'eksik ürün' }],
