@@ -31,6 +31,26 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   /** Every latency, sorted (for merging runs). */
   samples: Float64Array;
+  /**
+   * Open loop only: where the slowest 1% of requests were sent, as the 100 ms windows of the run holding
+   * them (seconds from the start, and how many), busiest first. A few crowded windows mean the tail is a
+   * few stalls (a garbage collection, a database hiccup), not slowness spread over the run.
+   */
+  slowWindows?: { atSec: number; count: number }[];
+}
+
+/** The 100 ms windows of send time holding the requests at or above the p99, busiest first (at most 6). */
+export function slowWindows(sentAtMs: readonly number[], latencies: readonly number[], p99: number) {
+  const windows = new Map<number, number>();
+  latencies.forEach((latency, i) => {
+    if (latency < p99) return;
+    const window = Math.floor((sentAtMs[i] ?? 0) / 100);
+    windows.set(window, (windows.get(window) ?? 0) + 1);
+  });
+  return [...windows]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([window, count]) => ({ atSec: window / 10, count }));
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
@@ -163,6 +183,7 @@ export async function runOpenLoop(
   const targets = (options.urls ?? [options.url]).map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
+  const sentAt: number[] = [];
   const statusCounts: Record<string, number> = {};
   let sent = 0;
   let ok2xx = 0;
@@ -191,6 +212,7 @@ export async function runOpenLoop(
         res.resume();
         res.on('end', () => {
           latencies.push(performance.now() - due);
+          sentAt.push(due - started);
           const key = String(res.statusCode);
           statusCounts[key] = (statusCounts[key] ?? 0) + 1;
           if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) ok2xx++;
@@ -239,5 +261,6 @@ export async function runOpenLoop(
     autocannonP99: Number.NaN,
     statusCounts,
     samples: sorted,
+    slowWindows: slowWindows(sentAt, latencies, percentile(sorted, 99)),
   };
 }
