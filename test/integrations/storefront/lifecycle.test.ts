@@ -291,6 +291,7 @@ describe('when an operator refunds part, too much, then the rest', () => {
       reason: 'everything',
     });
     expect(tooMuch.status).toBe(409);
+    expect(await tooMuch.json()).toMatchObject({ error: { code: 'rule_refund_exceeds_payment' } });
     const rest = (await expectOk(
       admin(`/admin/orders/${id}/refund`, 'POST', {
         amount: total - 1000,
