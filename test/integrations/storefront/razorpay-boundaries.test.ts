@@ -9,6 +9,7 @@ import {
   type Storefront,
   startStorefront,
   stock,
+  stockOf,
 } from './helpers.js';
 
 let sf: Storefront;
@@ -26,16 +27,6 @@ afterAll(async () => {
   await sf?.stop();
 });
 
-const reservedOf = async (sku: string) =>
-  (
-    await sf.system.db
-      .selectFrom('stock_levels')
-      .select('reserved')
-      .where('warehouse_code', '=', 'storefront')
-      .where('sku', '=', sku)
-      .executeTakeFirstOrThrow()
-  ).reserved;
-
 describe('when a checkout totals less than Razorpay takes a payment for', () => {
   it('fails with the reason at the status URL, reserving nothing and asking Razorpay for nothing', async () => {
     const calls = sf.razorpay.orders.calls.length;
@@ -50,7 +41,7 @@ describe('when a checkout totals less than Razorpay takes a payment for', () => 
       .where('id', '=', small.orderId)
       .execute();
     expect(orders).toEqual([]);
-    expect(await reservedOf('PIN-1')).toBe(0);
+    expect(await stockOf(sf.system, 'PIN-1')).toEqual({ on_hand: 10, reserved: 0 });
     expect(sf.razorpay.orders.calls).toHaveLength(calls);
   });
 
