@@ -46,6 +46,8 @@ export const refundEntity = z.looseObject({
   notes,
 });
 
+export type RefundEntity = z.infer<typeof refundEntity>;
+
 export const webhookSchema = z.looseObject({
   entity: z.literal('event'),
   event: z.string().min(1).max(100),
