@@ -21,26 +21,12 @@ export interface RefundInput extends CommandContext {
  */
 export async function refundOrder(trx: Executor, input: RefundInput): Promise<Order> {
   const { order } = input;
-  const remaining = order.total - order.refunded_total;
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
     throw new AppError('validation_failed', 'refund amount must be a positive integer in minor units', {
       retryable: false,
     });
   }
-  // An unpaid (or failed, or only authorized) order has nothing to refund.
-  if (order.payment_status !== 'paid' && order.payment_status !== 'partially_refunded') {
-    throw new RuleViolation(
-      'refund_requires_payment',
-      `an order whose payment is ${order.payment_status} has nothing to refund`,
-      { paymentStatus: order.payment_status },
-    );
-  }
-  if (input.amount > remaining) {
-    throw new AppError('conflict', `refund of ${input.amount} exceeds the refundable ${remaining}`, {
-      details: { remaining },
-      retryable: false,
-    });
-  }
+  assertRefundable(order, input.amount);
   if (input.items?.length) await assertRefundItemsOrdered(trx, order.id, input.items);
   const refunded = order.refunded_total + input.amount;
   const full = refunded === order.total;
@@ -75,6 +61,32 @@ export async function refundOrder(trx: Executor, input: RefundInput): Promise<Or
     });
   }
   return updated;
+}
+
+/**
+ * Only money that was taken can be given back, and never more than is left of it: 409
+ * `rule_refund_requires_payment` or `rule_refund_exceeds_payment`, on every channel and for a customer's
+ * request as for an operator's refund.
+ */
+export function assertRefundable(order: Order, amount: number): void {
+  // An unpaid (or failed, or only authorized) order has nothing to refund.
+  if (order.payment_status !== 'paid' && order.payment_status !== 'partially_refunded') {
+    throw new RuleViolation(
+      'refund_requires_payment',
+      `an order whose payment is ${order.payment_status} has nothing to refund`,
+      { paymentStatus: order.payment_status },
+    );
+  }
+  const remaining = order.total - order.refunded_total;
+  if (amount > remaining) {
+    throw new RuleViolation(
+      'refund_exceeds_payment',
+      `refund of ${amount} exceeds the refundable ${remaining}`,
+      {
+        remaining,
+      },
+    );
+  }
 }
 
 /** Refunded items must be the order's own lines, each at most the quantity ordered (400, nothing changed). */

@@ -681,7 +681,7 @@ describe.each(backends)('orders core on %s', (kind) => {
         refundOrder(db, { order: partly, actor: 'admin', amount: 901 }),
         AppError,
       );
-      expect(error.code).toBe('conflict');
+      expect(error.code).toBe('rule_refund_exceeds_payment');
       expect(error.details).toEqual({ remaining: 900 });
       expect(await reload(order)).toMatchObject({
         refunded_total: 2_000,

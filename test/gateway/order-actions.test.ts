@@ -110,3 +110,25 @@ describe('the core actions, which change only our order', () => {
     expect(borrowing).toEqual(['manual:cancel', 'manual:dispatch', 'manual:refund']);
   });
 });
+
+describe('a refund over what is left to refund', () => {
+  // Every channel that refunds an amount (the manual channel's core refund and the storefront's) answers
+  // the same rule, the one a customer's refund request answers too.
+  it.each(['manual', 'storefront'])(
+    'is 409 rule_refund_exceeds_payment on a %s order and changes nothing',
+    async (channel) => {
+      const order = await paidOrder(channel);
+      const before = await footprint(order.id);
+      const res = await system.admin(`/admin/orders/${order.id}/refund`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: order.total + 1, reason: 'more than was paid' }),
+      });
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'rule_refund_exceeds_payment', details: { remaining: order.total } },
+      });
+      expect(await footprint(order.id)).toEqual(before);
+    },
+  );
+});

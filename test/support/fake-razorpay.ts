@@ -98,6 +98,9 @@ export interface PaymentFields {
   razorpayOrderId: string;
   amount: number;
   currency?: string;
+  /** The Razorpay order's `receipt` and `notes` in `order.paid` (ours carry our order number and id). */
+  receipt?: string;
+  orderNotes?: Record<string, string>;
 }
 
 /** A webhook body in Razorpay's shape, untidy the way its samples are (`notes: []`). */
@@ -122,7 +125,8 @@ export function paymentEvent(event: string, p: PaymentFields): Record<string, un
         amount: p.amount,
         currency: 'INR',
         status: 'paid',
-        notes: [],
+        ...(p.receipt === undefined ? {} : { receipt: p.receipt }),
+        notes: p.orderNotes ?? [],
       },
     };
   }
@@ -136,7 +140,30 @@ export function paymentEvent(event: string, p: PaymentFields): Record<string, un
   };
 }
 
-export function refundEvent(refund: { id: string; paymentId: string; amount: number; refundId?: string }) {
+/** `refund.processed`; with `razorpayOrderId`, carrying its payment as Razorpay's own events do. */
+export function refundEvent(refund: {
+  id: string;
+  paymentId: string;
+  amount: number;
+  refundId?: string;
+  razorpayOrderId?: string;
+}) {
+  const payment =
+    refund.razorpayOrderId === undefined
+      ? {}
+      : {
+          payment: {
+            entity: {
+              id: refund.paymentId,
+              entity: 'payment',
+              amount: refund.amount,
+              currency: 'INR',
+              status: 'refunded',
+              order_id: refund.razorpayOrderId,
+              notes: [],
+            },
+          },
+        };
   return {
     entity: 'event',
     account_id: 'acc_BFQ7uQEaa7j2z7',
@@ -154,6 +181,7 @@ export function refundEvent(refund: { id: string; paymentId: string; amount: num
           status: 'processed',
         },
       },
+      ...payment,
     },
     created_at: 1_767_000_100,
   };

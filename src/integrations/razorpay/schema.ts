@@ -5,6 +5,8 @@ export const RAZORPAY_SOURCE = 'razorpay';
 export const TOPIC_CREATE_ORDER = 'razorpay.order.create';
 /** Outbox topic: refund (part of) a captured payment. */
 export const TOPIC_REFUND = 'razorpay.payment.refund';
+/** The least amount Razorpay takes an order for, in minor units (₹1.00): it refuses less with a 400. */
+export const RAZORPAY_MIN_AMOUNT = 100;
 
 // Razorpay's own sample bodies are untidy: `notes` is `[]` as often as an object, `currency` may be "", and
 // fields come and go. Only what we act on is checked; the rest passes through.
@@ -43,6 +45,8 @@ export const refundEntity = z.looseObject({
   status: z.string().nullish(),
   notes,
 });
+
+export type RefundEntity = z.infer<typeof refundEntity>;
 
 export const webhookSchema = z.looseObject({
   entity: z.literal('event'),

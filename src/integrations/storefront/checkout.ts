@@ -2,14 +2,15 @@
  * The checkout flow's worker half: a stored checkout becomes an order, all or nothing. The order, its items
  * (unit price and GST at this moment), addresses, pricing and discount snapshots, totals, stock reservation,
  * Razorpay order request and checkout record are written in one transaction; a checkout that cannot be
- * priced or whose stock is short writes only its failure and reason, which its status URL shows.
+ * priced, whose total is below what Razorpay takes, or whose stock is short writes only its failure and
+ * reason, which its status URL shows.
  */
 import type { Executor } from '../../db/index.js';
 import type { InboundEvent } from '../../db/schema.js';
 import { createOrder } from '../../orders/create.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import { StockShortageError } from '../../orders/stock.js';
-import { TOPIC_CREATE_ORDER } from '../razorpay/schema.js';
+import { RAZORPAY_MIN_AMOUNT, TOPIC_CREATE_ORDER } from '../razorpay/schema.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { findCatalogEntries, findDiscount, shippingRule } from './catalog.js';
 import { confirmPaid } from './lifecycle.js';
@@ -126,7 +127,7 @@ async function priceCheckout(ctx: WorkerContext, checkout: CheckoutEvent): Promi
   ]);
   if (checkout.discountCode && !discount)
     throw new PricingError(`unknown discount code ${checkout.discountCode}`);
-  return quote({
+  const priced = quote({
     items: checkout.items,
     catalog,
     discount,
@@ -134,6 +135,14 @@ async function priceCheckout(ctx: WorkerContext, checkout: CheckoutEvent): Promi
     currency: ctx.config.STOREFRONT_CURRENCY,
     now: new Date(),
   });
+  // Razorpay refuses an order below its minimum, so such a total could never be paid; nothing to pay at all
+  // (0) is confirmed without Razorpay.
+  if (priced.total > 0 && priced.total < RAZORPAY_MIN_AMOUNT) {
+    throw new PricingError(
+      `total ${priced.total} is below Razorpay's minimum payment of ${RAZORPAY_MIN_AMOUNT} (minor units of ${priced.pricingSnapshot.currency})`,
+    );
+  }
+  return priced;
 }
 
 /** Records why the checkout made no order: the transaction that would have made it wrote nothing. */

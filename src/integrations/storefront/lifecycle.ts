@@ -8,7 +8,7 @@ import type { Order } from '../../db/schema.js';
 import { RuleViolation } from '../../lib/errors.js';
 import { enqueueOutbox } from '../../orders/outbox.js';
 import { setPaymentStatus } from '../../orders/payment.js';
-import { refundOrder } from '../../orders/refund.js';
+import { assertRefundable, refundOrder } from '../../orders/refund.js';
 import type { OrderStatus } from '../../orders/status.js';
 import { commitOrderStock, restoreCommittedStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
@@ -191,22 +191,7 @@ export async function requestRefund(
   order: Order,
   input: Acting & { amount: number; reason: string },
 ): Promise<string> {
-  if (!paidStatuses.has(order.payment_status)) {
-    throw new RuleViolation(
-      'refund_requires_payment',
-      `an order whose payment is ${order.payment_status} has nothing to refund`,
-    );
-  }
-  const remaining = order.total - order.refunded_total;
-  if (input.amount > remaining) {
-    throw new RuleViolation(
-      'refund_exceeds_payment',
-      `a refund of ${input.amount} exceeds the refundable ${remaining}`,
-      {
-        remaining,
-      },
-    );
-  }
+  assertRefundable(order, input.amount);
   const row = await trx
     .insertInto('storefront_refunds')
     .values({

@@ -14,6 +14,7 @@ import { addTimelineEvent } from '../../orders/timeline.js';
 import { type RazorpayWebhook, webhookSchema } from '../razorpay/schema.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
 import { confirmPaid } from './lifecycle.js';
+import { locatePayment, locateRefund, ourIdIn } from './payment-owner.js';
 import { STOREFRONT_SOURCE } from './schema.js';
 
 const ACTOR = 'channel:razorpay';
@@ -33,33 +34,6 @@ export async function handlePaymentEvent(ctx: WorkerContext, event: InboundEvent
   }
 }
 
-interface Located {
-  order: Order;
-  razorpayOrderId: string;
-  currency: string;
-}
-
-/** Our order behind a Razorpay order id. Not known yet = our own record of it has not committed: retry. */
-async function locate(db: Executor, razorpayOrderId: string | null | undefined): Promise<Located> {
-  const row = razorpayOrderId
-    ? await db
-        .selectFrom('razorpay_orders')
-        .innerJoin('orders', 'orders.id', 'razorpay_orders.order_id')
-        .selectAll('orders')
-        .select(['razorpay_orders.razorpay_order_id', 'razorpay_orders.currency as rz_currency'])
-        .where('razorpay_orders.razorpay_order_id', '=', razorpayOrderId)
-        .executeTakeFirst()
-    : undefined;
-  if (!row || !razorpayOrderId) {
-    throw new AppError('conflict', `no storefront order for Razorpay order ${razorpayOrderId ?? '(none)'}`, {
-      retryable: true,
-      details: { razorpayOrderId },
-    });
-  }
-  const { razorpay_order_id: _, rz_currency, ...order } = row;
-  return { order, razorpayOrderId, currency: rz_currency };
-}
-
 function lockOrder<T>(ctx: WorkerContext, order: Order, fn: (trx: Executor, order: Order) => Promise<T>) {
   return withOrderLock(ctx.db, STOREFRONT_SOURCE, order.external_order_id, async (trx) =>
     fn(trx, await getOrderForUpdate(trx, order.id)),
@@ -73,7 +47,8 @@ async function capture(
 ): Promise<HandlerResult> {
   const payment = hook.payload.payment?.entity;
   if (!payment) return { status: 'attention', outcome: `${hook.event} without a payment entity` };
-  const located = await locate(ctx.db, payment.order_id ?? hook.payload.order?.entity.id);
+  const located = await locatePayment(ctx.db, hook, payment.order_id ?? hook.payload.order?.entity.id);
+  if ('ignored' in located) return { status: 'processed', outcome: located.ignored };
   return lockOrder(ctx, located.order, async (trx, order) => {
     const seen = await trx
       .selectFrom('razorpay_payments')
@@ -161,7 +136,8 @@ async function capture(
 async function paymentFailed(ctx: WorkerContext, hook: RazorpayWebhook): Promise<HandlerResult> {
   const payment = hook.payload.payment?.entity;
   if (!payment) return { status: 'attention', outcome: 'payment.failed without a payment entity' };
-  const located = await locate(ctx.db, payment.order_id);
+  const located = await locatePayment(ctx.db, hook, payment.order_id);
+  if ('ignored' in located) return { status: 'processed', outcome: located.ignored };
   return lockOrder(ctx, located.order, async (trx, order) => {
     const error = payment.error_description ?? 'payment failed';
     const inserted = await trx
@@ -209,20 +185,13 @@ async function refundProcessed(
 ): Promise<HandlerResult> {
   const refund = hook.payload.refund?.entity;
   if (!refund) return { status: 'attention', outcome: 'refund.processed without a refund entity' };
-  const payment = await ctx.db
-    .selectFrom('razorpay_payments')
-    .innerJoin('orders', 'orders.id', 'razorpay_payments.order_id')
-    .selectAll('orders')
-    .where('razorpay_payments.payment_id', '=', refund.payment_id)
-    .executeTakeFirst();
-  if (!payment) {
-    throw new AppError('conflict', `no storefront payment ${refund.payment_id}`, { retryable: true });
-  }
-  return lockOrder(ctx, payment, async (trx, order) => {
-    const ourId = typeof refund.notes.refundId === 'string' ? refund.notes.refundId : undefined;
+  const located = await locateRefund(ctx.db, hook, refund);
+  if ('ignored' in located) return { status: 'processed', outcome: located.ignored };
+  return lockOrder(ctx, located, async (trx, order) => {
+    const ourId = ourIdIn(refund.notes, 'refundId');
     let query = trx.selectFrom('storefront_refunds').selectAll().where('order_id', '=', order.id);
     query = query.where((eb) =>
-      ourId && /^[0-9a-f-]{36}$/i.test(ourId)
+      ourId
         ? eb.or([eb('razorpay_refund_id', '=', refund.id), eb('id', '=', ourId)])
         : eb('razorpay_refund_id', '=', refund.id),
     );

@@ -15,6 +15,7 @@ import {
   type Storefront,
   startStorefront,
   stock,
+  stockOf,
 } from './helpers.js';
 
 let sf: Storefront;
@@ -24,14 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sf?.stop();
 });
-
-const stockOf = (sku: string) =>
-  sf.system.db
-    .selectFrom('stock_levels')
-    .select(['on_hand', 'reserved'])
-    .where('warehouse_code', '=', 'storefront')
-    .where('sku', '=', sku)
-    .executeTakeFirstOrThrow();
 
 /** What a checkout's order id left in the order and reservation tables. */
 async function leftBehind(orderId: string) {
@@ -133,7 +126,7 @@ describe('when a customer checks out a priced cart with a discount code', () => 
         ruleHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     });
-    expect(await stockOf('TEA-1')).toEqual({ on_hand: 10, reserved: 1 });
+    expect(await stockOf(sf.system, 'TEA-1')).toEqual({ on_hand: 10, reserved: 1 });
 
     const rz = await razorpayOrderOf(sf, answer.orderId);
     expect(rz).toMatchObject({ amount: 7953, currency: 'INR' });
@@ -232,7 +225,7 @@ describe('when two checkouts race for the last unit', () => {
     expect(outcomes).toEqual(['created', 'failed']);
     const failed = [a, b].find((o) => o.status === 'failed');
     expect(failed?.reason).toMatch(/out of stock: LAST-1 \(requested 1, available 0\)/);
-    expect(await stockOf('LAST-1')).toEqual({ on_hand: 1, reserved: 1 });
+    expect(await stockOf(sf.system, 'LAST-1')).toEqual({ on_hand: 1, reserved: 1 });
     expect(await leftBehind(failed?.orderId ?? '')).toEqual({ orders: [], reservations: [] });
   });
 });
@@ -251,8 +244,8 @@ describe('when one line of a cart is short and the others are not', () => {
       status: 'failed',
       reason: 'out of stock: SCARCE-1 (requested 2, available 1)',
     });
-    expect(await stockOf('PLENTY-1')).toEqual({ on_hand: 50, reserved: 0 });
-    expect(await stockOf('SCARCE-1')).toEqual({ on_hand: 1, reserved: 0 });
+    expect(await stockOf(sf.system, 'PLENTY-1')).toEqual({ on_hand: 50, reserved: 0 });
+    expect(await stockOf(sf.system, 'SCARCE-1')).toEqual({ on_hand: 1, reserved: 0 });
     expect(await leftBehind(failed.orderId)).toEqual({ orders: [], reservations: [] });
   });
 });
@@ -284,7 +277,7 @@ describe('when Razorpay reports the payment several times, and by two events at 
     expect(order).toMatchObject({ status: 'confirmed', paymentStatus: 'paid', attentionReason: null });
     expect(order.timeline.filter((e) => e.toStatus === 'confirmed')).toHaveLength(1);
     expect(order.timeline.filter((e) => e.type === 'stock_committed')).toHaveLength(1);
-    expect(await stockOf('PAY-1')).toEqual({ on_hand: 3, reserved: 0 });
+    expect(await stockOf(sf.system, 'PAY-1')).toEqual({ on_hand: 3, reserved: 0 });
   });
 });
 

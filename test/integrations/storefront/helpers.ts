@@ -73,6 +73,16 @@ export async function stock(
   );
 }
 
+/** A SKU's stock in the storefront warehouse. */
+export function stockOf(system: TestSystem, sku: string) {
+  return system.db
+    .selectFrom('stock_levels')
+    .select(['on_hand', 'reserved'])
+    .where('warehouse_code', '=', 'storefront')
+    .where('sku', '=', sku)
+    .executeTakeFirstOrThrow();
+}
+
 const address = {
   name: 'Asha Rao',
   line1: '12 MG Road',

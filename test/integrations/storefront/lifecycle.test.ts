@@ -18,6 +18,7 @@ import {
   type Storefront,
   startStorefront,
   stock,
+  stockOf,
 } from './helpers.js';
 
 const VIEWER = 'storefront-viewer-token-0123456789abcdef';
@@ -59,14 +60,7 @@ async function paidOrder(customer: string, paymentId: string): Promise<string> {
   return placed.orderId;
 }
 
-const onHand = async () =>
-  (
-    await sf.system.db
-      .selectFrom('stock_levels')
-      .select(['on_hand', 'reserved'])
-      .where('sku', '=', 'BOOK-1')
-      .executeTakeFirstOrThrow()
-  ).on_hand;
+const onHand = async () => (await stockOf(sf.system, 'BOOK-1')).on_hand;
 
 describe('when an operator takes a paid order through fulfilment', () => {
   it('moves it processing → shipped (tracking kept) → delivered, after which it cannot be cancelled', async () => {
@@ -291,6 +285,7 @@ describe('when an operator refunds part, too much, then the rest', () => {
       reason: 'everything',
     });
     expect(tooMuch.status).toBe(409);
+    expect(await tooMuch.json()).toMatchObject({ error: { code: 'rule_refund_exceeds_payment' } });
     const rest = (await expectOk(
       admin(`/admin/orders/${id}/refund`, 'POST', {
         amount: total - 1000,
