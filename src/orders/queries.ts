@@ -103,9 +103,9 @@ export interface OrderSearch {
   /** `unshipped` (no shipment yet), `shipped` (on its way) or `delivered`. */
   shippingStatus?: ShippingStatus[] | undefined;
   /**
-   * Free text, as customer service has it: a part of the order number or of the customer's name (any case),
-   * the external order id, any external reference (e.g. Yemeksepeti's integrationOrderNumber, a GoFood order
-   * number), or the customer's email (any case) or phone, exactly.
+   * Free text, as customer service has it: a part of the order number or of the customer's name (any case,
+   * with or without its accents), the external order id, any external reference (e.g. Yemeksepeti's
+   * integrationOrderNumber, a GoFood order number), or the customer's email (any case) or phone, exactly.
    */
   q?: string | undefined;
   from?: Date | undefined;
@@ -169,9 +169,11 @@ function escapeLike(text: string): string {
 
 /**
  * The ids of the orders a free-text `q` finds, one indexed lookup per kind of match, united: trigram indexes
- * serve the substring matches on order numbers and (folded) customer names, a jsonb containment index the
- * external references, b-tree indexes the rest. One `or` across the tables would have Postgres filter every
- * order.
+ * serve the substring matches on order numbers and on customer names, a jsonb containment index the external
+ * references, b-tree indexes the rest. One `or` across the tables would have Postgres filter every order.
+ * A name and the text typed are both compared through the database's fold_for_search() (base letters for
+ * accented ones, lower case; the letters are listed in its migration), the expression of the
+ * `customers_name_unaccented_trgm` index.
  */
 function textMatches(db: Executor, q: string) {
   const contains = `%${escapeLike(q)}%`;
@@ -189,18 +191,12 @@ function textMatches(db: Executor, q: string) {
     )
     .union(
       customerOrders(db, (eb) =>
-        eb(foldedName, 'like', sql<string>`translate(lower(${contains}), 'ı', 'i')`),
+        eb(sql`fold_for_search(customers.name)`, 'like', sql<string>`fold_for_search(${contains})`),
       ),
     )
     .union(customerOrders(db, (eb) => eb(eb.fn('lower', ['customers.email']), '=', q.toLowerCase())))
     .union(customerOrders(db, (eb) => eb('customers.phone', '=', q)));
 }
-
-/**
- * A customer's name folded for a search in any case: lower(), with the dotless ı read as i (lower() takes a
- * Turkish I to i, so "IŞIK" and "ışık" meet "Işık" only so). The expression of `customers_name_folded_trgm`.
- */
-const foldedName = sql<string>`translate(lower(customers.name), 'ı', 'i')`;
 
 /** The ids of the orders of the customers a condition finds. */
 function customerOrders(

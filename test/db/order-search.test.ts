@@ -46,6 +46,18 @@ beforeAll(async () => {
       customer_id, created_at)
     select 'ORD-20251202-00001', 'yemeksepeti', 'c7d2-ys-order', 'confirmed', 'paid', 'TRY', 3000, c.id,
       timestamptz '2025-12-02 10:00:00+00' from c`.execute(database.handle.db);
+  // Names with accents, as the channels send them; the last one decomposed (e + U+0301), as some devices write it.
+  await sql`
+    with c as (
+      insert into customers (channel, external_id, name, phone)
+      values ('yemeksepeti', 'cust-3', 'Çağrı Öztürk', '+905551112255'),
+        ('yemeksepeti', 'cust-4', 'Şükrü Güneşoğlu', '+905551112266'),
+        ('manual', 'cust-5', ${'Rene\u0301e Muñoz-Ångström'}, '+34600111222')
+      returning id, external_id)
+    insert into orders (order_number, channel, external_order_id, status, payment_status, currency, total,
+      customer_id, created_at)
+    select 'ORD-20251203-0000' || right(c.external_id, 1), 'manual', 'accents-' || c.external_id, 'confirmed',
+      'paid', 'TRY', 4000, c.id, timestamptz '2025-12-03 10:00:00+00' from c`.execute(database.handle.db);
   await sql`
     insert into customers (channel, external_id, name, email, phone)
     select 'manual', 'filler-' || i, 'Customer ' || i, 'customer' || i || '@example.com', '+90555' || lpad(i::text, 7, '0')
@@ -153,6 +165,27 @@ describe('when customer service searches with free text q', () => {
     },
   );
 
+  it("finds a customer's orders by name typed without its accents", async () => {
+    const cases: [string, string[]][] = [
+      ['cagri', ['ORD-20251203-00003']],
+      ['CAGRI OZTURK', ['ORD-20251203-00003']],
+      ['ÇAĞRI', ['ORD-20251203-00003']],
+      ['C\u0327ag\u0306r\u0131', ['ORD-20251203-00003']],
+      ['sukru', ['ORD-20251203-00004']],
+      ['sukru gunesoglu', ['ORD-20251203-00004']],
+      ['ŞÜKRÜ', ['ORD-20251203-00004']],
+      ['renee', ['ORD-20251203-00005']],
+      ['Renée Muñoz', ['ORD-20251203-00005']],
+      ['munoz-angstrom', ['ORD-20251203-00005']],
+      ['isik ince', ['ORD-20251202-00001']],
+      // The other way round: a name stored without accents, typed with them.
+      ['Ayşe Yılmaz', ['ORD-20251201-00002', 'ORD-20251201-00001']],
+    ];
+    for (const [q, orders] of cases) {
+      expect({ q, found: await found(q) }).toEqual({ q, found: orders });
+    }
+  });
+
   it("finds a customer's orders by email in any case, or by phone", async () => {
     expect(await found('ayse.yilmaz@example.com')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
     expect(await found('+905551112233')).toEqual(['ORD-20251201-00002', 'ORD-20251201-00001']);
@@ -191,7 +224,7 @@ describe('when customer service searches with free text q', () => {
         'orders_order_number_trgm',
         'orders_external_order_id',
         'orders_external_refs',
-        'customers_name_folded_trgm',
+        'customers_name_unaccented_trgm',
         'customers_email_lower',
         'customers_phone',
       ]) {

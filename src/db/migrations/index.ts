@@ -18,6 +18,7 @@ import * as storefront from './2026_12_05_0500_storefront.js';
 import * as shipmentChecks from './2026_12_05_0600_shipment_checks.js';
 import * as orderRefsValues from './2026_12_05_0700_order_refs_values.js';
 import * as customerNameCase from './2026_12_05_0720_customer_name_case.js';
+import * as customerNameAccents from './2026_12_05_0740_customer_name_accents.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically so the same set runs under tsx, the
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_05_0600_shipment_checks': shipmentChecks,
   '2026_12_05_0700_order_refs_values': orderRefsValues,
   '2026_12_05_0720_customer_name_case': customerNameCase,
+  '2026_12_05_0740_customer_name_accents': customerNameAccents,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -92,6 +92,23 @@ describe('POST /webhooks/onebasket', () => {
   });
 });
 
+describe('GET /admin/onebasket/baskets/:id', () => {
+  describe('when no event ever named the basket', () => {
+    it('answers 404 in the error envelope', async () => {
+      const res = await system.admin('/admin/onebasket/baskets/basket-never-seen');
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'not_found',
+          message: 'basket not found',
+          requestId: expect.any(String),
+          details: { id: 'basket-never-seen' },
+        },
+      });
+    });
+  });
+});
+
 describe('basket state', () => {
   describe('when a payment intent holds the basket', () => {
     it('records a BasketUpdated and refuses it, and a deletion of the intent makes the basket mutable again', async () => {
