@@ -6,7 +6,7 @@ const optionalSecret = optionalEnv(z.string().min(1));
 
 /** The delivery hand-off's settings; see "Delivery webhook" in docs/security.md. */
 export const deliveryEnvShape = {
-  /** Where `delivery.requested` outbox messages are POSTed (the delivery domain); unset = not sent. */
+  /** Where the `delivery.*` messages are POSTed (the delivery domain); unset = not sent. */
   DELIVERY_WEBHOOK_URL: optionalEnv(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
   /** Key of the `X-Ordergate-Signature` HMAC on every delivery webhook; unset = sent unsigned (not in production). */
   DELIVERY_WEBHOOK_SECRET: optionalSecret,

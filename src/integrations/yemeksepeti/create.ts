@@ -10,7 +10,7 @@ import { findOrderByExternalId, getOrderForUpdate, type Trx } from '../../orders
 import { findShortages, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder } from '../../orders/transition.js';
-import { DELIVERY_REQUESTED } from '../delivery/index.js';
+import { DELIVERY_REQUESTED, deliveryLine } from '../delivery/index.js';
 import { channelOrderInput } from '../kit/orders.js';
 import { attention } from '../kit/results.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
@@ -225,12 +225,7 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
                 customer: { name: name ?? null, phone: ys.customer?.phone_number ?? null },
                 deliveryAddress: ys.customer?.delivery_address ?? null,
                 comment: ys.comment ?? null,
-                items: deliverable.map((i) => ({
-                  sku: i.sku,
-                  name: i.name,
-                  quantity: i.quantity,
-                  pricingType: i.pricingType,
-                })),
+                items: deliverable.map(deliveryLine),
               },
             },
           ],

@@ -6,6 +6,7 @@ import { RuleViolation } from '../../lib/errors.js';
 import { assertRefundItemsOrdered, refundOrder } from '../../orders/refund.js';
 import { releaseStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
+import { deliveryLine, tellDeliveryLinesChanged } from '../delivery/index.js';
 import type { OrderAction } from '../types.js';
 import { isDispatched, patchYsAttributes, tellYemeksepeti, ysAttributes } from './attributes.js';
 import { cartStatus } from './mapping.js';
@@ -49,7 +50,7 @@ export const refund: OrderAction = async (trx, order, body, { actor }) => {
 
   const lines = await trx
     .selectFrom('order_items')
-    .select(['external_id', 'sku', 'quantity', 'total_price', 'status'])
+    .select(['external_id', 'sku', 'name', 'quantity', 'pricing_type', 'total_price', 'status'])
     .where('order_id', '=', order.id)
     .orderBy('line_no')
     .execute();
@@ -105,7 +106,12 @@ export const refund: OrderAction = async (trx, order, body, { actor }) => {
       status: requested.has(line.sku) ? 'NOT_FOUND' : cartStatus(line.status),
     })),
   });
-  return patchYsAttributes(trx, refunded, {
+  // The lines left in the cart are what is delivered now; a delivery domain already asked hears so.
+  const remaining = inCart
+    .filter((line) => !requested.has(line.sku))
+    .map((line) => deliveryLine({ ...line, pricingType: line.pricing_type }));
+  const told = await tellDeliveryLinesChanged(trx, refunded, remaining);
+  return patchYsAttributes(trx, told, {
     refund: { by: 'admin', amount: input.amount, reason: input.reason, skus },
   });
 };
