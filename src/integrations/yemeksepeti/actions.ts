@@ -5,6 +5,7 @@ import { recordChannelStatus } from '../../orders/channel-status.js';
 import { commitOrderStock } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder, transitionOrder } from '../../orders/transition.js';
+import { tellDeliveryLinesChanged } from '../delivery/index.js';
 import type { OrderAction, OrderActionName } from '../types.js';
 import { isDispatched, patchYsAttributes, tellYemeksepeti, ysAttributes } from './attributes.js';
 import { refund } from './refund.js';
@@ -81,7 +82,8 @@ const cancel: OrderAction = async (trx, order, body, { actor }) => {
     cancellation: { reason, cancelledBy: 'us' },
   });
   await tellYemeksepeti(trx, order, { status: 'CANCELLED', cancellation: { reason } });
-  return updated;
+  // Nothing is left to deliver: a delivery already requested is called off.
+  return tellDeliveryLinesChanged(trx, updated, []);
 };
 
 export const yemeksepetiActions: Partial<Record<OrderActionName, OrderAction>> = {

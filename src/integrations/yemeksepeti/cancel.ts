@@ -5,6 +5,7 @@ import { createOrder, type OrderItemInput } from '../../orders/create.js';
 import { findOrderByExternalId } from '../../orders/locks.js';
 import { isOrderStatus, transitionPath } from '../../orders/status.js';
 import { advanceOrder } from '../../orders/transition.js';
+import { tellDeliveryLinesChanged } from '../delivery/index.js';
 import { channelOrderInput, eventAlreadyRecorded, withLockedOrder } from '../kit/orders.js';
 import { alreadyRecorded, attention } from '../kit/results.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
@@ -137,7 +138,9 @@ export async function cancelFlow(
         metadata: { cancellation, eventId: event.id },
       });
       await recordChannelStatus(trx, { order, channelStatus: 'CANCELLED', applied: true, eventId: event.id });
-      await patchYsAttributes(trx, order, { bisuStatus: 'ORDER_CANCELLED', cancellation });
+      order = await patchYsAttributes(trx, order, { bisuStatus: 'ORDER_CANCELLED', cancellation });
+      // Nothing is left to deliver: a delivery already requested is called off.
+      await tellDeliveryLinesChanged(trx, order, []);
       return { status: 'processed', orderId, outcome: `cancelled (was ${from})` };
     },
   );

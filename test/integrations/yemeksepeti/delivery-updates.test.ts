@@ -5,7 +5,7 @@ import { createOrder } from '../../../src/orders/create.js';
 import { getOrderForUpdate } from '../../../src/orders/locks.js';
 import { FakeProvider, type FakeRequest, type FakeRoute } from '../../support/fake-provider.js';
 import { waitFor } from '../../support/system.js';
-import { ysOrder } from './fixtures.js';
+import { withStatus, ysOrder } from './fixtures.js';
 import { adminPost, deliver, orderIdFor, setStock, startYs, type YsHarness } from './helpers.js';
 
 const SECRET = 'delivery-secret-current-0123456789';
@@ -53,11 +53,15 @@ const updateRows = (orderId: string) =>
 
 /** A Yemeksepeti order created, and its delivery request received by the delivery domain. */
 async function handedToDelivery(): Promise<string> {
+  return (await handedToDeliveryWithBody()).id;
+}
+
+async function handedToDeliveryWithBody(): Promise<{ id: string; body: ReturnType<typeof ysOrder> }> {
   const body = ysOrder();
   await deliver(h.system, body);
   const id = await orderIdFor(h.system, String(body.order_id));
   await waitForPosts(id, 'delivery.requested', 1);
-  return id;
+  return { id, body };
 }
 
 describe('when we refund lines of an order the delivery domain was already asked to deliver', () => {
@@ -144,5 +148,33 @@ describe('when the refund is refused', () => {
     expect((await adminPost(h.system, `/admin/orders/${id}/refund`, everyLine)).status).toBe(409);
     expect(await updateRows(id)).toEqual([]);
     expect(postsFor(id, DELIVERY_UPDATED)).toEqual([]);
+  });
+});
+
+describe('when an order the delivery domain was asked to deliver is cancelled', () => {
+  const calledOff = async (id: string) => {
+    const [post] = await waitForPosts(id, DELIVERY_UPDATED, 1);
+    expect(JSON.parse(post?.rawBody ?? '{}')).toEqual({
+      type: 'delivery.updated',
+      orderId: id,
+      revision: 1,
+      items: [],
+    });
+  };
+
+  it('by us, sends delivery.updated with nothing left to deliver', async () => {
+    const id = await handedToDelivery();
+    const res = await adminPost(h.system, `/admin/orders/${id}/cancel`, { reason: 'müşteri vazgeçti' });
+    expect(res.status).toBe(200);
+    await calledOff(id);
+  });
+
+  it('by Yemeksepeti, sends delivery.updated with nothing left to deliver', async () => {
+    const { id, body } = await handedToDeliveryWithBody();
+    await deliver(
+      h.system,
+      withStatus(body, 'CANCELLED', { cancellation: { reason: 'LATE', cancelled_by: 'PLATFORM' } }),
+    );
+    await calledOff(id);
   });
 });
