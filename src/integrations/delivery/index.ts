@@ -9,7 +9,7 @@ import {
 } from './outbound.js';
 
 export const DELIVERY_SOURCE = 'delivery';
-export { type DeliveryLine, deliveryLine, tellDeliveryLinesChanged } from './updates.js';
+export { type DeliveryLine, deliveryLine, handedToDelivery, tellDeliveryLinesChanged } from './updates.js';
 export { DELIVERY_REQUESTED, DELIVERY_UPDATED };
 
 /** The delivery domain as an outbound-only integration: it receives no inbound events. */

@@ -20,6 +20,14 @@ interface DeliveryAttributes {
   revision: number;
 }
 
+/**
+ * The attributes an order is created with when its `delivery.requested` is written in the same
+ * transaction: the order itself then says it was handed over, however long its outbox rows are kept.
+ */
+export function handedToDelivery(): { delivery: DeliveryAttributes } {
+  return { delivery: { revision: 0 } };
+}
+
 /** A line in the shape of the delivery messages (whatever else the caller's line carries is left out). */
 export function deliveryLine(line: {
   sku: string;
@@ -35,7 +43,9 @@ export function deliveryLine(line: {
  * with the next revision (1, 2, … per order) and the full list of lines to deliver now, in the caller's
  * transaction, so the delivery domain does not deliver lines the customer no longer gets. The receiver
  * applies the highest revision and ignores older ones. An order without a delivery request (none written,
- * or none needed) has nothing to correct: nothing is written and the order comes back unchanged. The caller
+ * or none needed) has nothing to correct: nothing is written and the order comes back unchanged. Whether
+ * one was written is read from the order (`handedToDelivery`), and for orders created before it recorded
+ * that, from the outbox (whose delivered rows are deleted after RETENTION_DAYS). The caller
  * holds the order's lock, so two changes cannot take the same revision.
  */
 export async function tellDeliveryLinesChanged(

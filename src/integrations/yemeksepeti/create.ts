@@ -10,7 +10,7 @@ import { findOrderByExternalId, getOrderForUpdate, type Trx } from '../../orders
 import { findShortages, StockShortageError } from '../../orders/stock.js';
 import { addTimelineEvent } from '../../orders/timeline.js';
 import { advanceOrder } from '../../orders/transition.js';
-import { DELIVERY_REQUESTED, deliveryLine } from '../delivery/index.js';
+import { DELIVERY_REQUESTED, deliveryLine, handedToDelivery } from '../delivery/index.js';
 import { channelOrderInput } from '../kit/orders.js';
 import { attention } from '../kit/results.js';
 import type { HandlerResult, WorkerContext } from '../types.js';
@@ -198,6 +198,8 @@ export function createRequest(plan: CreatePlan): CreateOrderRequest {
           payment,
           ...(shortages.length ? { shortages } : {}),
         } satisfies YsAttributes,
+        // Written with the delivery request below.
+        ...(nothing ? {} : handedToDelivery()),
       },
     }),
     ...(orderNumber ? { orderNumber } : {}),

@@ -178,3 +178,18 @@ describe('when an order the delivery domain was asked to deliver is cancelled', 
     await calledOff(id);
   });
 });
+
+describe('when the delivery request of a refunded order is no longer in the outbox', () => {
+  it('still sends delivery.updated: the order itself records that it was handed over', async () => {
+    const id = await handedToDelivery();
+    // Delivered outbox rows are deleted after RETENTION_DAYS.
+    await h.system.db
+      .deleteFrom('outbox')
+      .where('order_id', '=', id)
+      .where('topic', '=', 'delivery.requested')
+      .execute();
+    expect((await adminPost(h.system, `/admin/orders/${id}/refund`, waterRefund)).status).toBe(200);
+    const [post] = await waitForPosts(id, DELIVERY_UPDATED, 1);
+    expect(JSON.parse(post?.rawBody ?? '{}')).toMatchObject({ revision: 1, items: [cheese] });
+  });
+});
