@@ -1,44 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { manualOrder, postOrder } from '../durability/helpers.js';
+import { describesItsFields, readServedDocument, type ServedDocument } from '../support/openapi.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
 
 type Json = Record<string, unknown>;
 
 describe("the OpenAPI document's response schemas", () => {
   let system: TestSystem;
-  let document: Json;
+  let served: ServedDocument;
 
   beforeAll(async () => {
     system = await startTestSystem();
-    document = (await (await fetch(`${system.baseUrl}/openapi.json`)).json()) as Json;
+    served = await readServedDocument(system.baseUrl);
   });
+  const documented = (method: string, path: string, status: number) =>
+    served.documented(method, path, status);
+  const problems = (schema: Json, body: unknown) => served.problems(schema, body);
 
   afterAll(async () => {
     await system?.stop();
   });
-
-  /** The JSON Schema documented for an answer, its `$ref` (the error envelope) resolved. */
-  const documented = (method: string, path: string, status: number): Json => {
-    const paths = document.paths as Record<string, Record<string, { responses: Record<string, Json> }>>;
-    const response = paths[path]?.[method]?.responses[String(status)];
-    const content = response?.content as Record<string, { schema: Json }> | undefined;
-    const schema = content?.['application/json']?.schema;
-    if (!schema) throw new Error(`${method} ${path} documents no JSON answer for ${status}`);
-    const ref = schema.$ref;
-    if (typeof ref !== 'string') return schema;
-    const components = document.components as { schemas: Record<string, Json> };
-    const target = components.schemas[ref.replace('#/components/schemas/', '')];
-    if (!target) throw new Error(`${ref} is not in the document`);
-    return target;
-  };
-
-  /** The problems of a real answer against the schema the document gives for it ([] when it conforms). */
-  const problems = (schema: Json, body: unknown) => {
-    const parsed = z.fromJSONSchema(schema).safeParse(body);
-    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  };
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${system.baseUrl}${path}`, {
@@ -52,13 +34,8 @@ describe("the OpenAPI document's response schemas", () => {
     return { status: res.status, json: (await res.json()) as unknown };
   };
 
-  /** A schema that says what the answer holds: its own fields (or alternatives), not a bare `object`. */
-  const describesItsFields = (schema: Json) =>
-    Object.keys((schema.properties as Json | undefined) ?? {}).length > 0 ||
-    (Array.isArray(schema.anyOf) && schema.anyOf.length > 0);
-
   it('gives every push answer and the main admin answers a schema of their own fields', () => {
-    const paths = document.paths as Record<string, Record<string, Json>>;
+    const paths = served.document.paths as Record<string, Record<string, Json>>;
     const pushes = Object.entries(paths).flatMap(([path, item]) =>
       Object.entries(item)
         .filter(([, op]) => (op.tags as string[]).includes('channels') && (op.responses as Json)['202'])
