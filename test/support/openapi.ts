@@ -12,7 +12,15 @@ export interface ServedDocument {
   problems(schema: Json, body: unknown): string[];
   /** Asserts the answer has the status and conforms to the schema documented for that status. */
   expectDocumented(method: string, path: string, res: Response, status: number): Promise<Json>;
+  /** The answers (`method path status`) documented as a bare object instead of a schema of their fields. */
+  undescribed(answers: readonly (readonly [string, string, readonly number[]])[]): string[];
 }
+
+/** A schema that says what the answer holds: its own fields (or alternatives), not a bare `object`. */
+const describesItsFields = (schema: Json) =>
+  Object.keys((schema.properties as Json | undefined) ?? {}).length > 0 ||
+  (Array.isArray(schema.anyOf) && schema.anyOf.length > 0) ||
+  (Array.isArray(schema.oneOf) && schema.oneOf.length > 0);
 
 export async function readServedDocument(baseUrl: string): Promise<ServedDocument> {
   const document = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as Json;
@@ -40,11 +48,11 @@ export async function readServedDocument(baseUrl: string): Promise<ServedDocumen
     expect(problems(documented(method, path, status), body), `${method} ${path} ${status}`).toEqual([]);
     return body;
   };
-  return { document, documented, problems, expectDocumented };
+  const undescribed = (answers: readonly (readonly [string, string, readonly number[]])[]) =>
+    answers.flatMap(([method, path, statuses]) =>
+      statuses
+        .filter((status) => !describesItsFields(documented(method, path, status)))
+        .map((status) => `${method} ${path} ${status}`),
+    );
+  return { document, documented, problems, expectDocumented, undescribed };
 }
-
-/** A schema that says what the answer holds: its own fields (or alternatives), not a bare `object`. */
-export const describesItsFields = (schema: Json) =>
-  Object.keys((schema.properties as Json | undefined) ?? {}).length > 0 ||
-  (Array.isArray(schema.anyOf) && schema.anyOf.length > 0) ||
-  (Array.isArray(schema.oneOf) && schema.oneOf.length > 0);
