@@ -3,7 +3,11 @@ import type { OperationDoc } from '../../http/openapi.js';
 import { notificationSchema } from '../../integrations/gofood/schema.js';
 import { pushAnswers } from '../../integrations/kit/push.js';
 import { manualOrderSchema } from '../../integrations/manual/schema.js';
-import { basketIdParam, providerParams } from '../../integrations/onebasket/route.js';
+import {
+  basketIdParam,
+  customerStatusAnswerSchema,
+  providerParams,
+} from '../../integrations/onebasket/route.js';
 import { basketEventEnvelope, providerEventSchema } from '../../integrations/onebasket/schema.js';
 import { ysOrderSchema } from '../../integrations/yemeksepeti/schema.js';
 import { admin, anObject } from './shared.js';
@@ -114,7 +118,10 @@ export const channelOperations: OperationDoc[] = [
     security: ['onebasketApiToken'],
     params: basketIdParam,
     responses: {
-      200: { description: '`received` until the order exists, then each provider order', body: anObject },
+      200: {
+        description: '`received` until the order exists, then each provider order',
+        body: customerStatusAnswerSchema,
+      },
     },
     errors: [400, 401, 404],
   },

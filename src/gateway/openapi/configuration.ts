@@ -1,5 +1,6 @@
 import type { OperationDoc } from '../../http/openapi.js';
 import { outletBody, outletParams } from '../../integrations/gofood/route.js';
+import { providerDtoSchema } from '../../integrations/onebasket/providers.js';
 import { providerParams } from '../../integrations/onebasket/route.js';
 import { providerBody } from '../../integrations/onebasket/schema.js';
 import { codeParam, stockBody, warehouseBody, warehouseDtoSchema } from '../routes/admin-warehouses.js';
@@ -15,7 +16,7 @@ export const configurationOperations: OperationDoc[] = [
     ...admin,
     params: providerParams,
     body: providerBody,
-    responses: { 200: { description: 'The provider', body: anObject } },
+    responses: { 200: { description: 'The provider', body: providerDtoSchema } },
     errors: [400, 401, 415],
   },
   {
@@ -25,7 +26,7 @@ export const configurationOperations: OperationDoc[] = [
     summary: 'A registered OneBasket provider',
     ...admin,
     params: providerParams,
-    responses: { 200: { description: 'The provider', body: anObject } },
+    responses: { 200: { description: 'The provider', body: providerDtoSchema } },
     errors: [400, 401, 404],
   },
   {
