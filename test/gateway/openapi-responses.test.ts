@@ -71,6 +71,13 @@ describe("the OpenAPI document's response schemas", () => {
       ['get', '/admin/warehouses/{code}', [200]],
       ['put', '/admin/warehouses/{code}', [200]],
       ['put', '/admin/warehouses/{code}/stock', [200]],
+      ['get', '/healthz', [200]],
+      ['get', '/readyz', [200, 503]],
+      ['get', '/admin/gofood/outlets/{outletId}', [200]],
+      ['put', '/admin/gofood/outlets/{outletId}', [200]],
+      ['post', '/admin/reconciliation/runs', [201]],
+      ['get', '/admin/reconciliation/runs', [200]],
+      ['get', '/admin/reconciliation/runs/{id}', [200]],
     ] as const;
     for (const [method, path] of [...pushes, ...adminAnswers]) {
       const op = paths[path]?.[method] as { responses: Record<string, unknown> };
@@ -148,6 +155,29 @@ describe("the OpenAPI document's response schemas", () => {
       items: [{ sku: 'SKU-1', onHand: 5 }],
     });
     expect(problems(documented('put', '/admin/warehouses/{code}/stock', 200), stock.json)).toEqual([]);
+  });
+
+  it('documents health, GoFood outlet and reconciliation run answers as the gateway sends them', async () => {
+    const answer = async (method: string, path: string, status: number, res: Promise<Response>) =>
+      served.expectDocumented(method, path, await res, status);
+    await answer('get', '/healthz', 200, fetch(`${system.baseUrl}/healthz`));
+    const ready = await answer('get', '/readyz', 200, fetch(`${system.baseUrl}/readyz`));
+    expect(ready).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    const outlet = { acceptanceMode: 'manual' };
+    const put = await admin('PUT', '/admin/gofood/outlets/openapi-outlet', outlet);
+    expect(put.status).toBe(200);
+    expect(problems(documented('put', '/admin/gofood/outlets/{outletId}', 200), put.json)).toEqual([]);
+    const get = await admin('GET', '/admin/gofood/outlets/openapi-outlet');
+    expect(get.json).toEqual({ outletId: 'openapi-outlet', acceptanceMode: 'manual', warehouse: null });
+    expect(problems(documented('get', '/admin/gofood/outlets/{outletId}', 200), get.json)).toEqual([]);
+    const run = await admin('POST', '/admin/reconciliation/runs', {});
+    expect(run.status).toBe(201);
+    expect(problems(documented('post', '/admin/reconciliation/runs', 201), run.json)).toEqual([]);
+    const runs = await admin('GET', '/admin/reconciliation/runs?limit=5');
+    expect((runs.json as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    expect(problems(documented('get', '/admin/reconciliation/runs', 200), runs.json)).toEqual([]);
+    const one = await admin('GET', `/admin/reconciliation/runs/${(run.json as { id: string }).id}`);
+    expect(problems(documented('get', '/admin/reconciliation/runs/{id}', 200), one.json)).toEqual([]);
   });
 
   it('documents the error envelope a 4xx answers in', async () => {
