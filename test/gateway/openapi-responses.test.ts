@@ -78,6 +78,8 @@ describe("the OpenAPI document's response schemas", () => {
       ['post', '/admin/reconciliation/runs', [201]],
       ['get', '/admin/reconciliation/runs', [200]],
       ['get', '/admin/reconciliation/runs/{id}', [200]],
+      ['post', '/auth/session', [201]],
+      ['get', '/auth/session', [200]],
     ] as const;
     for (const [method, path] of [...pushes, ...adminAnswers]) {
       const op = paths[path]?.[method] as { responses: Record<string, unknown> };
@@ -178,6 +180,23 @@ describe("the OpenAPI document's response schemas", () => {
     expect(problems(documented('get', '/admin/reconciliation/runs', 200), runs.json)).toEqual([]);
     const one = await admin('GET', `/admin/reconciliation/runs/${(run.json as { id: string }).id}`);
     expect(problems(documented('get', '/admin/reconciliation/runs/{id}', 200), one.json)).toEqual([]);
+  });
+
+  it('documents the session answers as the gateway sends them', async () => {
+    const signIn = await fetch(`${system.baseUrl}/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
+    });
+    const cookie = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const created = await served.expectDocumented('post', '/auth/session', signIn, 201);
+    expect(created).toMatchObject({ role: 'admin' });
+    const session = await fetch(`${system.baseUrl}/auth/session`, { headers: { cookie } });
+    const read = await served.expectDocumented('get', '/auth/session', session, 200);
+    expect(read).toMatchObject({ role: 'admin', csrfToken: created.csrfToken });
   });
 
   it('documents the error envelope a 4xx answers in', async () => {
