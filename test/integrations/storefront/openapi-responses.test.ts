@@ -56,6 +56,7 @@ describe("the storefront's answers in the OpenAPI document", () => {
       ['post', '/admin/orders/{id}/delivery', [200]],
       ['patch', '/admin/orders/{id}/status', [200]],
       ['post', '/admin/orders/{id}/notes', [201]],
+      ['post', '/admin/orders/{id}/{action}', [200]],
     ] as const;
     expect(served.undescribed(storefront)).toEqual([]);
   });
@@ -114,7 +115,7 @@ describe("the storefront's answers in the OpenAPI document", () => {
     expect(answer).toMatchObject({ status: 'failed', reason: expect.any(String) });
   });
 
-  it("documents the customer's list, order, timeline, refund request and cancel", async () => {
+  it("documents the customer's list, order, timeline, refund request, the operator's refund and cancel", async () => {
     const id = await paidOrder('doc-reader', 'DOC-3', 'pay_DOC000000001');
     await served.expectDocumented(
       'post',
@@ -150,6 +151,13 @@ describe("the storefront's answers in the OpenAPI document", () => {
       await customerPost('doc-reader', `/storefront/orders/${id}/refund`, refund),
       202,
     );
+    const refunded = await served.expectDocumented(
+      'post',
+      '/admin/orders/{id}/{action}',
+      await admin(`/admin/orders/${id}/refund`, 'POST', { amount: 500, reason: 'Damaged box' }),
+      200,
+    );
+    expect(refunded).toMatchObject({ refundedTotal: 500 });
     const cancelled = await served.expectDocumented(
       'post',
       '/storefront/orders/{id}/cancel',
