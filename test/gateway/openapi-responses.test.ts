@@ -1,44 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { manualOrder, postOrder } from '../durability/helpers.js';
+import { readServedDocument, type ServedDocument } from '../support/openapi.js';
 import { startTestSystem, TEST_ADMIN_TOKEN, type TestSystem, waitFor } from '../support/system.js';
 
 type Json = Record<string, unknown>;
 
 describe("the OpenAPI document's response schemas", () => {
   let system: TestSystem;
-  let document: Json;
+  let served: ServedDocument;
 
   beforeAll(async () => {
     system = await startTestSystem();
-    document = (await (await fetch(`${system.baseUrl}/openapi.json`)).json()) as Json;
+    served = await readServedDocument(system.baseUrl);
   });
+  const documented = (method: string, path: string, status: number) =>
+    served.documented(method, path, status);
+  const problems = (schema: Json, body: unknown) => served.problems(schema, body);
 
   afterAll(async () => {
     await system?.stop();
   });
-
-  /** The JSON Schema documented for an answer, its `$ref` (the error envelope) resolved. */
-  const documented = (method: string, path: string, status: number): Json => {
-    const paths = document.paths as Record<string, Record<string, { responses: Record<string, Json> }>>;
-    const response = paths[path]?.[method]?.responses[String(status)];
-    const content = response?.content as Record<string, { schema: Json }> | undefined;
-    const schema = content?.['application/json']?.schema;
-    if (!schema) throw new Error(`${method} ${path} documents no JSON answer for ${status}`);
-    const ref = schema.$ref;
-    if (typeof ref !== 'string') return schema;
-    const components = document.components as { schemas: Record<string, Json> };
-    const target = components.schemas[ref.replace('#/components/schemas/', '')];
-    if (!target) throw new Error(`${ref} is not in the document`);
-    return target;
-  };
-
-  /** The problems of a real answer against the schema the document gives for it ([] when it conforms). */
-  const problems = (schema: Json, body: unknown) => {
-    const parsed = z.fromJSONSchema(schema).safeParse(body);
-    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  };
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${system.baseUrl}${path}`, {
@@ -52,13 +34,8 @@ describe("the OpenAPI document's response schemas", () => {
     return { status: res.status, json: (await res.json()) as unknown };
   };
 
-  /** A schema that says what the answer holds: its own fields (or alternatives), not a bare `object`. */
-  const describesItsFields = (schema: Json) =>
-    Object.keys((schema.properties as Json | undefined) ?? {}).length > 0 ||
-    (Array.isArray(schema.anyOf) && schema.anyOf.length > 0);
-
   it('gives every push answer and the main admin answers a schema of their own fields', () => {
-    const paths = document.paths as Record<string, Record<string, Json>>;
+    const paths = served.document.paths as Record<string, Record<string, Json>>;
     const pushes = Object.entries(paths).flatMap(([path, item]) =>
       Object.entries(item)
         .filter(([, op]) => (op.tags as string[]).includes('channels') && (op.responses as Json)['202'])
@@ -94,13 +71,17 @@ describe("the OpenAPI document's response schemas", () => {
       ['get', '/admin/warehouses/{code}', [200]],
       ['put', '/admin/warehouses/{code}', [200]],
       ['put', '/admin/warehouses/{code}/stock', [200]],
+      ['get', '/healthz', [200]],
+      ['get', '/readyz', [200, 503]],
+      ['get', '/admin/gofood/outlets/{outletId}', [200]],
+      ['put', '/admin/gofood/outlets/{outletId}', [200]],
+      ['post', '/admin/reconciliation/runs', [201]],
+      ['get', '/admin/reconciliation/runs', [200]],
+      ['get', '/admin/reconciliation/runs/{id}', [200]],
+      ['post', '/auth/session', [201]],
+      ['get', '/auth/session', [200]],
     ] as const;
-    const generic: string[] = [];
-    for (const [method, path, statuses] of [...pushes, ...adminAnswers]) {
-      for (const status of statuses) {
-        if (!describesItsFields(documented(method, path, status)))
-          generic.push(`${method} ${path} ${status}`);
-      }
+    for (const [method, path] of [...pushes, ...adminAnswers]) {
       const op = paths[path]?.[method] as { responses: Record<string, unknown> };
       for (const status of Object.keys(op.responses).filter((s) => s.startsWith('4'))) {
         expect(JSON.stringify(op.responses[status]), `${method} ${path} ${status}`).toContain(
@@ -108,7 +89,7 @@ describe("the OpenAPI document's response schemas", () => {
         );
       }
     }
-    expect(generic).toEqual([]);
+    expect(served.undescribed([...pushes, ...adminAnswers])).toEqual([]);
     const envelope = documented('get', '/admin/orders/{id}', 404);
     const error = (envelope.properties as Record<string, Json>).error as Json;
     expect(error.required).toEqual(['code', 'message', 'requestId']);
@@ -176,6 +157,46 @@ describe("the OpenAPI document's response schemas", () => {
       items: [{ sku: 'SKU-1', onHand: 5 }],
     });
     expect(problems(documented('put', '/admin/warehouses/{code}/stock', 200), stock.json)).toEqual([]);
+  });
+
+  it('documents health, GoFood outlet and reconciliation run answers as the gateway sends them', async () => {
+    const answer = async (method: string, path: string, status: number, res: Promise<Response>) =>
+      served.expectDocumented(method, path, await res, status);
+    await answer('get', '/healthz', 200, fetch(`${system.baseUrl}/healthz`));
+    const ready = await answer('get', '/readyz', 200, fetch(`${system.baseUrl}/readyz`));
+    expect(ready).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    const outlet = { acceptanceMode: 'manual' };
+    const put = await admin('PUT', '/admin/gofood/outlets/openapi-outlet', outlet);
+    expect(put.status).toBe(200);
+    expect(problems(documented('put', '/admin/gofood/outlets/{outletId}', 200), put.json)).toEqual([]);
+    const get = await admin('GET', '/admin/gofood/outlets/openapi-outlet');
+    expect(get.json).toEqual({ outletId: 'openapi-outlet', acceptanceMode: 'manual', warehouse: null });
+    expect(problems(documented('get', '/admin/gofood/outlets/{outletId}', 200), get.json)).toEqual([]);
+    const run = await admin('POST', '/admin/reconciliation/runs', {});
+    expect(run.status).toBe(201);
+    expect(problems(documented('post', '/admin/reconciliation/runs', 201), run.json)).toEqual([]);
+    const runs = await admin('GET', '/admin/reconciliation/runs?limit=5');
+    expect((runs.json as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    expect(problems(documented('get', '/admin/reconciliation/runs', 200), runs.json)).toEqual([]);
+    const one = await admin('GET', `/admin/reconciliation/runs/${(run.json as { id: string }).id}`);
+    expect(problems(documented('get', '/admin/reconciliation/runs/{id}', 200), one.json)).toEqual([]);
+  });
+
+  it('documents the session answers as the gateway sends them', async () => {
+    const signIn = await fetch(`${system.baseUrl}/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
+    });
+    const cookie = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const created = await served.expectDocumented('post', '/auth/session', signIn, 201);
+    expect(created).toMatchObject({ role: 'admin' });
+    const session = await fetch(`${system.baseUrl}/auth/session`, { headers: { cookie } });
+    const read = await served.expectDocumented('get', '/auth/session', session, 200);
+    expect(read).toMatchObject({ role: 'admin', csrfToken: created.csrfToken });
   });
 
   it('documents the error envelope a 4xx answers in', async () => {

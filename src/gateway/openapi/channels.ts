@@ -3,10 +3,15 @@ import type { OperationDoc } from '../../http/openapi.js';
 import { notificationSchema } from '../../integrations/gofood/schema.js';
 import { pushAnswers } from '../../integrations/kit/push.js';
 import { manualOrderSchema } from '../../integrations/manual/schema.js';
-import { basketIdParam, providerParams } from '../../integrations/onebasket/route.js';
+import {
+  basketIdParam,
+  customerStatusAnswerSchema,
+  providerParams,
+} from '../../integrations/onebasket/route.js';
 import { basketEventEnvelope, providerEventSchema } from '../../integrations/onebasket/schema.js';
 import { ysOrderSchema } from '../../integrations/yemeksepeti/schema.js';
-import { admin, anObject } from './shared.js';
+import { livenessAnswerSchema, readinessAnswerSchema } from '../routes/health.js';
+import { admin } from './shared.js';
 
 /** Health, and every route a channel pushes to or reads from. */
 export const channelOperations: OperationDoc[] = [
@@ -15,7 +20,7 @@ export const channelOperations: OperationDoc[] = [
     path: '/healthz',
     tag: 'health',
     summary: 'Liveness',
-    responses: { 200: { description: 'The process answers', body: { type: 'object' } } },
+    responses: { 200: { description: 'The process answers', body: livenessAnswerSchema } },
     errors: [],
   },
   {
@@ -24,8 +29,8 @@ export const channelOperations: OperationDoc[] = [
     tag: 'health',
     summary: 'Readiness: Postgres and Redis reachable',
     responses: {
-      200: { description: '`{status: "ready", checks: {postgres, redis}}`', body: anObject },
-      503: { description: '`{status: "unavailable", checks}`: one of them is not', body: anObject },
+      200: { description: 'Both answer', body: readinessAnswerSchema },
+      503: { description: 'One of them does not (`status: "unavailable"`)', body: readinessAnswerSchema },
     },
     errors: [],
   },
@@ -114,7 +119,10 @@ export const channelOperations: OperationDoc[] = [
     security: ['onebasketApiToken'],
     params: basketIdParam,
     responses: {
-      200: { description: '`received` until the order exists, then each provider order', body: anObject },
+      200: {
+        description: '`received` until the order exists, then each provider order',
+        body: customerStatusAnswerSchema,
+      },
     },
     errors: [400, 401, 404],
   },

@@ -1,9 +1,10 @@
 import type { OperationDoc } from '../../http/openapi.js';
-import { outletBody, outletParams } from '../../integrations/gofood/route.js';
+import { outletBody, outletDtoSchema, outletParams } from '../../integrations/gofood/route.js';
+import { providerDtoSchema } from '../../integrations/onebasket/providers.js';
 import { providerParams } from '../../integrations/onebasket/route.js';
 import { providerBody } from '../../integrations/onebasket/schema.js';
 import { codeParam, stockBody, warehouseBody, warehouseDtoSchema } from '../routes/admin-warehouses.js';
-import { admin, anObject } from './shared.js';
+import { admin } from './shared.js';
 
 /** What an operator configures: OneBasket providers, warehouses and their stock, GoFood outlets. */
 export const configurationOperations: OperationDoc[] = [
@@ -15,7 +16,7 @@ export const configurationOperations: OperationDoc[] = [
     ...admin,
     params: providerParams,
     body: providerBody,
-    responses: { 200: { description: 'The provider', body: anObject } },
+    responses: { 200: { description: 'The provider', body: providerDtoSchema } },
     errors: [400, 401, 415],
   },
   {
@@ -25,7 +26,7 @@ export const configurationOperations: OperationDoc[] = [
     summary: 'A registered OneBasket provider',
     ...admin,
     params: providerParams,
-    responses: { 200: { description: 'The provider', body: anObject } },
+    responses: { 200: { description: 'The provider', body: providerDtoSchema } },
     errors: [400, 401, 404],
   },
   {
@@ -67,7 +68,7 @@ export const configurationOperations: OperationDoc[] = [
     summary: "A GoFood outlet's acceptance mode and warehouse",
     ...admin,
     params: outletParams,
-    responses: { 200: { description: 'The outlet', body: anObject } },
+    responses: { 200: { description: 'The outlet', body: outletDtoSchema } },
     errors: [400, 401, 404],
   },
   {
@@ -78,7 +79,7 @@ export const configurationOperations: OperationDoc[] = [
     ...admin,
     params: outletParams,
     body: outletBody,
-    responses: { 200: { description: 'The outlet', body: anObject } },
+    responses: { 200: { description: 'The outlet', body: outletDtoSchema } },
     errors: [400, 401, 415],
   },
 ];

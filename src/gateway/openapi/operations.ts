@@ -1,6 +1,7 @@
 import { resolveBody } from '../../http/action-bodies.js';
 import { pageAnswerSchema } from '../../http/input.js';
 import type { OperationDoc } from '../../http/openapi.js';
+import { recoverResultSchema } from '../../integrations/yemeksepeti/recover.js';
 import { recoverBody } from '../../integrations/yemeksepeti/route.js';
 import {
   interventionDtoSchema,
@@ -9,8 +10,14 @@ import {
   interventionReplayAnswerSchema,
 } from '../routes/admin-interventions.js';
 import { QUEUE_DASHBOARD_PATH } from '../routes/admin-queues.js';
-import { runBody, runIdParam, runListQuery } from '../routes/admin-reconciliation.js';
-import { admin, anObject } from './shared.js';
+import {
+  runBody,
+  runDtoSchema,
+  runIdParam,
+  runListAnswerSchema,
+  runListQuery,
+} from '../routes/admin-reconciliation.js';
+import { admin } from './shared.js';
 
 /** Running the system: recovery, reconciliation, interventions, metrics, the job dashboard. */
 export const operationsOperations: OperationDoc[] = [
@@ -21,7 +28,7 @@ export const operationsOperations: OperationDoc[] = [
     summary: "List a vendor's Yemeksepeti orders and ingest the ones we missed",
     ...admin,
     body: recoverBody,
-    responses: { 200: { description: '`{pages, listed, ingested, known, invalid}`', body: anObject } },
+    responses: { 200: { description: 'What the recovery listed and ingested', body: recoverResultSchema } },
     errors: [400, 401, 415, 502, 503],
   },
   {
@@ -32,7 +39,7 @@ export const operationsOperations: OperationDoc[] = [
     ...admin,
     body: runBody,
     bodyRequired: false,
-    responses: { 201: { description: "The run's report", body: anObject } },
+    responses: { 201: { description: "The run's report", body: runDtoSchema } },
     errors: [400, 401, 409, 415],
   },
   {
@@ -93,7 +100,7 @@ export const operationsOperations: OperationDoc[] = [
     summary: 'Reconciliation runs, newest first',
     ...admin,
     query: runListQuery,
-    responses: { 200: { description: 'A page of runs, `{data, page, limit}`', body: anObject } },
+    responses: { 200: { description: 'A page of runs', body: runListAnswerSchema } },
     errors: [400, 401],
   },
   {
@@ -103,7 +110,7 @@ export const operationsOperations: OperationDoc[] = [
     summary: "One reconciliation run's report",
     ...admin,
     params: runIdParam,
-    responses: { 200: { description: 'The run', body: anObject } },
+    responses: { 200: { description: 'The run', body: runDtoSchema } },
     errors: [400, 401, 404],
   },
   {

@@ -3,7 +3,7 @@ import { cancelBody, refundBody, resolveBody } from '../../http/action-bodies.js
 import { listPageAnswerSchema, pageAnswerSchema } from '../../http/input.js';
 import type { OperationDoc } from '../../http/openapi.js';
 import { rejectBody } from '../../integrations/gofood/actions.js';
-import { basketParams } from '../../integrations/onebasket/route.js';
+import { basketParams, basketViewSchema } from '../../integrations/onebasket/route.js';
 import {
   listedOrderDtoSchema,
   orderDetailAnswerSchema,
@@ -26,7 +26,7 @@ import {
   outboxListQuery,
   outboxReplayAnswerSchema,
 } from '../routes/admin-outbox.js';
-import { admin, anObject } from './shared.js';
+import { admin } from './shared.js';
 
 /** `GET /admin/orders`: past EXACT_TOTAL_LIMIT matches, `total` is the planner's estimate. */
 const orderListAnswerSchema = pageAnswerSchema(listedOrderDtoSchema).extend({
@@ -42,7 +42,7 @@ export const orderOperations: OperationDoc[] = [
     summary: 'A OneBasket basket with its provider baskets and history',
     ...admin,
     params: basketParams,
-    responses: { 200: { description: 'The basket', body: anObject } },
+    responses: { 200: { description: 'The basket', body: basketViewSchema } },
     errors: [400, 401, 404],
   },
   {

@@ -23,7 +23,30 @@ export const runListQuery = z.object(pageQuery({ defaultLimit: 20, maxLimit: 100
 
 export const runIdParam = z.object({ id: z.uuid() });
 
-function toRunDto(run: ReconciliationRun) {
+/** A reconciliation run as the admin API answers it. */
+export const runDtoSchema = z.object({
+  id: z.uuid(),
+  trigger: z.enum(['schedule', 'manual', 'cli']),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  windowStart: z.iso.datetime(),
+  windowEnd: z.iso.datetime(),
+  report: z
+    .record(z.string(), z.unknown())
+    .describe(
+      "The core checks' findings (`{count, sample}` each), `repairs`, `interventions` and `integrations` (each integration's own report, by name); empty while running",
+    ),
+  error: z.string().nullable(),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+/** `GET /admin/reconciliation/runs`: a page of runs, newest first (no total). */
+export const runListAnswerSchema = z.object({
+  data: z.array(runDtoSchema),
+  page: z.int().min(1),
+  limit: z.int().min(1),
+});
+
+function toRunDto(run: ReconciliationRun): z.output<typeof runDtoSchema> {
   return {
     id: run.id,
     trigger: run.trigger,
@@ -65,7 +88,11 @@ export function registerAdminReconciliationRoutes(
       .limit(q.limit)
       .offset(pageOffset(q))
       .execute();
-    return c.json({ data: rows.map(toRunDto), page: q.page, limit: q.limit });
+    return c.json({
+      data: rows.map(toRunDto),
+      page: q.page,
+      limit: q.limit,
+    } satisfies z.output<typeof runListAnswerSchema>);
   });
 
   app.get('/admin/reconciliation/runs/:id', async (c) => {

@@ -6,7 +6,7 @@ import { validate } from '../../http/input.js';
 import { documentRoute } from '../../http/openapi.js';
 import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
-import { isAdminRole } from '../../lib/roles.js';
+import { adminRoles, isAdminRole } from '../../lib/roles.js';
 import type { Credential } from '../auth.js';
 import { CSRF_COOKIE, SESSION_COOKIE, type SessionStore } from '../sessions.js';
 
@@ -62,6 +62,17 @@ const LOGIN_PAGE = `<!doctype html>
  * - `GET /auth/login` is a sign-in form for people using the dashboard.
  * Cross-site requests are refused before any of this runs (app.ts).
  */
+/** `POST /auth/session`: the signed-in role and the CSRF token state changes must carry. */
+export const sessionAnswerSchema = z.object({
+  role: z.enum(adminRoles),
+  csrfToken: z.string().describe('Send it back in X-CSRF-Token on every state change'),
+  expiresAt: z.iso.datetime(),
+});
+/** `GET /auth/session`: the same, and which configured token the session was opened with. */
+export const sessionReadAnswerSchema = sessionAnswerSchema.extend({
+  tokenId: z.string().describe("The token's fingerprint, never the token"),
+});
+
 export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, options: SessionRouteOptions) {
   const { credentials, sessions } = options;
   const tokens = credentials.map((c) => c.token);
@@ -69,7 +80,6 @@ export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, opti
   const cookieBase = { path: '/', secure, sameSite: 'Strict' } as const;
 
   app.get('/auth/login', (c) => c.html(LOGIN_PAGE));
-  const sessionAnswer = { type: 'object', description: '`{role, csrfToken, expiresAt}`' };
   documentRoute(app, {
     method: 'get',
     path: '/auth/login',
@@ -85,7 +95,7 @@ export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, opti
     summary: 'Sign in with an admin token: session cookie (HttpOnly, SameSite=Strict) and CSRF token',
     body: loginBody,
     responses: {
-      201: { description: 'Signed in', body: sessionAnswer },
+      201: { description: 'Signed in', body: sessionAnswerSchema },
       303: { description: 'A form sign-in, sent on to the admin page it named' },
     },
     errors: [400, 401, 403, 415, 429],
@@ -95,7 +105,7 @@ export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, opti
     path: '/auth/session',
     tag: 'sessions',
     summary: "The session's role and CSRF token (after a page reload)",
-    responses: { 200: { description: 'The session', body: sessionAnswer } },
+    responses: { 200: { description: 'The session', body: sessionReadAnswerSchema } },
     errors: [401],
   });
 
@@ -112,7 +122,11 @@ export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, opti
     setCookie(c, SESSION_COOKIE, id, { ...cookieBase, httpOnly: true, maxAge });
     setCookie(c, CSRF_COOKIE, session.csrfToken, { ...cookieBase, maxAge });
     if (login.form) return c.redirect(nextPath.parse(login.next), 303);
-    const body = { role: session.role, csrfToken: session.csrfToken, expiresAt: new Date(session.expiresAt) };
+    const body: z.output<typeof sessionAnswerSchema> = {
+      role: session.role,
+      csrfToken: session.csrfToken,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    };
     return c.json(body, 201);
   });
 
@@ -124,8 +138,8 @@ export function registerSessionRoutes(app: Hono<AppEnv>, deps: GatewayDeps, opti
       role: session.role,
       tokenId: session.tokenId,
       csrfToken: session.csrfToken,
-      expiresAt: new Date(session.expiresAt),
-    });
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    } satisfies z.output<typeof sessionReadAnswerSchema>);
   });
 }
 

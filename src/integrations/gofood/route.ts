@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import type { GofoodAcceptanceMode } from '../../db/schema.js';
 import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, validate } from '../../http/input.js';
 import { readSignedJson } from '../../http/signature.js';
@@ -54,7 +55,18 @@ export const outletBody = z
   })
   .strict();
 
-function outletDto(row: { outlet_id: string; acceptance_mode: string; warehouse_code: string | null }) {
+/** A GoFood outlet's settings as the admin API answers them. */
+export const outletDtoSchema = z.object({
+  outletId: z.string(),
+  acceptanceMode: z.enum(acceptanceModes),
+  warehouse: z.string().nullable().describe('The warehouse code its orders draw stock from'),
+});
+
+function outletDto(row: {
+  outlet_id: string;
+  acceptance_mode: GofoodAcceptanceMode;
+  warehouse_code: string | null;
+}): z.output<typeof outletDtoSchema> {
   return { outletId: row.outlet_id, acceptanceMode: row.acceptance_mode, warehouse: row.warehouse_code };
 }
 

@@ -1,6 +1,7 @@
 /** The provider registry: where each provider's system is, and the token it calls us back with. */
 import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../db/index.js';
 import type { OnebasketProvider } from '../../db/schema.js';
@@ -48,13 +49,22 @@ export function callbackTokenMatches(
   return timingSafeEqual(expected, given) && provider !== undefined && token !== undefined;
 }
 
-export function providerDto(row: OnebasketProvider) {
+/** A registered provider as the admin API answers it (never its callback token, nor the token's hash). */
+export const providerDtoSchema = z.object({
+  providerId: z.string(),
+  name: z.string(),
+  baseUrl: z.string(),
+  supportsCallbacks: z.boolean(),
+  updatedAt: z.iso.datetime(),
+});
+
+export function providerDto(row: OnebasketProvider): z.output<typeof providerDtoSchema> {
   return {
     providerId: row.id,
     name: row.name,
     baseUrl: row.base_url,
     supportsCallbacks: row.supports_callbacks,
-    updatedAt: row.updated_at,
+    updatedAt: row.updated_at.toISOString(),
   };
 }
 

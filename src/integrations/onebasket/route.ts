@@ -10,6 +10,7 @@ import { readJsonBody, validate } from '../../http/input.js';
 import { readSignedJson } from '../../http/signature.js';
 import { bearerToken, matchSecret } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { orderStatuses } from '../../orders/status.js';
 import { ingestPush } from '../kit/push.js';
 import { customerMessage, RECEIVED_MESSAGE } from './mapping.js';
 import { PROVIDER_DEDUP_PREFIX, PROVIDER_EVENT_PREFIX } from './provider-events.js';
@@ -80,6 +81,42 @@ const orderMessages: Record<string, string> = {
 
 export const basketIdParam = z.object({ basketId: z.string().trim().min(1).max(200) });
 
+const isoTime = z.iso.datetime();
+const minor = z.int().describe('Minor units of `currency`');
+const processingStates = z.enum(['sent', 'confirmed', 'rejected']);
+const fulfilmentStates = z.enum(['received', 'in_progress', 'ready', 'fulfilled']);
+
+/** `GET /api/onebasket/orders/:basketId`: `received` until the order exists, then each provider order. */
+export const customerStatusAnswerSchema = z.union([
+  z.object({
+    basketId: z.string(),
+    status: z.literal('received'),
+    message: z.string(),
+    providerOrders: z.tuple([]),
+  }),
+  z.object({
+    basketId: z.string(),
+    orderNumber: z.string(),
+    status: z.string().describe(`The order's status: one of ${orderStatuses.join(', ')}`),
+    message: z.string().describe('What to tell the customer'),
+    currency: z.string(),
+    total: minor,
+    refunded: minor,
+    providerOrders: z.array(
+      z.object({
+        providerId: z.string(),
+        providerName: z.string(),
+        processing: processingStates,
+        fulfilment: fulfilmentStates.nullable(),
+        amount: minor,
+        items: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int() })),
+        message: z.string(),
+      }),
+    ),
+  }),
+]);
+type CustomerStatusAnswer = z.output<typeof customerStatusAnswerSchema>;
+
 /**
  * `GET /api/onebasket/orders/:basketId` (Bearer ONEBASKET_API_TOKEN): what OneBasket's front end shows its
  * customer. As soon as the basket's completion is stored (before any worker ran) the answer is 200
@@ -109,7 +146,12 @@ export function registerOnebasketCustomerApi(app: Hono<AppEnv>, deps: RouteDeps)
         .executeTakeFirst();
       if (!completion)
         throw new AppError('not_found', 'no completed basket with this id', { details: { basketId } });
-      return c.json({ basketId, status: 'received', message: RECEIVED_MESSAGE, providerOrders: [] });
+      return c.json({
+        basketId,
+        status: 'received',
+        message: RECEIVED_MESSAGE,
+        providerOrders: [],
+      } satisfies CustomerStatusAnswer);
     }
     const providerOrders = await deps.db
       .selectFrom('provider_orders')
@@ -146,12 +188,55 @@ export function registerOnebasketCustomerApi(app: Hono<AppEnv>, deps: RouteDeps)
         items: po.items.map(({ sku, name, quantity }) => ({ sku, name, quantity })),
         message: customerMessage({ processing: po.processing_state, fulfilment: po.fulfilment_state }),
       })),
-    });
+    } satisfies CustomerStatusAnswer);
   });
 }
 
 export const providerParams = z.object({ providerId: providerIdSchema });
 export const basketParams = z.object({ id: z.string().trim().min(1).max(200) });
+
+/** `GET /admin/onebasket/baskets/:id`: the basket, its provider baskets and its history (oldest first). */
+export const basketViewSchema = z.object({
+  id: z.string(),
+  state: z.enum(['mutable', 'immutable', 'completed']),
+  currency: z.string(),
+  orderId: z.uuid().nullable(),
+  completedAt: isoTime.nullable(),
+  paymentIntent: z
+    .object({
+      id: z.string(),
+      amount: minor.nullable(),
+      state: z.enum(['locking', 'locked', 'refused', 'deleted']).nullable(),
+    })
+    .nullable(),
+  providerBaskets: z.array(
+    z.object({
+      providerId: z.string(),
+      items: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitPrice: minor })),
+      lock: z.object({
+        state: z.enum(['none', 'requested', 'locked', 'refused', 'released']),
+        paymentIntentId: z.string().nullable(),
+        reason: z.string().nullable(),
+        answeredAt: isoTime.nullable(),
+      }),
+    }),
+  ),
+  history: z
+    .array(
+      z.object({
+        type: z.string(),
+        applied: z.boolean(),
+        note: z.string().nullable(),
+        paymentIntentId: z.string().nullable(),
+        providerId: z.string().nullable(),
+        occurredAt: isoTime.nullable(),
+        at: isoTime,
+      }),
+    )
+    .describe('The first 500 entries'),
+});
+
+const isoOrNull = (at: Date | null) => (at ? at.toISOString() : null);
 
 /**
  * `PUT /admin/providers/:providerId` (configures: admin role), `GET /admin/providers/:providerId` and
@@ -190,7 +275,7 @@ export function registerOnebasketAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps)
       state: basket.state,
       currency: basket.currency,
       orderId: basket.order_id,
-      completedAt: basket.completed_at,
+      completedAt: isoOrNull(basket.completed_at),
       paymentIntent: basket.payment_intent_id
         ? {
             id: basket.payment_intent_id,
@@ -205,7 +290,7 @@ export function registerOnebasketAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps)
           state: pb.lock_state,
           paymentIntentId: pb.lock_payment_intent_id,
           reason: pb.lock_reason,
-          answeredAt: pb.lock_answered_at,
+          answeredAt: isoOrNull(pb.lock_answered_at),
         },
       })),
       history: history.map((h) => ({
@@ -214,9 +299,9 @@ export function registerOnebasketAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps)
         note: h.note,
         paymentIntentId: h.payment_intent_id,
         providerId: h.provider_id,
-        occurredAt: h.occurred_at,
-        at: h.created_at,
+        occurredAt: isoOrNull(h.occurred_at),
+        at: h.created_at.toISOString(),
       })),
-    });
+    } satisfies z.output<typeof basketViewSchema>);
   });
 }

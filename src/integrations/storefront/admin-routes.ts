@@ -6,6 +6,7 @@ import type { AppEnv, RouteDeps } from '../../http/env.js';
 import { readJsonBody, readOptionalJsonBody, validate } from '../../http/input.js';
 import { AppError, RuleViolation } from '../../lib/errors.js';
 import { adminActor } from '../../lib/roles.js';
+import type { OrderDetailDto } from '../../orders/dto.js';
 import { findOrderById, getOrderForUpdate, withOrderLock } from '../../orders/locks.js';
 import { getOrderDetail } from '../../orders/queries.js';
 import { orderStatuses } from '../../orders/status.js';
@@ -55,6 +56,22 @@ export const statusBody = z
   });
 export const deliveryBody = z.object({ note: z.string().trim().min(1).max(500).optional() }).strict();
 
+/** `PUT /admin/catalog/:sku`: the product as stored. */
+export const productAnswerSchema = z.object({
+  sku: z.string(),
+  name: z.string(),
+  price: z.int().describe('Minor units, GST excluded'),
+  gstRate: z.number().describe('Percent, at most two decimals'),
+});
+/** `PUT /admin/discounts/:code`: the discount as stored (its code upper-cased). */
+export const discountAnswerSchema = z.object({
+  code: z.string(),
+  kind: z.enum(['percent', 'fixed']),
+  value: z.int().describe('Percent, or minor units off'),
+  minSubtotal: z.int().nullable().describe('Minor units'),
+  active: z.boolean(),
+});
+
 /**
  * Runs `fn` on the order under its lock and answers the order's admin detail. `storefrontOnly`: the action
  * is one of the storefront's own (other channels carry their status changes to their providers).
@@ -64,7 +81,7 @@ async function onOrder(
   id: string,
   storefrontOnly: boolean,
   fn: (trx: Executor, order: Order) => Promise<unknown>,
-) {
+): Promise<OrderDetailDto> {
   const found = await findOrderById(deps.db, id);
   if (!found) throw new AppError('not_found', 'order not found', { details: { id } });
   if (storefrontOnly && found.channel !== STOREFRONT_SOURCE) {
@@ -73,7 +90,9 @@ async function onOrder(
   await withOrderLock(deps.db, found.channel, found.external_order_id, async (trx) =>
     fn(trx, await getOrderForUpdate(trx, id)),
   );
-  return getOrderDetail(deps.db, id);
+  const detail = await getOrderDetail(deps.db, id);
+  if (!detail) throw new AppError('not_found', 'order not found', { details: { id } });
+  return detail;
 }
 
 /** Catalog and discount configuration, and the storefront's fulfilment and note endpoints. */
@@ -87,7 +106,12 @@ export function registerStorefrontAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps
       price: body.price,
       gstRateBp: Math.round(body.gstRate * 100),
     });
-    return c.json({ sku: row.sku, name: row.name, price: row.price, gstRate: row.gst_rate_bp / 100 });
+    return c.json({
+      sku: row.sku,
+      name: row.name,
+      price: row.price,
+      gstRate: row.gst_rate_bp / 100,
+    } satisfies z.output<typeof productAnswerSchema>);
   });
 
   app.put('/admin/discounts/:code', deps.requireAdmin, async (c) => {
@@ -106,7 +130,7 @@ export function registerStorefrontAdminRoutes(app: Hono<AppEnv>, deps: RouteDeps
       value: row.value,
       minSubtotal: row.min_subtotal,
       active: row.active,
-    });
+    } satisfies z.output<typeof discountAnswerSchema>);
   });
 
   app.post('/admin/orders/:id/shipments', deps.requireAdmin, async (c) => {

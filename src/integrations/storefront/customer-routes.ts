@@ -4,6 +4,7 @@ import type { Db } from '../../db/index.js';
 import type { Order } from '../../db/schema.js';
 import type { AppEnv, RouteDeps } from '../../http/env.js';
 import {
+  pageAnswerSchema,
   pageOffset,
   pageQuery,
   parseQuery,
@@ -18,12 +19,28 @@ import { listTimeline } from '../../orders/timeline.js';
 import { customerOf } from './customer-auth.js';
 import { cancelOrder, customerCancellable, requestRefund } from './lifecycle.js';
 import { cancelReasonBody, customerRefundBody, STOREFRONT_SOURCE } from './schema.js';
-import { loadCustomerOrderViews, publicTimeline } from './views.js';
+import {
+  type CustomerOrderView,
+  customerOrderViewSchema,
+  loadCustomerOrderViews,
+  publicTimeline,
+  publicTimelineEntrySchema,
+} from './views.js';
 
 export const idParam = z.object({ id: z.uuid() });
 export const listQuery = z
   .object({ status: z.enum(orderStatuses).optional(), ...pageQuery({ defaultLimit: 20, maxLimit: 100 }) })
   .strict();
+
+/** `GET /storefront/orders`: a page of the customer's orders. */
+export const customerOrderListAnswerSchema = pageAnswerSchema(customerOrderViewSchema);
+/** `GET /storefront/orders/:id/timeline`. */
+export const customerTimelineAnswerSchema = z.object({ data: z.array(publicTimelineEntrySchema) });
+/** `POST /storefront/orders/:id/refund`: the request is recorded; an operator decides. */
+export const refundRequestAnswerSchema = z.object({
+  refundRequestId: z.uuid(),
+  status: z.literal('requested'),
+});
 
 /** The storefront's orders of this customer (by the JWT's `sub`). */
 function customerOrders(db: Db, customerId: string) {
@@ -41,6 +58,13 @@ async function ownOrder(db: Db, customerId: string, id: string): Promise<Order> 
   const order = await customerOrders(db, customerId).where('orders.id', '=', id).executeTakeFirst();
   if (!order) throw new AppError('not_found', 'order not found', { details: { id } });
   return order;
+}
+
+/** The customer's own order as they see it. */
+async function ownOrderView(db: Db, customerId: string, id: string): Promise<CustomerOrderView> {
+  const [view] = await loadCustomerOrderViews(db, [await ownOrder(db, customerId, id)]);
+  if (!view) throw new AppError('not_found', 'order not found', { details: { id } });
+  return view;
 }
 
 /** The customer's APIs: list, read, public timeline, cancel while eligible, refund request. */
@@ -63,21 +87,27 @@ export function registerCustomerRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
         .executeTakeFirstOrThrow(),
     ]);
     const data = await loadCustomerOrderViews(deps.db, rows);
-    return c.json({ data, page: q.page, limit: q.limit, total: Number(count.total) });
+    return c.json({
+      data,
+      page: q.page,
+      limit: q.limit,
+      total: Number(count.total),
+    } satisfies z.output<typeof customerOrderListAnswerSchema>);
   });
 
   app.get('/storefront/orders/:id', async (c) => {
     const customerId = await customerOf(c, deps.config);
     const { id } = validate(idParam, c.req.param(), 'path');
-    const [view] = await loadCustomerOrderViews(deps.db, [await ownOrder(deps.db, customerId, id)]);
-    return c.json(view);
+    return c.json(await ownOrderView(deps.db, customerId, id));
   });
 
   app.get('/storefront/orders/:id/timeline', async (c) => {
     const customerId = await customerOf(c, deps.config);
     const { id } = validate(idParam, c.req.param(), 'path');
     const order = await ownOrder(deps.db, customerId, id);
-    return c.json({ data: publicTimeline(await listTimeline(deps.db, order.id)) });
+    return c.json({
+      data: publicTimeline(await listTimeline(deps.db, order.id)),
+    } satisfies z.output<typeof customerTimelineAnswerSchema>);
   });
 
   app.post('/storefront/orders/:id/cancel', async (c) => {
@@ -98,8 +128,7 @@ export function registerCustomerRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
         reason: reason ?? 'cancelled by the customer',
       });
     });
-    const [view] = await loadCustomerOrderViews(deps.db, [await ownOrder(deps.db, customerId, id)]);
-    return c.json(view);
+    return c.json(await ownOrderView(deps.db, customerId, id));
   });
 
   app.post('/storefront/orders/:id/refund', async (c) => {
@@ -114,6 +143,9 @@ export function registerCustomerRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
       async (trx) =>
         requestRefund(trx, await getOrderForUpdate(trx, id), { actor: `customer:${customerId}`, ...body }),
     );
-    return c.json({ refundRequestId, status: 'requested' }, 202);
+    return c.json(
+      { refundRequestId, status: 'requested' } satisfies z.output<typeof refundRequestAnswerSchema>,
+      202,
+    );
   });
 }

@@ -2,9 +2,16 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
 import { documentRoute, type OperationDoc } from '../../http/openapi.js';
-import { deliveryBody, statusBody } from './admin-routes.js';
-import { idParam, listQuery } from './customer-routes.js';
-import { orderIdParam } from './route.js';
+import { orderDetailDtoSchema } from '../../orders/dto.js';
+import { deliveryBody, discountAnswerSchema, productAnswerSchema, statusBody } from './admin-routes.js';
+import {
+  customerOrderListAnswerSchema,
+  customerTimelineAnswerSchema,
+  idParam,
+  listQuery,
+  refundRequestAnswerSchema,
+} from './customer-routes.js';
+import { checkoutAnswerSchema, checkoutStatusAnswerSchema, orderIdParam } from './route.js';
 import {
   cancelReasonBody,
   catalogBody,
@@ -16,16 +23,10 @@ import {
   shipmentBody,
   skuSchema,
 } from './schema.js';
+import { customerOrderViewSchema } from './views.js';
 
-const anObject = { type: 'object' };
 const customer = { tag: 'storefront', security: ['storefrontCustomer' as const] };
 const admin = { tag: 'storefront admin', security: ['admin' as const] };
-const checkoutAnswer = z.object({
-  orderId: z.uuid(),
-  statusUrl: z.string(),
-  eventId: z.uuid(),
-  duplicate: z.literal(true).optional(),
-});
 
 const operations: OperationDoc[] = [
   {
@@ -38,8 +39,11 @@ const operations: OperationDoc[] = [
     headers: [{ name: 'Idempotency-Key', required: true, description: '8–255 characters, per customer' }],
     body: checkoutBody,
     responses: {
-      202: { description: 'Stored: the order id it will have and where to follow it', body: checkoutAnswer },
-      200: { description: 'The same key and body again: the first answer', body: checkoutAnswer },
+      202: {
+        description: 'Stored: the order id it will have and where to follow it',
+        body: checkoutAnswerSchema,
+      },
+      200: { description: 'The same key and body again: the first answer', body: checkoutAnswerSchema },
     },
     errors: [400, 401, 413, 415, 422, 429, 503],
   },
@@ -49,7 +53,7 @@ const operations: OperationDoc[] = [
     path: '/storefront/checkouts/:orderId',
     summary: "A checkout's outcome: processing, created or failed with its reason",
     params: orderIdParam,
-    responses: { 200: { description: 'The outcome', body: anObject } },
+    responses: { 200: { description: 'The outcome', body: checkoutStatusAnswerSchema } },
     errors: [400, 401, 404],
   },
   {
@@ -58,7 +62,7 @@ const operations: OperationDoc[] = [
     path: '/storefront/orders',
     summary: "The customer's orders, newest first",
     query: listQuery,
-    responses: { 200: { description: 'A page of orders', body: anObject } },
+    responses: { 200: { description: 'A page of orders', body: customerOrderListAnswerSchema } },
     errors: [400, 401],
   },
   {
@@ -67,7 +71,7 @@ const operations: OperationDoc[] = [
     path: '/storefront/orders/:id',
     summary: 'One of the customer’s orders',
     params: idParam,
-    responses: { 200: { description: 'The order', body: anObject } },
+    responses: { 200: { description: 'The order', body: customerOrderViewSchema } },
     errors: [400, 401, 404],
   },
   {
@@ -76,7 +80,7 @@ const operations: OperationDoc[] = [
     path: '/storefront/orders/:id/timeline',
     summary: "The order's public timeline: status changes and public notes",
     params: idParam,
-    responses: { 200: { description: 'The entries', body: anObject } },
+    responses: { 200: { description: 'The entries', body: customerTimelineAnswerSchema } },
     errors: [400, 401, 404],
   },
   {
@@ -87,7 +91,7 @@ const operations: OperationDoc[] = [
     params: idParam,
     body: cancelReasonBody,
     bodyRequired: false,
-    responses: { 200: { description: 'The cancelled order', body: anObject } },
+    responses: { 200: { description: 'The cancelled order', body: customerOrderViewSchema } },
     errors: [400, 401, 404, 409],
   },
   {
@@ -97,7 +101,7 @@ const operations: OperationDoc[] = [
     summary: 'Request a refund (an operator decides)',
     params: idParam,
     body: customerRefundBody,
-    responses: { 202: { description: 'The request is recorded', body: anObject } },
+    responses: { 202: { description: 'The request is recorded', body: refundRequestAnswerSchema } },
     errors: [400, 401, 404, 409, 415],
   },
   {
@@ -107,7 +111,7 @@ const operations: OperationDoc[] = [
     summary: 'Set a product: name, price (minor units, GST excluded) and GST rate (role: admin)',
     params: z.object({ sku: skuSchema }),
     body: catalogBody,
-    responses: { 200: { description: 'The product', body: anObject } },
+    responses: { 200: { description: 'The product', body: productAnswerSchema } },
     errors: [400, 401, 415],
   },
   {
@@ -117,7 +121,7 @@ const operations: OperationDoc[] = [
     summary: 'Set a discount code (role: admin)',
     params: z.object({ code: discountCodeSchema }),
     body: discountBody,
-    responses: { 200: { description: 'The discount', body: anObject } },
+    responses: { 200: { description: 'The discount', body: discountAnswerSchema } },
     errors: [400, 401, 415],
   },
   {
@@ -127,7 +131,7 @@ const operations: OperationDoc[] = [
     summary: 'Ship a storefront order: processing → shipped, tracking kept (role: operator)',
     params: idParam,
     body: shipmentBody,
-    responses: { 200: { description: 'The order', body: anObject } },
+    responses: { 200: { description: 'The order', body: orderDetailDtoSchema } },
     errors: [400, 401, 404, 409, 415],
   },
   {
@@ -138,7 +142,7 @@ const operations: OperationDoc[] = [
     params: idParam,
     body: deliveryBody,
     bodyRequired: false,
-    responses: { 200: { description: 'The order', body: anObject } },
+    responses: { 200: { description: 'The order', body: orderDetailDtoSchema } },
     errors: [400, 401, 404, 409],
   },
   {
@@ -148,7 +152,7 @@ const operations: OperationDoc[] = [
     summary: "Change a storefront order's status through the transition table (role: operator)",
     params: idParam,
     body: statusBody,
-    responses: { 200: { description: 'The order', body: anObject } },
+    responses: { 200: { description: 'The order', body: orderDetailDtoSchema } },
     errors: [400, 401, 404, 409, 415],
   },
   {
@@ -158,7 +162,7 @@ const operations: OperationDoc[] = [
     summary: "Add a note to an order's timeline; public ones show to the customer (role: operator)",
     params: idParam,
     body: noteBody,
-    responses: { 201: { description: 'The order', body: anObject } },
+    responses: { 201: { description: 'The order', body: orderDetailDtoSchema } },
     errors: [400, 401, 404, 415],
   },
 ];

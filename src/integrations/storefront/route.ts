@@ -15,6 +15,26 @@ export const orderIdParam = z.object({ orderId: z.uuid() });
 
 export const checkoutStatusUrl = (orderId: string) => `/storefront/checkouts/${orderId}`;
 
+/** `POST /storefront/checkout`: 202 for a new checkout, 200 with `duplicate: true` for the same key and body. */
+export const checkoutAnswerSchema = z.object({
+  orderId: z.uuid().describe('The id the order will have'),
+  statusUrl: z.string().describe('Where to follow the checkout (`GET /storefront/checkouts/{orderId}`)'),
+  eventId: z.uuid(),
+  duplicate: z.literal(true).optional().describe('Present on 200: the first answer to this key'),
+});
+
+/** `GET /storefront/checkouts/:orderId`: still processing, the order created, or failed with its reason. */
+export const checkoutStatusAnswerSchema = z.discriminatedUnion('status', [
+  z.object({ orderId: z.uuid(), status: z.literal('processing') }),
+  z.object({
+    orderId: z.uuid(),
+    status: z.literal('created'),
+    orderUrl: z.string().describe('`GET /storefront/orders/{id}`'),
+  }),
+  z.object({ orderId: z.uuid(), status: z.literal('failed'), reason: z.string().nullable() }),
+]);
+type CheckoutStatusAnswer = z.output<typeof checkoutStatusAnswerSchema>;
+
 /** The peer address of the TCP connection (forwarded-for headers are not trusted: any client can set them). */
 function clientIp(c: Context): string {
   try {
@@ -80,11 +100,23 @@ export function registerCheckoutRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
       }
       const first = stored.external_order_id;
       return c.json(
-        { orderId: first, statusUrl: checkoutStatusUrl(first), eventId: result.eventId, duplicate: true },
+        {
+          orderId: first,
+          statusUrl: checkoutStatusUrl(first),
+          eventId: result.eventId,
+          duplicate: true,
+        } satisfies z.output<typeof checkoutAnswerSchema>,
         200,
       );
     }
-    return c.json({ orderId, statusUrl: checkoutStatusUrl(orderId), eventId: result.eventId }, 202);
+    return c.json(
+      {
+        orderId,
+        statusUrl: checkoutStatusUrl(orderId),
+        eventId: result.eventId,
+      } satisfies z.output<typeof checkoutAnswerSchema>,
+      202,
+    );
   });
 
   app.get('/storefront/checkouts/:orderId', async (c) => {
@@ -97,13 +129,15 @@ export function registerCheckoutRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
       .where('customer_id', '=', customerId)
       .executeTakeFirst();
     if (decided) {
-      return c.json({
-        orderId,
-        status: decided.status,
-        ...(decided.status === 'failed'
-          ? { reason: decided.reason }
-          : { orderUrl: `/storefront/orders/${orderId}` }),
-      });
+      return c.json(
+        (decided.status === 'failed'
+          ? { orderId, status: 'failed', reason: decided.reason }
+          : {
+              orderId,
+              status: 'created',
+              orderUrl: `/storefront/orders/${orderId}`,
+            }) satisfies CheckoutStatusAnswer,
+      );
     }
     const event = await deps.db
       .selectFrom('inbound_events')
@@ -116,8 +150,13 @@ export function registerCheckoutRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
       throw new AppError('not_found', 'checkout not found', { details: { orderId } });
     }
     // An event the worker gave up on never reached a decision: it failed for a reason of ours.
-    if (event.status === 'dead')
-      return c.json({ orderId, status: 'failed', reason: 'the checkout could not be processed' });
-    return c.json({ orderId, status: 'processing' });
+    if (event.status === 'dead') {
+      return c.json({
+        orderId,
+        status: 'failed',
+        reason: 'the checkout could not be processed',
+      } satisfies CheckoutStatusAnswer);
+    }
+    return c.json({ orderId, status: 'processing' } satisfies CheckoutStatusAnswer);
   });
 }

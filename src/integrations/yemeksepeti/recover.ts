@@ -24,21 +24,23 @@ export const recoverInputSchema = z.object({
 });
 export type RecoverInput = z.infer<typeof recoverInputSchema>;
 
-export interface RecoverResult {
-  chainId: string;
-  vendorId: string;
-  since: string;
-  until: string;
-  pages: number;
-  /** Orders the API listed. */
-  listed: number;
-  /** Orders we had never received, now in the inbox. */
-  ingested: number;
-  /** Orders we already had (an inbox event or an order exists). */
-  known: number;
-  /** Listed bodies that fail the inbound schema (or hold text Postgres cannot store); counted, not ingested. */
-  invalid: number;
-}
+/** What a recovery did (`POST /admin/yemeksepeti/recover`'s answer, and its part of a reconciliation report). */
+export const recoverResultSchema = z.object({
+  chainId: z.string(),
+  vendorId: z.string(),
+  since: z.iso.datetime(),
+  until: z.iso.datetime(),
+  pages: z.int(),
+  listed: z.int().describe('Orders the API listed'),
+  ingested: z.int().describe('Orders we had never received, now in the inbox'),
+  known: z.int().describe('Orders we already had (an inbox event or an order exists)'),
+  invalid: z
+    .int()
+    .describe(
+      'Listed bodies that fail the inbound schema (or hold text Postgres cannot store): not ingested',
+    ),
+});
+export type RecoverResult = z.output<typeof recoverResultSchema>;
 
 export interface RecoverDeps {
   config: Config;

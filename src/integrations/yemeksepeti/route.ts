@@ -7,7 +7,7 @@ import { bearerToken, matchSecret, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { ingestPush } from '../kit/push.js';
 import { YS_SOURCE, type YsCategory } from './mapping.js';
-import { recoverVendorOrders } from './recover.js';
+import { type recoverResultSchema, recoverVendorOrders } from './recover.js';
 import { type YsEventMeta, ysOrderSchema } from './schema.js';
 
 /**
@@ -78,6 +78,6 @@ export function registerYemeksepetiRoutes(app: Hono<AppEnv>, deps: RouteDeps): v
       { config: deps.config, db: deps.db, logger: c.var.logger, ingest: deps.ingest },
       body,
     );
-    return c.json(result);
+    return c.json(result satisfies z.output<typeof recoverResultSchema>);
   });
 }

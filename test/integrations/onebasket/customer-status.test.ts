@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basketEvent, onebasketEnv, sendBasketEvent } from '../../support/fake-onebasket.js';
+import { readServedDocument } from '../../support/openapi.js';
 import { startTestSystem, type TestSystem } from '../../support/system.js';
 import { customerView } from './helpers.js';
 
@@ -16,15 +17,16 @@ afterAll(async () => {
 
 describe('GET /api/onebasket/orders/:basketId', () => {
   describe('when the BasketComplete push is stored but not yet processed', () => {
-    it('answers 200: received and will be processed shortly', async () => {
+    it('answers 200: received and will be processed shortly, as the document describes it', async () => {
       const basket = {
         id: 'basket-just-paid',
         providers: { shop: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: 100 }] },
       };
       expect((await sendBasketEvent(system, basketEvent('BasketComplete', basket))).status).toBe(202);
+      const served = await readServedDocument(system.baseUrl);
       const res = await customerView(system, basket.id);
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({
+      const answer = await served.expectDocumented('get', '/api/onebasket/orders/{basketId}', res, 200);
+      expect(answer).toEqual({
         basketId: basket.id,
         status: 'received',
         message: 'Your order has been received and will be processed shortly.',

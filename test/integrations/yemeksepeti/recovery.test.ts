@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VENDOR_ORDERS_ROUTE } from '../../support/fake-yemeksepeti.js';
+import { readServedDocument } from '../../support/openapi.js';
 import { waitFor } from '../../support/system.js';
 import { CHAIN_ID, MARKET_VENDOR, withStatus, ysOrder } from './fixtures.js';
 import { adminPost, deliver, detail, orderIdFor, startYs, type YsHarness } from './helpers.js';
@@ -37,6 +38,14 @@ describe('POST /admin/yemeksepeti/recover', () => {
       const res = await recover({ chainId: CHAIN_ID, vendorId: MARKET_VENDOR, pageSize: 2 });
       expect(res.status).toBe(200);
       first = res.body;
+    });
+
+    it('answers the counts as the served document describes them', async () => {
+      const served = await readServedDocument(h.system.baseUrl);
+      expect(served.problems(served.documented('post', '/admin/yemeksepeti/recover', 200), first)).toEqual(
+        [],
+      );
+      expect(served.undescribed([['post', '/admin/yemeksepeti/recover', [200]]])).toEqual([]);
     });
 
     it('reads every page and ingests only the orders we never received', () => {
